@@ -1,0 +1,220 @@
+"""FAQ matching engine: lexical BM25 on folded syllables + pairs + lexicon concepts,
+fuzzy re-ranking of a few candidates, optional semantic re-ranking, calibrated decision.
+
+``FaqEngine.build(entries, config)`` builds an immutable index; ``engine.decide(text)``
+returns a :class:`FaqDecision`. Engines are immutable after build, so a built engine can be
+shared by any number of threads/tasks; :class:`faq.holder.IndexHolder` swaps them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+import bm25s
+import numpy as np
+from rapidfuzz import fuzz
+
+from faq.lexicon import Lexicon, default_lexicon
+from faq.model import Candidate, FaqDecision, FaqEntry
+from faq.normalize import clean_spaces, fold, normalize
+from faq.semantic import SemanticIndex
+from faq.text import is_complaint, is_question, question_focus, terms
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Ranking switches and decision thresholds (defaults tuned on the dev set, see docs/faq.md)."""
+
+    # ranking parts
+    use_pairs: bool = True
+    use_lexicon: bool = True
+    use_answer_field: bool = True
+    answer_weight: float = 0.35
+    use_focus: bool = True
+    focus_weight: float = 1.0
+    use_fuzzy: bool = False
+    fuzzy_weight: float = 0.15
+    use_semantic: bool = True
+    semantic_weight: float = 1.0
+    # cosines of e5 are squeezed into ~0.8-0.97: map (cos - center) / scale
+    semantic_center: float = 0.85
+    semantic_scale: float = 0.10
+    rerank_k: int = 10
+    bm25_k1: float = 1.2
+    bm25_b: float = 0.75
+    # decision (on the combined score in [0, ~1.5] and the gap to the runner-up)
+    answer_threshold: float = 1.0
+    answer_margin: float = 0.4
+    suggest_threshold: float = 0.35
+    max_suggestions: int = 3
+    min_candidates: int = 3
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Per-candidate features, kept for calibration and ablation."""
+
+    index: int
+    lexical: float
+    fuzzy: float = 0.0
+    semantic: float = 0.0
+    score: float = 0.0
+
+
+@dataclass
+class _Field:
+    retriever: bm25s.BM25
+    idf: dict[str, float] = field(default_factory=dict)
+
+
+def _bm25(docs: list[list[str]], config: EngineConfig) -> bm25s.BM25:
+    retriever = bm25s.BM25(k1=config.bm25_k1, b=config.bm25_b)
+    retriever.index([d if d else ["\u2205"] for d in docs], show_progress=False)
+    return retriever
+
+
+def _idf_table(docs: list[list[str]]) -> dict[str, float]:
+    n = len(docs)
+    df: dict[str, int] = {}
+    for d in docs:
+        for t in set(d):
+            df[t] = df.get(t, 0) + 1
+    return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+
+class FaqEngine:
+    """Immutable FAQ index + matcher."""
+
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry],
+        config: EngineConfig,
+        lexicon: Lexicon | None,
+        question_field: _Field,
+        answer_field: _Field | None,
+        fuzzy_texts: list[list[str]],
+        semantic: SemanticIndex | None,
+    ) -> None:
+        self.entries = tuple(entries)
+        self.config = config
+        self._lexicon = lexicon
+        self._q = question_field
+        self._a = answer_field
+        self._fuzzy_texts = fuzzy_texts
+        self._semantic = semantic
+
+    # ------------------------------------------------------------------ build
+    @classmethod
+    def build(
+        cls,
+        entries: Sequence[FaqEntry],
+        config: EngineConfig | None = None,
+        lexicon: Lexicon | None = None,
+        semantic: SemanticIndex | None = None,
+    ) -> FaqEngine:
+        """Index ``entries``. ``semantic`` may be passed pre-built (it is the slow part)."""
+        cfg = config or EngineConfig()
+        if not entries:
+            raise ValueError("Không có câu hỏi nào để lập chỉ mục")
+        lex = (lexicon or default_lexicon()) if cfg.use_lexicon else None
+        q_docs = [cls._question_terms(e, lex, cfg) for e in entries]
+        q_field = _Field(_bm25(q_docs, cfg), _idf_table(q_docs))
+        a_field = None
+        if cfg.use_answer_field:
+            a_docs = [terms(e.answer, lex, cfg.use_pairs) for e in entries]
+            a_field = _Field(_bm25(a_docs, cfg), _idf_table(a_docs))
+        fuzzy_texts = [[clean_spaces(fold(normalize(p))) for p in e.phrasings()] for e in entries]
+        sem = None
+        if cfg.use_semantic:
+            sem = semantic if semantic is not None else SemanticIndex.build(entries)
+        return cls(entries, cfg, lex, q_field, a_field, fuzzy_texts, sem)
+
+    @staticmethod
+    def _question_terms(entry: FaqEntry, lex: Lexicon | None, cfg: EngineConfig) -> list[str]:
+        out: list[str] = []
+        for text in (*entry.phrasings(), *entry.keywords):
+            out.extend(terms(text, lex, cfg.use_pairs))
+        return out
+
+    def with_config(self, config: EngineConfig) -> FaqEngine:
+        """Same index, other decision thresholds/weights (ranking switches need a rebuild)."""
+        return FaqEngine(
+            self.entries, config, self._lexicon, self._q, self._a, self._fuzzy_texts, self._semantic
+        )
+
+    # ------------------------------------------------------------------ rank
+    def _lexical_scores(self, text: str) -> np.ndarray:
+        cfg = self.config
+        q_terms = terms(text, self._lexicon, cfg.use_pairs)
+        if not q_terms:
+            return np.zeros(len(self.entries), dtype=np.float32)
+        # Normalise by the query's own weight in the question field: ~ IDF-weighted coverage.
+        norm = sum(self._q.idf.get(t, 0.0) for t in set(q_terms)) or 1.0
+        scores = np.asarray(self._q.retriever.get_scores(q_terms), dtype=np.float32) / norm
+        if self._a is not None:
+            a_norm = sum(self._a.idf.get(t, 0.0) for t in set(q_terms)) or 1.0
+            a_scores = np.asarray(self._a.retriever.get_scores(q_terms), dtype=np.float32) / a_norm
+            scores = scores + cfg.answer_weight * a_scores
+        return scores
+
+    def lexical(self, text: str) -> np.ndarray:
+        """Lexical score of every entry for a message (whole message + its question part)."""
+        scores = self._lexical_scores(text)
+        if self.config.use_focus:
+            focus = question_focus(text)
+            if focus is not None:
+                scores = (scores + self.config.focus_weight * self._lexical_scores(focus)) / (
+                    1 + self.config.focus_weight
+                )
+        return scores
+
+    def _fuzzy(self, text: str, idx: int) -> float:
+        query = clean_spaces(fold(normalize(question_focus(text) or text)))
+        return max(fuzz.token_set_ratio(query, t) for t in self._fuzzy_texts[idx]) / 100.0
+
+    def rank(self, text: str) -> list[Scored]:
+        """Candidates best first, with their features and combined score."""
+        cfg = self.config
+        lex = self.lexical(text)
+        k = min(max(cfg.rerank_k, cfg.min_candidates), len(self.entries))
+        top = np.argpartition(-lex, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
+        cand = [int(i) for i in top]
+        sem_scores: dict[int, float] = {}
+        if self._semantic is not None:
+            sem_scores = self._semantic.scores(text, cand)
+        out: list[Scored] = []
+        for i in cand:
+            fz = self._fuzzy(text, i) if cfg.use_fuzzy else 0.0
+            sem = (sem_scores[i] - cfg.semantic_center) / cfg.semantic_scale if i in sem_scores else 0.0
+            score = float(lex[i]) + cfg.fuzzy_weight * fz + cfg.semantic_weight * sem
+            out.append(Scored(i, float(lex[i]), fz, sem, score))
+        out.sort(key=lambda s: s.score, reverse=True)
+        return out
+
+    # ------------------------------------------------------------------ decide
+    def decide(self, text: str) -> FaqDecision:
+        ranked = self.rank(text)
+        return self.decide_ranked(ranked, may_answer=is_question(text) and not is_complaint(text))
+
+    def decide_ranked(self, ranked: list[Scored], may_answer: bool = True) -> FaqDecision:
+        cfg = self.config
+        cands = [Candidate(self.entries[s.index], round(s.score, 4)) for s in ranked]
+        if not ranked:
+            return FaqDecision("handoff", None, cands)
+        top = ranked[0].score
+        second = ranked[1].score if len(ranked) > 1 else 0.0
+        if may_answer and top >= cfg.answer_threshold and top - second >= cfg.answer_margin:
+            return FaqDecision("answer", cands[0].entry, cands)
+        if top >= cfg.suggest_threshold:
+            return FaqDecision("suggest", None, cands)
+        return FaqDecision("handoff", None, cands)
+
+    def suggestions(self, decision: FaqDecision) -> list[FaqEntry]:
+        """Entries to offer as numbered choices for a "suggest" decision."""
+        return [c.entry for c in decision.candidates[: self.config.max_suggestions]]
+
+
+def tuned(config: EngineConfig, **changes: float) -> EngineConfig:
+    return replace(config, **changes)  # type: ignore[arg-type]

