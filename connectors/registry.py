@@ -78,7 +78,12 @@ class ConnectorRegistry:
                 reg.disabled[name] = "tắt trong credentials.yml"
                 continue
             try:
-                reg.add(load_factory(name, module)(make_ctx(name, section)))
+                factory = load_factory(name, module)
+            except (ImportError, AttributeError, KeyError) as err:
+                reg.disabled[name] = f"không nạp được connector: {err}"
+                continue
+            try:
+                reg.add(factory(make_ctx(name, section)))
             except ChannelNotConfigured as err:
                 reg.disabled[name] = str(err)
         return reg

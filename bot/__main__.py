@@ -1,0 +1,64 @@
+"""``python -m bot`` / ``hub``: serve the hub, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from aiohttp import web
+
+from bot.config import Settings
+
+
+def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import create_app
+
+    host = args.host or settings.host
+    port = args.port or settings.port
+    logging.getLogger(__name__).info("Tổng đài hub: http://%s:%s/webchat/", host, port)
+    web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None)
+    return 0
+
+
+def _migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.db.migrate import upgrade
+    from bot.db.session import create_engine
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("Cơ sở dữ liệu đã được cập nhật lên phiên bản mới nhất.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hub", description="Tổng đài 1022 — omnichannel hub")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("serve", help="chạy hub (web chat, webhooks, workers)")
+    s.add_argument("--host", help="địa chỉ lắng nghe (mặc định HUB_HOST hoặc 127.0.0.1)")
+    s.add_argument("--port", type=int, help="cổng (mặc định HUB_PORT hoặc 8022)")
+    s.set_defaults(func=_serve)
+    m = sub.add_parser("migrate", help="áp dụng migration cơ sở dữ liệu")
+    m.set_defaults(func=_migrate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    return int(args.func(args, settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

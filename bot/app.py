@@ -1,0 +1,175 @@
+"""The hub's aiohttp application: typed app keys, one shared ClientSession, background
+workers started and stopped through ``cleanup_ctx``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.clock import Clock, SystemClock
+from bot.config import Settings
+from bot.db.migrate import upgrade
+from bot.db.session import SessionMaker, create_engine, make_sessionmaker
+from bot.engine import DialogueEngine, HandoffEngine
+from bot.events import EventBus, LocalBus, RedisBus
+from bot.metrics import Metrics
+from bot.pipeline import Pipeline
+from bot.relay import Relay, RetryPolicy
+from bot.store.state import HubStateStore
+from connectors.registry import ConnectorContext, ConnectorRegistry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Hub:
+    """Everything a request handler or worker needs, built once per app."""
+
+    settings: Settings
+    clock: Clock
+    sm: SessionMaker
+    db: Any  # AsyncEngine
+    http: aiohttp.ClientSession
+    bus: EventBus
+    metrics: Metrics
+    registry: ConnectorRegistry
+    pipeline: Pipeline
+    relay: Relay
+    redis: Any = None
+    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    started_at: float = field(default_factory=time.monotonic)
+
+    def spawn(self, coro: Any) -> asyncio.Task[Any]:
+        """A tracked background task: cancelled at shutdown, errors logged."""
+        task = asyncio.create_task(coro)
+        self.tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self.tasks.discard(task)
+        if not task.cancelled() and (exc := task.exception()) is not None:
+            log.error("background task failed", exc_info=exc)
+
+
+HUB = web.AppKey("hub", Hub)
+
+EngineFactory = Callable[[Hub], DialogueEngine]
+
+
+def _redis(settings: Settings) -> Any:
+    if not settings.redis_url:
+        return None
+    import redis.asyncio as aioredis
+
+    return aioredis.from_url(settings.redis_url, decode_responses=False)
+
+
+def build_registry(
+    settings: Settings, sm: SessionMaker, http: aiohttp.ClientSession, clock: Clock, redis: Any
+) -> ConnectorRegistry:
+    def make_ctx(name: str, section: Any) -> ConnectorContext:
+        return ConnectorContext(
+            session=http,
+            state=HubStateStore(sm, clock, prefix=name, redis=redis),
+            settings=section,
+            clock=lambda: clock.now().timestamp(),
+        )
+
+    return ConnectorRegistry.build(settings.channel_sections(), make_ctx)
+
+
+async def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    engine_factory: EngineFactory | None = None,
+    run_workers: bool = True,
+) -> web.Application:
+    """Build the app. Connectors are built here (their routes must exist before the app
+    freezes); database migrations and workers start in ``cleanup_ctx``."""
+    from bot import routes  # local import: routes imports HUB from here
+
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    db = create_engine(settings.database_url)
+    sm = make_sessionmaker(db)
+    http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
+    redis = _redis(settings)
+    bus: EventBus = RedisBus(redis) if redis is not None else LocalBus()
+    metrics = Metrics()
+    registry = build_registry(settings, sm, http, clock, redis)
+    relay = Relay(
+        sm,
+        registry,
+        bus,
+        clock,
+        metrics,
+        RetryPolicy(settings.outbox_max_attempts, settings.outbox_base_delay, settings.outbox_max_delay),
+        poll_interval=settings.worker_poll_interval,
+    )
+    pipeline = Pipeline(
+        sm,
+        HandoffEngine(settings.hotline_name),
+        bus,
+        clock,
+        metrics,
+        on_outbox=relay.notify,
+        poll_interval=settings.worker_poll_interval,
+    )
+    hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, redis)
+    if engine_factory is not None:
+        pipeline.engine = engine_factory(hub)
+    app = web.Application(client_max_size=settings.max_upload_bytes)
+    app[HUB] = hub
+    routes.setup(app, registry)
+    app.cleanup_ctx.append(_database)
+    app.cleanup_ctx.append(_connectors)
+    if run_workers:
+        app.cleanup_ctx.append(_workers)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    hub = app[HUB]
+    await upgrade(hub.db)
+    yield
+    await hub.bus.close()
+    await hub.http.close()
+    if hub.redis is not None:
+        await hub.redis.aclose()
+    await hub.db.dispose()
+
+
+async def _connectors(app: web.Application) -> AsyncIterator[None]:
+    from bot.ingest_service import deliver_for
+
+    hub = app[HUB]
+    for name, why in hub.registry.disabled.items():
+        log.warning("kênh %s đang tắt: %s", name, why)
+    for connector in hub.registry:
+        log.info("kênh %s đang bật", connector.name)
+        await connector.start(deliver_for(hub))
+    yield
+    for connector in hub.registry:
+        try:
+            await connector.stop()
+        except Exception:
+            log.exception("stopping %s failed", connector.name)
+
+
+async def _workers(app: web.Application) -> AsyncIterator[None]:
+    hub = app[HUB]
+    pipeline = asyncio.create_task(hub.pipeline.run(), name="pipeline")
+    relay = asyncio.create_task(hub.relay.run(), name="outbox-relay")
+    yield
+    for task in (pipeline, relay, *hub.tasks):
+        task.cancel()
+    await asyncio.gather(pipeline, relay, *hub.tasks, return_exceptions=True)

@@ -1,0 +1,119 @@
+"""Hub settings: environment variables, optionally preloaded from a settings file.
+
+Every setting is documented in README.md ("Settings"). ``HUB_SETTINGS_FILE`` may name a
+``KEY=value`` file (one per line, ``#`` comments); values already in the environment win.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
+
+
+def load_settings_file(path: str | os.PathLike[str] | None, env: dict[str, str]) -> None:
+    """Read ``KEY=value`` lines into ``env`` without overriding what is already set."""
+    if not path:
+        return
+    for lineno, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if "=" not in line:
+            raise ValueError(f"{path}:{lineno}: expected KEY=value, got {line!r}")
+        key, value = line.split("=", 1)
+        env.setdefault(key.strip(), value.strip().strip('"').strip("'"))
+
+
+def expand_vars(value: Any, env: Mapping[str, str]) -> Any:
+    """Expand ``${VAR}`` and ``${VAR:-default}`` recursively in strings of a YAML tree."""
+    if isinstance(value, str):
+        return _VAR.sub(lambda m: env.get(m.group(1)) or (m.group(2) or ""), value)
+    if isinstance(value, dict):
+        return {k: expand_vars(v, env) for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_vars(v, env) for v in value]
+    return value
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_sqlite_url() -> str:
+    return f"sqlite+aiosqlite:///{ROOT / 'var' / 'hub.sqlite3'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8022
+    database_url: str = field(default_factory=default_sqlite_url)
+    redis_url: str | None = None
+    credentials_file: Path = ROOT / "credentials.yml"
+    public_url: str = "http://127.0.0.1:8022"
+    engine: str = "auto"  # auto | handoff | faq | rasa
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 10.0
+    faq_path: Path | None = None
+    media_dir: Path = ROOT / "var" / "media"
+    hotline_name: str = "Tổng đài 1022"
+    outbox_max_attempts: int = 8
+    outbox_base_delay: float = 1.0
+    outbox_max_delay: float = 300.0
+    worker_poll_interval: float = 2.0
+    max_upload_bytes: int = 10 * 1024 * 1024
+    log_level: str = "INFO"
+    secure_cookies: bool = False
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        load_settings_file(env.get("HUB_SETTINGS_FILE"), env)
+        host = env.get("HUB_HOST") or "127.0.0.1"
+        port = int(env.get("HUB_PORT") or 8022)
+        faq_path = env.get("HUB_FAQ_PATH")
+        return cls(
+            host=host,
+            port=port,
+            database_url=env.get("HUB_DATABASE_URL") or default_sqlite_url(),
+            redis_url=env.get("HUB_REDIS_URL") or None,
+            credentials_file=Path(env.get("HUB_CREDENTIALS_FILE") or ROOT / "credentials.yml"),
+            public_url=env.get("HUB_PUBLIC_URL") or f"http://{host}:{port}",
+            engine=env.get("HUB_ENGINE") or "auto",
+            rasa_url=env.get("HUB_RASA_URL") or "http://127.0.0.1:5005",
+            rasa_timeout=float(env.get("HUB_RASA_TIMEOUT") or 10.0),
+            faq_path=Path(faq_path) if faq_path else None,
+            media_dir=Path(env.get("HUB_MEDIA_DIR") or ROOT / "var" / "media"),
+            hotline_name=env.get("HUB_HOTLINE_NAME") or "Tổng đài 1022",
+            outbox_max_attempts=int(env.get("HUB_OUTBOX_MAX_ATTEMPTS") or 8),
+            outbox_base_delay=float(env.get("HUB_OUTBOX_BASE_DELAY") or 1.0),
+            outbox_max_delay=float(env.get("HUB_OUTBOX_MAX_DELAY") or 300.0),
+            worker_poll_interval=float(env.get("HUB_WORKER_POLL_INTERVAL") or 2.0),
+            max_upload_bytes=int(env.get("HUB_MAX_UPLOAD_BYTES") or 10 * 1024 * 1024),
+            log_level=env.get("HUB_LOG_LEVEL") or "INFO",
+            secure_cookies=_bool(env.get("HUB_SECURE_COOKIES"), False),
+            env=env,
+        )
+
+    def channel_sections(self) -> dict[str, dict[str, Any]]:
+        """credentials.yml with ``${VAR}`` expanded from this settings' environment."""
+        if not self.credentials_file.exists():
+            return {"webchat": {}}
+        raw = yaml.safe_load(self.credentials_file.read_text(encoding="utf-8")) or {}
+        if not isinstance(raw, dict):
+            raise ValueError(f"{self.credentials_file}: expected a mapping of channels")
+        expanded: dict[str, dict[str, Any]] = expand_vars(raw, self.env)
+        return expanded

@@ -1,0 +1,64 @@
+"""Database engine and sessions for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+SessionMaker = async_sessionmaker[AsyncSession]
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def normalise_url(url: str) -> str:
+    """Accept plain ``postgresql://`` and ``sqlite:///`` URLs and pick the async drivers."""
+    u = make_url(url)
+    if u.drivername in {"postgresql", "postgres"}:
+        u = u.set(drivername="postgresql+asyncpg")
+    elif u.drivername == "sqlite":
+        u = u.set(drivername="sqlite+aiosqlite")
+    return u.render_as_string(hide_password=False)
+
+
+def _sqlite_setup(engine: AsyncEngine) -> None:
+    """WAL, a busy timeout, and BEGIN IMMEDIATE so concurrent writers queue instead of
+    failing with 'database is locked' halfway through a transaction."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_conn: Any, _rec: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+    url = normalise_url(url)
+    if is_sqlite(url):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _sqlite_setup(engine)
+        return engine
+    kwargs.setdefault("pool_size", 10)
+    kwargs.setdefault("max_overflow", 20)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_async_engine(url, **kwargs)
+
+
+def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
+    return async_sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,70 @@
+"""The one small interface between the pipeline and whatever answers citizens.
+
+The pipeline hands a :class:`EngineRequest` to a :class:`DialogueEngine` and stores the
+:class:`EngineResult`. Engines: :class:`HandoffEngine` (the simplest honest one),
+the FAQ engine (``bot.engines.faq_engine``) and Rasa (``bot.engines.rasa_engine``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot answer now (process down, timeout): the hub falls back."""
+
+
+@dataclass(frozen=True, slots=True)
+class EngineRequest:
+    conversation_id: int
+    sender_id: str  # stable per conversation: what the engine keys its own state by
+    channel: str
+    text: str
+    message_id: int
+    profile: Mapping[str, Any] = field(default_factory=dict)  # known contact fields (Điều 7.2)
+    attachments: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class EngineReply:
+    text: str
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    replies: list[EngineReply]
+    handoff: bool = False  # move the conversation to ``waiting_human``
+    handoff_reason: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+class DialogueEngine(Protocol):
+    name: str
+
+    async def respond(self, req: EngineRequest) -> EngineResult: ...
+
+    async def resume(self, sender_id: str) -> None:
+        """The conversation was handed back to the bot by an operator."""
+        ...
+
+
+class HandoffEngine:
+    """Answers nothing itself: tells the citizen an officer will reply, hands off."""
+
+    name = "handoff"
+
+    def __init__(self, hotline_name: str = "Tổng đài 1022") -> None:
+        self.hotline_name = hotline_name
+
+    async def respond(self, req: EngineRequest) -> EngineResult:
+        text = (
+            f"{self.hotline_name} đã nhận được tin nhắn của anh/chị. "
+            "Cán bộ tổng đài sẽ trả lời anh/chị trong thời gian sớm nhất. Xin cảm ơn!"
+        )
+        return EngineResult([EngineReply(text)], handoff=True, handoff_reason="Chưa có trả lời tự động")
+
+    async def resume(self, sender_id: str) -> None:
+        return None

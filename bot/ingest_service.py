@@ -1,0 +1,82 @@
+"""Storing a delivery and waking the workers: shared by webhooks, web chat and pollers."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from bot.db.models import ChannelIdentity, Contact, Message
+from bot.events import conversation_topic
+from bot.serialize import message_event
+from bot.store.ingest import IngestResult, ingest
+from connectors.base import Deliver, InboundMessage
+
+if TYPE_CHECKING:
+    from bot.app import Hub
+
+log = logging.getLogger(__name__)
+
+
+async def store_events(hub: Hub, events: Sequence[InboundMessage]) -> list[IngestResult]:
+    """Durably store every event, then (after commit) publish and schedule answers."""
+    results = await ingest(hub.sm, events, hub.clock)
+    for event, res in zip(events, results, strict=True):
+        if res.message_id is not None:
+            hub.metrics.inbound(event.channel, res.duplicate)
+        if res.duplicate or res.message_id is None:
+            continue
+        await _publish(hub, res.message_id)
+        if res.needs_processing and res.conversation_id is not None:
+            hub.pipeline.notify(res.conversation_id)
+        if res.new_identity:
+            hub.spawn(fetch_profile(hub, event.channel, event.external_user_id))
+    return results
+
+
+def deliver_for(hub: Hub) -> Deliver:
+    async def deliver(events: Sequence[InboundMessage]) -> None:
+        await store_events(hub, events)
+
+    return deliver
+
+
+async def _publish(hub: Hub, message_id: int) -> None:
+    async with hub.sm() as s:
+        msg = await s.get(Message, message_id)
+        if msg is not None:
+            await hub.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+
+
+async def fetch_profile(hub: Hub, channel: str, external_id: str) -> None:
+    """First contact: ask the channel for the person's name (best effort)."""
+    if channel not in hub.registry:
+        return
+    try:
+        profile = await hub.registry.get(channel).fetch_profile(external_id)
+    except Exception as err:
+        log.info("could not fetch the %s profile of %s: %s", channel, external_id, err)
+        return
+    if profile is None:
+        return
+    async with hub.sm() as s, s.begin():
+        identity = (
+            await s.execute(
+                select(ChannelIdentity).where(
+                    ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+                )
+            )
+        ).scalar_one_or_none()
+        if identity is None:
+            return
+        identity.display_name = profile.display_name or identity.display_name
+        identity.profile = {k: v for k, v in (("avatar_url", profile.avatar_url),) if v}
+        identity.profile_fetched_at = hub.clock.now()
+        contact = await s.get(Contact, identity.contact_id)
+        if contact is not None:
+            contact.display_name = contact.display_name or profile.display_name
+            contact.full_name = contact.full_name or profile.full_name
+            contact.phone = contact.phone or profile.phone
+            contact.email = contact.email or profile.email

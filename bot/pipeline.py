@@ -1,0 +1,245 @@
+"""From a stored citizen message to stored replies.
+
+store (webhook) → [this] lease the conversation → ask the dialogue engine (state ``bot``)
+→ in ONE transaction: replies + outbox rows, state change, message marked processed →
+publish live events → wake the outbox relay.
+
+A message stays ``processed = false`` until its replies are committed, so a worker that
+dies midway leaves it for the sweeper of any worker: answered once, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from bot.clock import Clock
+from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState, Message
+from bot.db.session import SessionMaker
+from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable
+from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
+from bot.metrics import Metrics
+from bot.serialize import message_event
+from bot.store.outbound import add_reply
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0
+
+
+class Pipeline:
+    def __init__(
+        self,
+        sm: SessionMaker,
+        engine: DialogueEngine,
+        bus: EventBus,
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        fallback: DialogueEngine | None = None,
+        on_outbox: Callable[[], None] = lambda: None,
+        workers: int = 4,
+        poll_interval: float = 2.0,
+        after_commit: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
+        self.sm, self.engine, self.bus, self.clock, self.metrics = sm, engine, bus, clock, metrics
+        self.fallback = fallback
+        self.on_outbox = on_outbox
+        self.workers = workers
+        self.poll_interval = poll_interval
+        self.after_commit = after_commit
+        self.queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self.holder = secrets.token_hex(8)
+        self.last_beat = time.monotonic()
+
+    # ------------------------------------------------------------------ scheduling
+
+    def notify(self, conversation_id: int) -> None:
+        if conversation_id not in self._queued:
+            self._queued.add(conversation_id)
+            self.queue.put_nowait(conversation_id)
+
+    async def run(self) -> None:
+        tasks = [asyncio.create_task(self._worker()) for _ in range(self.workers)]
+        tasks.append(asyncio.create_task(self._sweeper()))
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _sweeper(self) -> None:
+        """Pick up messages no worker is answering (a crash, another worker's restart)."""
+        while True:
+            self.last_beat = time.monotonic()
+            try:
+                for conv_id in await self.pending_conversations():
+                    self.notify(conv_id)
+            except Exception:
+                log.exception("pipeline sweep failed")
+            await asyncio.sleep(self.poll_interval)
+
+    async def pending_conversations(self, limit: int = 200) -> list[int]:
+        now = self.clock.now()
+        async with self.sm() as s:
+            rows = await s.execute(
+                select(Message.conversation_id)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(
+                    Message.processed.is_(False),
+                    or_(Conversation.processing_until.is_(None), Conversation.processing_until < now),
+                )
+                .distinct()
+                .limit(limit)
+            )
+            return [int(r) for r in rows.scalars()]
+
+    async def _worker(self) -> None:
+        while True:
+            conv_id = await self.queue.get()
+            self._queued.discard(conv_id)
+            try:
+                await self.process_conversation(conv_id)
+            except Exception:
+                log.exception("processing conversation %s failed; the sweeper will retry", conv_id)
+
+    # ------------------------------------------------------------------ leases
+
+    async def _lease(self, conv_id: int) -> bool:
+        now = self.clock.now()
+        async with self.sm() as s, s.begin():
+            res = await s.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == conv_id,
+                    or_(Conversation.processing_until.is_(None), Conversation.processing_until < now),
+                )
+                .values(processing_until=now + timedelta(seconds=LEASE_SECONDS))
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def _release(self, conv_id: int) -> None:
+        async with self.sm() as s, s.begin():
+            await s.execute(update(Conversation).where(Conversation.id == conv_id).values(processing_until=None))
+
+    # ------------------------------------------------------------------ processing
+
+    async def process_conversation(self, conv_id: int) -> int:
+        """Answer every pending message of one conversation, oldest first."""
+        if not await self._lease(conv_id):
+            return 0
+        done = 0
+        try:
+            while await self._process_next(conv_id):
+                done += 1
+        finally:
+            await self._release(conv_id)
+        return done
+
+    async def _next_pending(self, conv_id: int) -> tuple[Message, Conversation, dict[str, object]] | None:
+        async with self.sm() as s:
+            msg = (
+                await s.execute(
+                    select(Message)
+                    .where(Message.conversation_id == conv_id, Message.processed.is_(False))
+                    .order_by(Message.seq)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            if msg is None:
+                return None
+            conv = await s.get(Conversation, conv_id)
+            assert conv is not None
+            contact = await s.get(Contact, conv.contact_id)
+            identity = await s.get(ChannelIdentity, conv.identity_id)
+            profile = _profile(contact, identity)
+            return msg, conv, profile
+
+    async def _process_next(self, conv_id: int) -> bool:
+        pending = await self._next_pending(conv_id)
+        if pending is None:
+            return False
+        msg, conv, profile = pending
+        result: EngineResult | None = None
+        if conv.state == ConversationState.BOT:
+            result = await self._ask(msg, conv, profile)
+        await self._commit(msg, conv_id, result)
+        return True
+
+    async def _ask(self, msg: Message, conv: Conversation, profile: dict[str, object]) -> EngineResult:
+        req = EngineRequest(
+            conversation_id=conv.id,
+            sender_id=f"conv-{conv.id}",
+            channel=conv.channel,
+            text=msg.text,
+            message_id=msg.id,
+            profile=profile,
+            attachments=len(msg.attachments),
+        )
+        started = time.perf_counter()
+        try:
+            result = await self.engine.respond(req)
+            self.metrics.engine_ok(self.engine.name)
+        except EngineUnavailable as err:
+            if self.fallback is None:
+                raise
+            log.warning("engine %s unavailable (%s); answering with %s", self.engine.name, err, self.fallback.name)
+            self.metrics.engine_down(self.engine.name)
+            result = await self.fallback.respond(req)
+        self.metrics.observe_engine(time.perf_counter() - started)
+        return result
+
+    async def _commit(self, msg: Message, conv_id: int, result: EngineResult | None) -> None:
+        now = self.clock.now()
+        replies: list[Message] = []
+        async with self.sm() as s, s.begin():
+            # re-check under the transaction: another worker may have answered it meanwhile
+            claimed = await s.execute(
+                update(Message)
+                .where(Message.id == msg.id, Message.processed.is_(False))
+                .values(processed=True, updated_at=now)
+            )
+            if not claimed.rowcount:  # type: ignore[attr-defined]
+                return
+            conv = await s.get(Conversation, conv_id, with_for_update=True)
+            assert conv is not None
+            if result is not None and conv.state == ConversationState.BOT:
+                for reply in result.replies:
+                    meta = {"buttons": list(reply.buttons)} if reply.buttons else None
+                    replies.append(await add_reply(s, conv, reply.text, now, meta=meta))
+                if result.handoff:
+                    conv.state = ConversationState.WAITING_HUMAN.value
+                    conv.waiting_since = now
+                    conv.handoff_reason = result.handoff_reason
+            conv.updated_at = now
+            state = conv.state
+        for reply in replies:
+            await self._publish(reply)
+        if result is not None and result.handoff:
+            await self.bus.publish(QUEUE_TOPIC, {"type": "queue", "conversation_id": conv_id, "state": state})
+        if replies:
+            self.on_outbox()
+        if self.after_commit is not None:
+            await self.after_commit(conv_id)
+
+    async def _publish(self, msg: Message) -> None:
+        await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+
+
+def _profile(contact: Contact | None, identity: ChannelIdentity | None) -> dict[str, object]:
+    out: dict[str, object] = {}
+    if contact is not None:
+        for key in ("full_name", "phone", "address", "email", "display_name"):
+            if (value := getattr(contact, key)) is not None:
+                out[key] = value
+    if identity is not None and identity.display_name and "display_name" not in out:
+        out["display_name"] = identity.display_name
+    return out

@@ -1,0 +1,118 @@
+"""HTTP routes of the hub: webhooks, health, metrics, OpenAPI, and the web chat."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from pathlib import Path
+
+from aiohttp import web
+from sqlalchemy import func, select, text
+
+from bot import webchat
+from bot.app import HUB
+from bot.db.models import Message, OutboxItem, WebhookFailure
+from connectors.base import PayloadError, SignatureError
+from connectors.registry import ConnectorRegistry
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def setup(app: web.Application, registry: ConnectorRegistry) -> None:
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/api/openapi.json", openapi)
+    for connector in registry:
+        for route in connector.routes():
+            app.router.add_route(route.method, route.path, route.handler)  # type: ignore[attr-defined]
+    app.router.add_post("/webhooks/{channel}", webhook)
+    webchat.setup(app)
+
+
+async def webhook(request: web.Request) -> web.Response:
+    """Verify the raw bytes, store every event, answer 200; the rest happens behind it."""
+    from bot.ingest_service import store_events
+
+    hub = request.app[HUB]
+    name = request.match_info["channel"]
+    if name not in hub.registry or name == "webchat":
+        raise web.HTTPNotFound(text=f"Kênh {name} không bật")
+    connector = hub.registry.get(name)
+    try:
+        raw = await connector.verify(request)
+    except SignatureError as err:
+        hub.metrics.rejected(name, "signature")
+        log.warning("%s webhook refused: %s", name, err)
+        return web.json_response({"error": str(err) or "chữ ký không hợp lệ"}, status=err.http_status)
+    try:
+        events = connector.parse(raw)
+    except PayloadError as err:
+        hub.metrics.rejected(name, "payload")
+        await _keep_failure(request, name, raw, str(err))
+        return web.json_response({"error": str(err)}, status=400)
+    await store_events(hub, events)
+    return web.json_response({"ok": True, "events": len(events)})
+
+
+async def _keep_failure(request: web.Request, channel: str, raw: bytes, error: str) -> None:
+    """A signed delivery we cannot parse is kept for inspection: nothing is lost."""
+    hub = request.app[HUB]
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in {"authorization", "cookie"}}
+    async with hub.sm() as s, s.begin():
+        s.add(WebhookFailure(channel=channel, error=error, headers=headers, body=raw, received_at=hub.clock.now()))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    checks: dict[str, object] = {}
+    ok = True
+    try:
+        async with hub.sm() as s:
+            await s.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception as err:
+        checks["database"] = f"lỗi: {err.__class__.__name__}"
+        ok = False
+    stale = 3 * hub.settings.worker_poll_interval + 10
+    now = time.monotonic()
+    for name, beat in (("pipeline", hub.pipeline.last_beat), ("outbox", hub.relay.last_beat)):
+        alive = now - beat < stale
+        checks[name] = "ok" if alive else "dừng"
+        ok = ok and alive
+    if hub.redis is not None:
+        try:
+            await hub.redis.ping()
+            checks["redis"] = "ok"
+        except Exception as err:
+            checks["redis"] = f"lỗi: {err.__class__.__name__}"
+            ok = False
+    checks["engine"] = hub.pipeline.engine.name
+    checks["engine_up"] = hub.metrics.engine_available.get(hub.pipeline.engine.name, 1) == 1
+    checks["channels"] = sorted(c.name for c in hub.registry)
+    checks["channels_off"] = hub.registry.disabled
+    return web.json_response({"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503)
+
+
+async def metrics(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    async with hub.sm() as s:
+        depth = dict(
+            (
+                await s.execute(
+                    select(OutboxItem.channel, func.count()).where(OutboxItem.done.is_(False)).group_by(OutboxItem.channel)
+                )
+            ).all()
+        )
+        pending = (await s.execute(select(func.count()).where(Message.processed.is_(False)))).scalar_one()
+    body = hub.metrics.render(
+        {"hub_outbox_depth": {k: float(v) for k, v in depth.items()}, "hub_pipeline_pending": float(pending)}
+    )
+    return web.Response(text=body, content_type="text/plain", charset="utf-8")
+
+
+async def openapi(request: web.Request) -> web.Response:
+    spec = json.loads((STATIC / "openapi.json").read_text(encoding="utf-8"))
+    return web.json_response(spec)

@@ -1,0 +1,383 @@
+"""Exactly-once ingest: every channel event is stored (or recognised as a duplicate) in one
+transaction, before the channel is acknowledged.
+
+The guarantee rests on the unique index ``(channel, channel_message_id)`` of ``messages``:
+two deliveries of one vendor message race to insert the same row, one wins, the other's
+transaction is rolled back and it returns the winner's row with ``duplicate=True``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.clock import Clock
+from bot.db.models import (
+    ChannelIdentity,
+    ChannelMessageRef,
+    Contact,
+    Conversation,
+    ConversationState,
+    Direction,
+    Message,
+    Ticket,
+)
+from bot.db.models import (
+    Attachment as AttachmentRow,
+)
+from bot.db.session import SessionMaker
+from connectors.base import DeliveryStatus, EventKind, InboundMessage, SenderRole
+
+log = logging.getLogger(__name__)
+
+STATUS_ORDER = {s: i for i, s in enumerate(["queued", "failed", "sent", "delivered", "read"])}
+TICKET_IN_SUBJECT = re.compile(r"\[\s*([A-Za-z0-9]{2,10}-\d{4}-\d{6})\s*\]")
+ECHO_MATCH_WINDOW = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    kind: EventKind
+    message_id: int | None = None
+    conversation_id: int | None = None
+    seq: int | None = None
+    duplicate: bool = False
+    needs_processing: bool = False  # a citizen message the pipeline must answer
+    new_identity: bool = False
+    updated_message_ids: tuple[int, ...] = field(default=())  # receipts: messages whose status moved
+
+
+# --------------------------------------------------------------------------- identities
+
+
+async def get_or_create_identity(
+    session: AsyncSession, event: InboundMessage, now: datetime
+) -> tuple[ChannelIdentity, bool]:
+    """The identity row, locked for this transaction (so one conversation is opened)."""
+    stmt = (
+        select(ChannelIdentity)
+        .where(ChannelIdentity.channel == event.channel, ChannelIdentity.external_id == event.external_user_id)
+        .with_for_update()
+    )
+    identity = (await session.execute(stmt)).scalar_one_or_none()
+    if identity is not None:
+        return identity, False
+    profile = event.profile
+    contact = Contact(
+        display_name=profile.display_name if profile else None,
+        full_name=profile.full_name if profile else None,
+        phone=profile.phone if profile else None,
+        email=(profile.email if profile else None) or (event.external_user_id if event.channel == "email" else None),
+        address=profile.address if profile else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(contact)
+    await session.flush()
+    identity = ChannelIdentity(
+        contact_id=contact.id,
+        channel=event.channel,
+        external_id=event.external_user_id,
+        display_name=profile.display_name if profile else None,
+        created_at=now,
+    )
+    session.add(identity)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        # another worker created it between our select and insert: use theirs
+        identity = (await session.execute(stmt)).scalar_one()
+        return identity, False
+    return identity, True
+
+
+# --------------------------------------------------------------------------- conversations
+
+
+async def _conversation_by_thread(session: AsyncSession, event: InboundMessage) -> Conversation | None:
+    """E-mail threading: In-Reply-To/References first, then a ticket code in the subject."""
+    if event.reply_to_ids:
+        row = (
+            await session.execute(
+                select(Conversation)
+                .join(Message, Message.conversation_id == Conversation.id)
+                .where(Message.channel == event.channel, Message.channel_message_id.in_(event.reply_to_ids))
+                .order_by(Message.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            row = (
+                await session.execute(
+                    select(Conversation)
+                    .join(Message, Message.conversation_id == Conversation.id)
+                    .join(ChannelMessageRef, ChannelMessageRef.message_id == Message.id)
+                    .where(
+                        ChannelMessageRef.channel == event.channel,
+                        ChannelMessageRef.channel_message_id.in_(event.reply_to_ids),
+                    )
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+        if row is not None:
+            return row
+    if event.subject and (m := TICKET_IN_SUBJECT.search(event.subject)):
+        return (
+            await session.execute(
+                select(Conversation)
+                .join(Ticket, Ticket.conversation_id == Conversation.id)
+                .where(Ticket.code == m.group(1))
+            )
+        ).scalar_one_or_none()
+    return None
+
+
+async def find_or_open_conversation(
+    session: AsyncSession, identity: ChannelIdentity, event: InboundMessage, now: datetime
+) -> Conversation:
+    threaded = event.channel == "email"
+    if threaded:
+        conv = await _conversation_by_thread(session, event)
+        if conv is not None:
+            if conv.state == ConversationState.CLOSED:
+                conv.state = ConversationState.BOT.value
+            return conv
+    else:
+        conv = (
+            await session.execute(
+                select(Conversation)
+                .where(Conversation.identity_id == identity.id, Conversation.state != ConversationState.CLOSED)
+                .order_by(Conversation.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
+        if conv is not None:
+            return conv
+    conv = Conversation(
+        contact_id=identity.contact_id,
+        identity_id=identity.id,
+        channel=event.channel,
+        thread_key=event.channel_message_id if threaded else None,
+        state=ConversationState.BOT.value,
+        last_seq=0,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(conv)
+    await session.flush()
+    return conv
+
+
+async def next_seq(session: AsyncSession, conversation_id: int, now: datetime) -> int:
+    """Take the conversation's next sequence number (row-locks it until commit)."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
+        .returning(Conversation.last_seq)
+    )
+    return int(result.scalar_one())
+
+
+# --------------------------------------------------------------------------- messages
+
+
+def _attachment_rows(event: InboundMessage) -> list[AttachmentRow]:
+    return [
+        AttachmentRow(
+            kind=a.kind,
+            name=a.name,
+            size=a.size if a.size is not None else (len(a.data) if a.data is not None else None),
+            mime_type=a.mime_type,
+            url=a.url,
+            meta=dict(a.meta) or None,
+        )
+        for a in event.attachments
+    ]
+
+
+async def _existing(session: AsyncSession, channel: str, channel_message_id: str) -> Message | None:
+    return (
+        await session.execute(
+            select(Message).where(Message.channel == channel, Message.channel_message_id == channel_message_id)
+        )
+    ).scalar_one_or_none()
+
+
+def _duplicate(event: InboundMessage, msg: Message) -> IngestResult:
+    return IngestResult(event.kind, msg.id, msg.conversation_id, msg.seq, duplicate=True)
+
+
+async def _store_message(session: AsyncSession, event: InboundMessage, clock: Clock) -> IngestResult:
+    now = clock.now()
+    identity, new_identity = await get_or_create_identity(session, event, now)
+    conv = await find_or_open_conversation(session, identity, event, now)
+    seq = await next_seq(session, conv.id, now)
+    citizen = event.kind in (EventKind.MESSAGE, EventKind.POSTBACK)
+    text = event.text if event.kind != EventKind.POSTBACK else (event.text or event.postback_payload or "")
+    msg = Message(
+        conversation_id=conv.id,
+        seq=seq,
+        channel=event.channel,
+        direction=Direction.INBOUND.value if citizen else Direction.OUTBOUND.value,
+        sender_role=SenderRole.CITIZEN.value if citizen else SenderRole.OPERATOR.value,
+        text=text,
+        channel_message_id=event.channel_message_id,
+        status=DeliveryStatus.DELIVERED.value if citizen else DeliveryStatus.SENT.value,
+        processed=not citizen or event.auto_generated,
+        auto_generated=event.auto_generated,
+        meta=_meta(event),
+        sent_at=event.sent_at or now,
+        created_at=now,
+        updated_at=now,
+    )
+    msg.attachments = _attachment_rows(event)
+    session.add(msg)
+    if citizen:
+        conv.last_inbound_at = event.sent_at or now
+    await session.flush()
+    return IngestResult(
+        event.kind,
+        msg.id,
+        conv.id,
+        seq,
+        needs_processing=not msg.processed,
+        new_identity=new_identity,
+    )
+
+
+def _meta(event: InboundMessage) -> dict[str, object] | None:
+    meta: dict[str, object] = {"raw_type": event.raw_type} if event.raw_type else {}
+    if event.subject:
+        meta["subject"] = event.subject
+    if event.reply_to_ids:
+        meta["reply_to_ids"] = list(event.reply_to_ids)
+    if event.postback_payload:
+        meta["postback_payload"] = event.postback_payload
+    return meta or None
+
+
+async def _is_our_echo(session: AsyncSession, event: InboundMessage, now: datetime) -> Message | None:
+    """An echo of a send of ours: its id is one we recorded, or (if the echo overtook the
+    send's response) an outbound message with the same text went to the same person
+    moments ago."""
+    if event.channel_message_id:
+        ref = (
+            await session.execute(
+                select(ChannelMessageRef).where(
+                    ChannelMessageRef.channel == event.channel,
+                    ChannelMessageRef.channel_message_id == event.channel_message_id,
+                )
+            )
+        ).scalar_one_or_none()
+        if ref is not None:
+            return await session.get(Message, ref.message_id)
+    return (
+        await session.execute(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+            .where(
+                ChannelIdentity.channel == event.channel,
+                ChannelIdentity.external_id == event.external_user_id,
+                Message.direction == Direction.OUTBOUND.value,
+                Message.sender_role != SenderRole.OPERATOR.value,
+                Message.text == event.text,
+                Message.created_at >= now - ECHO_MATCH_WINDOW,
+            )
+            .order_by(Message.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def _apply_receipt(session: AsyncSession, event: InboundMessage, now: datetime) -> IngestResult:
+    new_status = DeliveryStatus.READ if event.kind == EventKind.READ else DeliveryStatus.DELIVERED
+    ids: list[int] = []
+    if event.refers_to:
+        ids = list(
+            (
+                await session.execute(
+                    select(ChannelMessageRef.message_id).where(
+                        ChannelMessageRef.channel == event.channel,
+                        ChannelMessageRef.channel_message_id.in_(event.refers_to),
+                    )
+                )
+            ).scalars()
+        )
+    if event.watermark is not None:
+        ids += list(
+            (
+                await session.execute(
+                    select(Message.id)
+                    .join(Conversation, Conversation.id == Message.conversation_id)
+                    .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+                    .where(
+                        ChannelIdentity.channel == event.channel,
+                        ChannelIdentity.external_id == event.external_user_id,
+                        Message.direction == Direction.OUTBOUND.value,
+                        Message.status.in_(["sent", "delivered"]),
+                        Message.sent_at <= event.watermark,
+                    )
+                )
+            ).scalars()
+        )
+    moved: list[int] = []
+    for msg in (await session.execute(select(Message).where(Message.id.in_(set(ids))))).scalars():
+        if STATUS_ORDER.get(new_status.value, 0) > STATUS_ORDER.get(msg.status, 0):
+            msg.status = new_status.value
+            msg.updated_at = now
+            moved.append(msg.id)
+    return IngestResult(event.kind, updated_message_ids=tuple(moved))
+
+
+async def _apply_follow(session: AsyncSession, event: InboundMessage, now: datetime) -> IngestResult:
+    identity, new = await get_or_create_identity(session, event, now)
+    identity.following = event.kind == EventKind.FOLLOW
+    return IngestResult(event.kind, new_identity=new)
+
+
+async def ingest_one(session_maker: SessionMaker, event: InboundMessage, clock: Clock) -> IngestResult:
+    """Store one event in its own transaction; idempotent per (channel, message id)."""
+    now = clock.now()
+    async with session_maker() as session:
+        try:
+            async with session.begin():
+                if event.kind in (EventKind.DELIVERY, EventKind.READ):
+                    return await _apply_receipt(session, event, now)
+                if event.kind in (EventKind.FOLLOW, EventKind.UNFOLLOW):
+                    return await _apply_follow(session, event, now)
+                if event.kind == EventKind.UNKNOWN:
+                    log.info("unhandled %s event %r acknowledged", event.channel, event.raw_type)
+                    return IngestResult(event.kind)
+                if event.channel_message_id and (
+                    existing := await _existing(session, event.channel, event.channel_message_id)
+                ):
+                    return _duplicate(event, existing)
+                if event.kind in (EventKind.ECHO, EventKind.OPERATOR_MESSAGE):
+                    ours = await _is_our_echo(session, event, now)
+                    if ours is not None:
+                        return IngestResult(event.kind, ours.id, ours.conversation_id, ours.seq, duplicate=True)
+                return await _store_message(session, event, clock)
+        except IntegrityError:
+            if not event.channel_message_id:
+                raise
+    # lost the race on the unique index: the other delivery's row is the message
+    async with session_maker() as session:
+        existing = await _existing(session, event.channel, event.channel_message_id)
+        if existing is None:  # pragma: no cover - the index said it exists
+            raise RuntimeError("unique violation without a row")
+        return _duplicate(event, existing)
+
+
+async def ingest(session_maker: SessionMaker, events: Sequence[InboundMessage], clock: Clock) -> list[IngestResult]:
+    """Store every event of one delivery, in order."""
+    return [await ingest_one(session_maker, e, clock) for e in events]
