@@ -1,0 +1,112 @@
+"""Command line: ``python -m faq eval|validate|import``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy / the embedding engine load
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from faq.engine import FaqEngine  # noqa: E402
+from faq.evaluate import format_table, metrics_by_kind, predict, read_queries, write_jsonl  # noqa: E402
+from faq.importer import ImportRejected, load_entries, parse_file  # noqa: E402
+from faq.model import FaqEntry  # noqa: E402
+
+DB_NOT_READY = (
+    "Phần ghi vào cơ sở dữ liệu của hub (tạo phiên bản, kích hoạt) chưa được triển khai: "
+    "tệp đã được kiểm tra là hợp lệ nhưng CHƯA được nhập vào hệ thống."
+)
+
+
+class HubImportUnavailable(RuntimeError):
+    """The hub's database side of FAQ import is not implemented yet."""
+
+
+async def import_into_hub(entries: Sequence[FaqEntry], agency: str | None, activate: bool) -> str:
+    """Store ``entries`` as a new FAQ version of ``agency`` (and activate it if asked).
+
+    To be implemented by the hub (versions table, activation, rollback, worker notification).
+    Returns the new version id.
+    """
+    raise HubImportUnavailable(DB_NOT_READY)
+
+
+def _progress(done: int, total: int) -> None:
+    print(f"\rĐã đọc {done}/{total} dòng", end="", file=sys.stderr, flush=True)
+    if done >= total:
+        print(file=sys.stderr)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    entries = load_entries(Path(args.faq))
+    engine = FaqEngine.build(entries)
+    queries, has_expected = read_queries(Path(args.queries))
+    decisions = predict(engine, queries)
+    write_jsonl(Path(args.out), queries, decisions)
+    print(f"{len(entries)} câu hỏi, {len(queries)} truy vấn -> {args.out}")
+    if has_expected:
+        print(format_table(metrics_by_kind(queries, decisions)))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        result = parse_file(Path(args.file), on_progress=_progress)
+    except ImportRejected as err:
+        print(err.report.to_text())
+        return 1
+    print(result.report.to_text())
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    try:
+        result = parse_file(Path(args.file), on_progress=_progress, default_agency=args.agency or "")
+    except ImportRejected as err:
+        print(err.report.to_text())
+        return 1
+    print(result.report.to_text())
+    try:
+        version = asyncio.run(import_into_hub(result.entries, args.agency, args.activate))
+    except HubImportUnavailable as err:
+        print(str(err))
+        return 2
+    print(f"Đã nhập phiên bản {version}" + (" và kích hoạt." if args.activate else "."))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m faq", description="Bộ câu hỏi thường gặp (FAQ)")
+    sub = p.add_subparsers(dest="command", required=True)
+    e = sub.add_parser("eval", help="chấm bộ truy vấn với một bộ câu hỏi")
+    e.add_argument("--faq", required=True, help="tệp bảng tính hoặc thư mục")
+    e.add_argument("--queries", required=True, help="CSV có cột query (và expected_id, kind)")
+    e.add_argument("--out", required=True, help="tệp JSONL kết quả")
+    e.set_defaults(func=cmd_eval)
+    v = sub.add_parser("validate", help="kiểm tra một tệp bảng tính")
+    v.add_argument("file")
+    v.set_defaults(func=cmd_validate)
+    i = sub.add_parser("import", help="nhập một tệp bảng tính vào hub")
+    i.add_argument("file")
+    i.add_argument("--agency", default=None)
+    i.add_argument("--activate", action="store_true")
+    i.set_defaults(func=cmd_import)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ImportRejected as err:
+        print(err.report.to_text())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
