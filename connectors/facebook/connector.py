@@ -122,7 +122,7 @@ class FacebookConnector(Connector):
             parts.append(self._attachment_part(att))
         if message.quick_replies and parts:
             parts[-1][0]["quick_replies"] = [
-                {"content_type": "text", "title": q[:QUICK_REPLY_TITLE], "payload": q[:1000]}
+                {"content_type": "text", "title": _short_title(q), "payload": q[:1000]}
                 for q in message.quick_replies[:MAX_QUICK_REPLIES]
             ]
         return parts
@@ -189,3 +189,11 @@ class FacebookConnector(Connector):
             avatar_url=pic if isinstance(pic, str) else None,
             extra={k: v for k, v in (("first_name", first), ("last_name", last)) if v},
         )
+
+
+def _short_title(text: str) -> str:
+    """Quick-reply titles are limited to 20 characters; longer ones end with an ellipsis."""
+    text = text.strip()
+    if len(text) <= QUICK_REPLY_TITLE:
+        return text
+    return text[: QUICK_REPLY_TITLE - 1].rstrip() + "…"

@@ -250,6 +250,8 @@ def _load(raw: bytes) -> dict[str, Any]:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dict | list):  # never repr a (possibly huge or deep) container
+        return f"{type(value).__name__} ({len(value)} phần tử)"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

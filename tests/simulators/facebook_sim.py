@@ -97,6 +97,7 @@ class User:
 class _Queued:
     fault: Fault
     scope: str  # "send", "profile" or "any"
+    after: int = 0  # let this many matching requests through first
 
 
 class GraphFailure(Exception):
@@ -265,9 +266,10 @@ class FacebookSimulator:
 
     # ------------------------------------------------------------------ scripting
 
-    def fail_next(self, fault: Fault, times: int = 1, *, scope: str = "send") -> None:
-        """The next ``times`` requests in ``scope`` ("send", "profile", "any") fail so."""
-        self._faults.extend(_Queued(fault, scope) for _ in range(times))
+    def fail_next(self, fault: Fault, times: int = 1, *, scope: str = "send", after: int = 0) -> None:
+        """The next ``times`` requests in ``scope`` ("send", "profile", "any") fail so,
+        after letting ``after`` of them through."""
+        self._faults.extend(_Queued(fault, scope, after) for _ in range(times))
 
     def add_user(
         self,
@@ -285,6 +287,11 @@ class FacebookSimulator:
     def _take_fault(self, scope: str) -> Fault | None:
         for i, queued in enumerate(self._faults):
             if queued.scope in (scope, "any"):
+                if queued.after > 0:
+                    for other in self._faults:  # one request passes for every queued fault
+                        if other.scope in (scope, "any") and other.after > 0:
+                            other.after -= 1
+                    return None
                 del self._faults[i]
                 return queued.fault
         return None
