@@ -262,9 +262,11 @@ def parse_event(body: Mapping[str, Any]) -> InboundMessage:
 def decode(raw: bytes) -> dict[str, Any]:
     """The delivery as a JSON object, integers kept as text. Raises :class:`PayloadError`."""
     try:
-        body = json.loads(raw, parse_int=str, parse_float=str)
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise PayloadError("Zalo: thân yêu cầu không phải UTF-8") from err
+    try:
+        body = json.loads(text, parse_int=str, parse_float=str)
     except (ValueError, RecursionError) as err:
         raise PayloadError(f"Zalo: thân yêu cầu không phải JSON hợp lệ ({str(err)[:80]})") from err
     if not isinstance(body, dict):
