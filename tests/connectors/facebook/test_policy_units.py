@@ -183,10 +183,10 @@ def test_defaults_and_secret_free_repr() -> None:
 async def test_registry_reports_facebook_off_with_reason() -> None:
     async with aiohttp.ClientSession() as session:
 
-        def make_ctx(name: str, settings: object) -> ConnectorContext:
+        def make_ctx(name: str, settings: Mapping[str, Any]) -> ConnectorContext:
             return ConnectorContext(
                 session=session, state=MemoryStateStore(), settings=settings, clock=lambda: 0.0
-            )  # type: ignore[arg-type]
+            )
 
         reg = ConnectorRegistry.build(
             {"facebook": {"app_secret": "", "verify_token": "", "page_access_token": ""}}, make_ctx
