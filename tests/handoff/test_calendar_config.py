@@ -142,7 +142,8 @@ def test_seasons_validation() -> None:
 def test_season_wrapping_the_new_year() -> None:
     text = _cal(
         '  mon: ["07:00-11:30", "13:30-17:00"]',
-        'seasons: [{name: "mùa đông", from: "10-15", to: "04-14", office_hours: {mon: ["07:30-11:30", "13:00-17:00"]}}]\n',
+        'seasons: [{name: "mùa đông", from: "10-15", to: "04-14",\n'
+        '           office_hours: {mon: ["07:30-11:30", "13:00-17:00"]}}]\n',
     )
     calendar = load_calendar_text(text)
     assert calendar.regular_periods(dt.date(2027, 1, 4))[0] == Period(450, 690)  # winter

@@ -180,7 +180,10 @@ def test_regulation_deadlines_and_states() -> None:
 
 
 def test_calendar_without_any_working_day_fails_instead_of_looping() -> None:
-    text = 'office_hours: {mon: ["07:30-11:30"]}\npublic_holidays: none\nseasons: [{from: "01-01", to: "12-31", office_hours: {}}]\n'
+    text = (
+        'office_hours: {mon: ["07:30-11:30"]}\npublic_holidays: none\n'
+        'seasons: [{from: "01-01", to: "12-31", office_hours: {}}]\n'
+    )
     cal = load_calendar_text(text)
     with pytest.raises(NoWorkingTimeError, match="no working time"):
         add_working_time(vn(2027, 3, 8), 1, cal)
