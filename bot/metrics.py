@@ -25,7 +25,10 @@ class Histogram:
 
     def lines(self, name: str, labels: str = "") -> list[str]:
         sep = "," if labels else ""
-        out = [f'{name}_bucket{{{labels}{sep}le="{b}"}} {c}' for b, c in zip(self.buckets, self.counts, strict=True)]
+        out = [
+            f'{name}_bucket{{{labels}{sep}le="{b}"}} {c}'
+            for b, c in zip(self.buckets, self.counts, strict=True)
+        ]
         out.append(f'{name}_bucket{{{labels}{sep}le="+Inf"}} {self.n}')
         suffix = f"{{{labels}}}" if labels else ""
         out += [f"{name}_sum{suffix} {self.total}", f"{name}_count{suffix} {self.n}"]
@@ -81,24 +84,44 @@ class Metrics:
 
         counter("hub_messages_in_total", "Citizen messages stored, per channel.", self.messages_in, "channel")
         counter("hub_messages_out_total", "Messages sent to a channel.", self.messages_out, "channel")
-        counter("hub_duplicate_deliveries_total", "Deliveries recognised as duplicates.", self.duplicates, "channel")
-        lines += ["# HELP hub_send_failures_total Failed send attempts.", "# TYPE hub_send_failures_total counter"]
+        counter(
+            "hub_duplicate_deliveries_total",
+            "Deliveries recognised as duplicates.",
+            self.duplicates,
+            "channel",
+        )
+        lines += [
+            "# HELP hub_send_failures_total Failed send attempts.",
+            "# TYPE hub_send_failures_total counter",
+        ]
         for (ch, kind), v in sorted(self.send_failures.items()):
             lines.append(f'hub_send_failures_total{{channel="{ch}",kind="{kind}"}} {v}')
-        lines += ["# HELP hub_webhook_rejected_total Refused deliveries.", "# TYPE hub_webhook_rejected_total counter"]
+        lines += [
+            "# HELP hub_webhook_rejected_total Refused deliveries.",
+            "# TYPE hub_webhook_rejected_total counter",
+        ]
         for (ch, why), v in sorted(self.webhook_rejected.items()):
             lines.append(f'hub_webhook_rejected_total{{channel="{ch}",reason="{why}"}} {v}')
-        lines += ["# HELP hub_engine_calls_total Dialogue engine calls.", "# TYPE hub_engine_calls_total counter"]
+        lines += [
+            "# HELP hub_engine_calls_total Dialogue engine calls.",
+            "# TYPE hub_engine_calls_total counter",
+        ]
         for (name, res), v in sorted(self.engine_calls.items()):
             lines.append(f'hub_engine_calls_total{{engine="{name}",result="{res}"}} {v}')
-        lines += ["# HELP hub_engine_up Whether the engine answered its last call.", "# TYPE hub_engine_up gauge"]
+        lines += [
+            "# HELP hub_engine_up Whether the engine answered its last call.",
+            "# TYPE hub_engine_up gauge",
+        ]
         lines += [f'hub_engine_up{{engine="{n}"}} {v}' for n, v in sorted(self.engine_available.items())]
         lines += [
             "# HELP hub_reply_latency_seconds Citizen message stored to first reply sent.",
             "# TYPE hub_reply_latency_seconds histogram",
         ]
         lines += self.reply_latency.lines("hub_reply_latency_seconds")
-        lines += ["# HELP hub_engine_latency_seconds Dialogue engine time.", "# TYPE hub_engine_latency_seconds histogram"]
+        lines += [
+            "# HELP hub_engine_latency_seconds Dialogue engine time.",
+            "# TYPE hub_engine_latency_seconds histogram",
+        ]
         lines += self.engine_latency.lines("hub_engine_latency_seconds")
         for name, value in gauges.items():
             lines.append(f"# TYPE {name} gauge")

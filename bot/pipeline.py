@@ -128,7 +128,9 @@ class Pipeline:
 
     async def _release(self, conv_id: int) -> None:
         async with self.sm() as s, s.begin():
-            await s.execute(update(Conversation).where(Conversation.id == conv_id).values(processing_until=None))
+            await s.execute(
+                update(Conversation).where(Conversation.id == conv_id).values(processing_until=None)
+            )
 
     # ------------------------------------------------------------------ processing
 
@@ -191,7 +193,9 @@ class Pipeline:
         except EngineUnavailable as err:
             if self.fallback is None:
                 raise
-            log.warning("engine %s unavailable (%s); answering with %s", self.engine.name, err, self.fallback.name)
+            log.warning(
+                "engine %s unavailable (%s); answering with %s", self.engine.name, err, self.fallback.name
+            )
             self.metrics.engine_down(self.engine.name)
             result = await self.fallback.respond(req)
         self.metrics.observe_engine(time.perf_counter() - started)
@@ -212,9 +216,9 @@ class Pipeline:
             conv = await s.get(Conversation, conv_id, with_for_update=True)
             assert conv is not None
             if result is not None and conv.state == ConversationState.BOT:
-                for reply in result.replies:
-                    meta = {"buttons": list(reply.buttons)} if reply.buttons else None
-                    replies.append(await add_reply(s, conv, reply.text, now, meta=meta))
+                for answer in result.replies:
+                    meta = {"buttons": list(answer.buttons)} if answer.buttons else None
+                    replies.append(await add_reply(s, conv, answer.text, now, meta=meta))
                 if result.handoff:
                     conv.state = ConversationState.WAITING_HUMAN.value
                     conv.waiting_since = now

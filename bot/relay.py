@@ -33,9 +33,9 @@ from connectors.base import (
     OutboundMessage,
     PermanentSendError,
     RateLimited,
+    SenderRole,
     SendError,
     SendResult,
-    SenderRole,
 )
 from connectors.registry import ConnectorRegistry
 
@@ -143,7 +143,9 @@ class Relay:
                 .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), claim_token=token)
             )
         async with self.sm() as s:
-            return list((await s.execute(select(OutboxItem.id).where(OutboxItem.claim_token == token))).scalars())
+            return list(
+                (await s.execute(select(OutboxItem.id).where(OutboxItem.claim_token == token))).scalars()
+            )
 
     # ------------------------------------------------------------------ sending
 
@@ -216,7 +218,9 @@ class Relay:
     async def _sent(self, item: OutboxItem, out: OutboundMessage, result: SendResult) -> None:
         now = self.clock.now()
         async with self.sm() as s, s.begin():
-            await s.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(done=True, claimed_until=None))
+            await s.execute(
+                update(OutboxItem).where(OutboxItem.id == item.id).values(done=True, claimed_until=None)
+            )
             msg = await s.get(Message, out.message_id)
             assert msg is not None
             msg.status = result.status.value
@@ -240,11 +244,17 @@ class Relay:
         attempts = item.attempts + 1
         final = final or attempts >= self.policy.max_attempts
         async with self.sm() as s, s.begin():
-            values: dict[str, object] = {"attempts": attempts, "last_error": err.reason, "claimed_until": None}
+            values: dict[str, object] = {
+                "attempts": attempts,
+                "last_error": err.reason,
+                "claimed_until": None,
+            }
             if final:
                 values["done"] = True
             else:
-                values["next_attempt_at"] = now + timedelta(seconds=self.policy.delay(attempts, err, self.rng))
+                values["next_attempt_at"] = now + timedelta(
+                    seconds=self.policy.delay(attempts, err, self.rng)
+                )
             await s.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(**values))
             msg = await s.get(Message, out.message_id)
             assert msg is not None

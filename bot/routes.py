@@ -27,7 +27,7 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
     app.router.add_get("/api/openapi.json", openapi)
     for connector in registry:
         for route in connector.routes():
-            app.router.add_route(route.method, route.path, route.handler)  # type: ignore[attr-defined]
+            app.router.add_route(route.method, route.path, route.handler)
     app.router.add_post("/webhooks/{channel}", webhook)
     webchat.setup(app)
 
@@ -62,7 +62,11 @@ async def _keep_failure(request: web.Request, channel: str, raw: bytes, error: s
     hub = request.app[HUB]
     headers = {k: v for k, v in request.headers.items() if k.lower() not in {"authorization", "cookie"}}
     async with hub.sm() as s, s.begin():
-        s.add(WebhookFailure(channel=channel, error=error, headers=headers, body=raw, received_at=hub.clock.now()))
+        s.add(
+            WebhookFailure(
+                channel=channel, error=error, headers=headers, body=raw, received_at=hub.clock.now()
+            )
+        )
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -93,7 +97,9 @@ async def healthz(request: web.Request) -> web.Response:
     checks["engine_up"] = hub.metrics.engine_available.get(hub.pipeline.engine.name, 1) == 1
     checks["channels"] = sorted(c.name for c in hub.registry)
     checks["channels_off"] = hub.registry.disabled
-    return web.json_response({"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503)
+    return web.json_response(
+        {"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503
+    )
 
 
 async def metrics(request: web.Request) -> web.Response:
@@ -102,7 +108,9 @@ async def metrics(request: web.Request) -> web.Response:
         depth = dict(
             (
                 await s.execute(
-                    select(OutboxItem.channel, func.count()).where(OutboxItem.done.is_(False)).group_by(OutboxItem.channel)
+                    select(OutboxItem.channel, func.count())
+                    .where(OutboxItem.done.is_(False))
+                    .group_by(OutboxItem.channel)
                 )
             ).all()
         )

@@ -37,7 +37,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/webchat/api/messages", list_messages)
     app.router.add_get("/webchat/ws", websocket)
     app.router.add_get("/webchat/", page)
-    app.router.add_get("/webchat", lambda r: web.HTTPFound("/webchat/"))  # type: ignore[arg-type,return-value]
+    app.router.add_get("/webchat", redirect_to_page)
     app.router.add_get("/webchat/widget.js", widget)
     app.router.add_static("/webchat/static/", STATIC, append_version=True)
 
@@ -59,9 +59,13 @@ async def _json_body(request: web.Request) -> dict[str, object]:
     try:
         body = json.loads(raw)
     except ValueError as err:
-        raise web.HTTPBadRequest(text=json.dumps({"error": "JSON không hợp lệ"}), content_type="application/json") from err
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "JSON không hợp lệ"}), content_type="application/json"
+        ) from err
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text=json.dumps({"error": "Cần một đối tượng JSON"}), content_type="application/json")
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": "Cần một đối tượng JSON"}), content_type="application/json"
+        )
     return body
 
 
@@ -69,7 +73,10 @@ async def _current_conversation(hub: Hub, identity_id: int, *, create: bool) -> 
     async with hub.sm() as s, s.begin():
         conv = (
             await s.execute(
-                select(Conversation).where(Conversation.identity_id == identity_id).order_by(Conversation.id.desc()).limit(1)
+                select(Conversation)
+                .where(Conversation.identity_id == identity_id)
+                .order_by(Conversation.id.desc())
+                .limit(1)
             )
         ).scalar_one_or_none()
         if conv is not None and (conv.state != ConversationState.CLOSED or not create):
@@ -116,7 +123,9 @@ async def _new_session(hub: Hub) -> tuple[str, ChannelIdentity]:
         )
         s.add(identity)
         await s.flush()
-        s.add(WebchatSession(token_hash=_hash(token), identity_id=identity.id, created_at=now, last_seen_at=now))
+        s.add(
+            WebchatSession(token_hash=_hash(token), identity_id=identity.id, created_at=now, last_seen_at=now)
+        )
     return token, identity
 
 
@@ -155,7 +164,9 @@ async def post_message(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     identity = await _require_identity(request)
     body = await _json_body(request)
-    raw = json.dumps({"session": identity.external_id, "client_id": body.get("client_id"), "text": body.get("text")})
+    raw = json.dumps(
+        {"session": identity.external_id, "client_id": body.get("client_id"), "text": body.get("text")}
+    )
     try:
         events = hub.registry.get("webchat").parse(raw.encode())
     except PayloadError as err:
@@ -186,7 +197,9 @@ async def list_messages(request: web.Request) -> web.Response:
         rows = (
             await s.execute(
                 select(Message)
-                .where(Message.conversation_id == conv.id, Message.seq > after, Message.direction != "internal")
+                .where(
+                    Message.conversation_id == conv.id, Message.seq > after, Message.direction != "internal"
+                )
                 .order_by(Message.seq)
                 .limit(500)
             )
@@ -226,6 +239,10 @@ async def websocket(request: web.Request) -> web.StreamResponse:
             await task
         await sub.close()
     return ws
+
+
+async def redirect_to_page(request: web.Request) -> web.Response:
+    raise web.HTTPFound("/webchat/")
 
 
 async def page(request: web.Request) -> web.FileResponse:

@@ -66,7 +66,9 @@ class ConnectorRegistry:
 
     @classmethod
     def build(
-        cls, sections: Mapping[str, Mapping[str, Any]], make_ctx: Callable[[str, Mapping[str, Any]], ConnectorContext]
+        cls,
+        sections: Mapping[str, Mapping[str, Any]],
+        make_ctx: Callable[[str, Mapping[str, Any]], ConnectorContext],
     ) -> ConnectorRegistry:
         """Build every channel named in ``sections``; a channel that raises
         :class:`ChannelNotConfigured` is recorded as disabled with its reason."""

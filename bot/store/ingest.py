@@ -13,12 +13,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock
+from bot.db.models import (
+    Attachment as AttachmentRow,
+)
 from bot.db.models import (
     ChannelIdentity,
     ChannelMessageRef,
@@ -28,9 +34,6 @@ from bot.db.models import (
     Direction,
     Message,
     Ticket,
-)
-from bot.db.models import (
-    Attachment as AttachmentRow,
 )
 from bot.db.session import SessionMaker
 from connectors.base import DeliveryStatus, EventKind, InboundMessage, SenderRole
@@ -63,7 +66,9 @@ async def get_or_create_identity(
     """The identity row, locked for this transaction (so one conversation is opened)."""
     stmt = (
         select(ChannelIdentity)
-        .where(ChannelIdentity.channel == event.channel, ChannelIdentity.external_id == event.external_user_id)
+        .where(
+            ChannelIdentity.channel == event.channel, ChannelIdentity.external_id == event.external_user_id
+        )
         .with_for_update()
     )
     identity = (await session.execute(stmt)).scalar_one_or_none()
@@ -74,29 +79,38 @@ async def get_or_create_identity(
         display_name=profile.display_name if profile else None,
         full_name=profile.full_name if profile else None,
         phone=profile.phone if profile else None,
-        email=(profile.email if profile else None) or (event.external_user_id if event.channel == "email" else None),
+        email=(profile.email if profile else None)
+        or (event.external_user_id if event.channel == "email" else None),
         address=profile.address if profile else None,
         created_at=now,
         updated_at=now,
     )
     session.add(contact)
     await session.flush()
-    identity = ChannelIdentity(
-        contact_id=contact.id,
-        channel=event.channel,
-        external_id=event.external_user_id,
-        display_name=profile.display_name if profile else None,
-        created_at=now,
+    inserted = await session.execute(
+        dialect_insert(session)(ChannelIdentity)
+        .values(
+            contact_id=contact.id,
+            channel=event.channel,
+            external_id=event.external_user_id,
+            display_name=profile.display_name if profile else None,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(ChannelIdentity.id)
     )
-    session.add(identity)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError:
+    if inserted.scalar_one_or_none() is None:
         # another worker created it between our select and insert: use theirs
-        identity = (await session.execute(stmt)).scalar_one()
-        return identity, False
-    return identity, True
+        await session.delete(contact)
+        return (await session.execute(stmt)).scalar_one(), False
+    return (await session.execute(stmt)).scalar_one(), True
+
+
+def dialect_insert(session: AsyncSession) -> Any:
+    """INSERT with ON CONFLICT for the session's dialect (SQLite or PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return pg_insert
+    return sqlite_insert
 
 
 # --------------------------------------------------------------------------- conversations
@@ -154,7 +168,9 @@ async def find_or_open_conversation(
         conv = (
             await session.execute(
                 select(Conversation)
-                .where(Conversation.identity_id == identity.id, Conversation.state != ConversationState.CLOSED)
+                .where(
+                    Conversation.identity_id == identity.id, Conversation.state != ConversationState.CLOSED
+                )
                 .order_by(Conversation.id.desc())
                 .limit(1)
             )
@@ -207,7 +223,9 @@ def _attachment_rows(event: InboundMessage) -> list[AttachmentRow]:
 async def _existing(session: AsyncSession, channel: str, channel_message_id: str) -> Message | None:
     return (
         await session.execute(
-            select(Message).where(Message.channel == channel, Message.channel_message_id == channel_message_id)
+            select(Message).where(
+                Message.channel == channel, Message.channel_message_id == channel_message_id
+            )
         )
     ).scalar_one_or_none()
 
@@ -365,7 +383,9 @@ async def ingest_one(session_maker: SessionMaker, event: InboundMessage, clock: 
                 if event.kind in (EventKind.ECHO, EventKind.OPERATOR_MESSAGE):
                     ours = await _is_our_echo(session, event, now)
                     if ours is not None:
-                        return IngestResult(event.kind, ours.id, ours.conversation_id, ours.seq, duplicate=True)
+                        return IngestResult(
+                            event.kind, ours.id, ours.conversation_id, ours.seq, duplicate=True
+                        )
                 return await _store_message(session, event, clock)
         except IntegrityError:
             if not event.channel_message_id:
@@ -378,6 +398,8 @@ async def ingest_one(session_maker: SessionMaker, event: InboundMessage, clock: 
         return _duplicate(event, existing)
 
 
-async def ingest(session_maker: SessionMaker, events: Sequence[InboundMessage], clock: Clock) -> list[IngestResult]:
+async def ingest(
+    session_maker: SessionMaker, events: Sequence[InboundMessage], clock: Clock
+) -> list[IngestResult]:
     """Store every event of one delivery, in order."""
     return [await ingest_one(session_maker, e, clock) for e in events]

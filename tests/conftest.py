@@ -1,0 +1,214 @@
+"""Shared fixtures: real databases (SQLite and PostgreSQL), Redis, and hub apps/processes.
+
+PostgreSQL (127.0.0.1:5432, trust auth) and Redis (127.0.0.1:6379) are required: a test
+that needs one fails with a clear message when it is down — it is never skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+
+from bot.app import create_app
+from bot.clock import ManualClock
+from bot.config import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+DATABASES = [d for d in os.environ.get("HUB_TEST_DATABASES", "sqlite,postgres").split(",") if d]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_dsn(db: str) -> str:
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return f"{base}/{db}"
+
+
+async def _pg_exec(sql: str) -> None:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=5)
+    except (OSError, asyncpg.PostgresError) as err:
+        pytest.fail(f"PostgreSQL is required for this test and is not reachable at {PG_ADMIN_URL}: {err}")
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=DATABASES)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped after."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+        return
+    name = f"hubtest_{uuid.uuid4().hex[:12]}"
+    await _pg_exec(f'CREATE DATABASE "{name}"')
+    try:
+        yield _pg_dsn(name).replace("postgresql://", "postgresql+asyncpg://")
+    finally:
+        await _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def redis_url() -> AsyncIterator[str]:
+    import redis.asyncio as aioredis
+
+    client = aioredis.from_url(REDIS_URL)
+    try:
+        await client.ping()
+    except Exception as err:
+        pytest.fail(f"Redis is required for this test and is not reachable at {REDIS_URL}: {err}")
+    finally:
+        await client.aclose()
+    yield REDIS_URL
+
+
+def write_credentials(path: Path, text: str = "webchat:\n  enabled: true\n") -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def hub_settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        credentials_file=write_credentials(tmp_path / "credentials.yml"),
+        media_dir=tmp_path / "media",
+        worker_poll_interval=0.2,
+        outbox_base_delay=0.05,
+        outbox_max_delay=0.5,
+        env={},
+    )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    from datetime import UTC, datetime
+
+    return ManualClock(datetime.now(UTC))
+
+
+@pytest.fixture
+async def hub_app(hub_settings: Settings) -> web.Application:
+    return await create_app(hub_settings)
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, hub_app: web.Application) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(hub_app)
+    return client
+
+
+def settings_with(settings: Settings, **changes: Any) -> Settings:
+    return replace(settings, **changes)
+
+
+# --------------------------------------------------------------------------- real hub processes
+
+
+class HubProcess:
+    """``python -m bot serve`` as a child process on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, **env, "HUB_HOST": "127.0.0.1", "HUB_PORT": str(self.port)}
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 60.0) -> HubProcess:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"hub exited with {self.proc.returncode}:\n{self.log_path.read_text()[-3000:]}"
+                )
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"hub did not listen within {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup, no graceful shutdown."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture
+def hub_process(tmp_path: Path) -> Iterator[Any]:
+    started: list[HubProcess] = []
+
+    def make(env: dict[str, str]) -> HubProcess:
+        hp = HubProcess(env, tmp_path / f"hub-{len(started)}.log")
+        started.append(hp)
+        return hp
+
+    yield make
+    for hp in started:
+        hp.stop()
+
+
+async def wait_for(predicate: Any, timeout: float = 10.0, interval: float = 0.05) -> Any:
+    """Poll an async or sync predicate until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(interval)
+
+
+async def webchat_session(session: aiohttp.ClientSession, base: str) -> dict[str, Any]:
+    async with session.post(f"{base}/webchat/api/session", json={}) as r:
+        assert r.status == 200
+        data: dict[str, Any] = await r.json()
+        return data

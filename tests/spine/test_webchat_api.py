@@ -1,0 +1,127 @@
+"""The web chat's public contract, against SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from tests.conftest import wait_for
+
+
+async def _session(client: Any, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    r = await client.post("/webchat/api/session", json=body or {})
+    assert r.status == 200
+    data: dict[str, Any] = await r.json()
+    assert set(data) == {"session_token", "conversation_id"}
+    return data
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def _messages(client: Any, token: str, after: int = 0) -> list[dict[str, Any]]:
+    r = await client.get(f"/webchat/api/messages?after={after}", headers=_auth(token))
+    assert r.status == 200
+    data = await r.json()
+    messages: list[dict[str, Any]] = data["messages"]
+    return messages
+
+
+async def test_session_resume_keeps_conversation(client: Any) -> None:
+    first = await _session(client)
+    again = await _session(client, {"session_token": first["session_token"]})
+    assert again == first
+    unknown = await _session(client, {"session_token": "not-a-token"})
+    assert unknown["session_token"] != first["session_token"]
+    assert unknown["conversation_id"] != first["conversation_id"]
+
+
+async def test_message_is_answered_and_conversation_waits_for_a_human(client: Any) -> None:
+    s = await _session(client)
+    r = await client.post(
+        "/webchat/api/messages",
+        headers=_auth(s["session_token"]),
+        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi hỏi thủ tục cấp giấy phép"},
+    )
+    assert r.status == 200
+    body = await r.json()
+    assert body["seq"] == 1 and body["duplicate"] is False
+    msgs = await wait_for(lambda: _replied(client, s["session_token"]))
+    assert [m["direction"] for m in msgs] == ["in", "out"]
+    assert msgs[1]["sender"] == "bot" and "cán bộ" in msgs[1]["text"].lower()
+    assert [m["seq"] for m in msgs] == [1, 2]
+    # gap filling by after=seq
+    assert [m["seq"] for m in await _messages(client, s["session_token"], after=1)] == [2]
+    # once handed off the bot stays silent
+    r = await client.post(
+        "/webchat/api/messages",
+        headers=_auth(s["session_token"]),
+        json={"client_id": str(uuid.uuid4()), "text": "Còn ai ở đó không?"},
+    )
+    assert (await r.json())["seq"] == 3
+    await asyncio.sleep(0.6)
+    assert [m["sender"] for m in await _messages(client, s["session_token"])] == ["citizen", "bot", "citizen"]
+
+
+async def _replied(client: Any, token: str) -> list[dict[str, Any]] | None:
+    msgs = await _messages(client, token)
+    return msgs if len(msgs) >= 2 else None
+
+
+async def test_bad_requests_get_clear_errors_and_store_nothing(client: Any) -> None:
+    s = await _session(client)
+    token = s["session_token"]
+    cases = [
+        ({"client_id": "nope", "text": "x"}, "UUID"),
+        ({"client_id": str(uuid.uuid4()), "text": "   "}, "trống"),
+        ({"client_id": str(uuid.uuid4()), "text": "x" * 4001}, "4000"),
+        ({"client_id": str(uuid.uuid4()), "text": 5}, "chuỗi"),
+    ]
+    for body, fragment in cases:
+        r = await client.post("/webchat/api/messages", headers=_auth(token), json=body)
+        assert r.status == 400, body
+        assert fragment in (await r.json())["error"]
+    r = await client.post("/webchat/api/messages", headers=_auth(token), data=b"{not json")
+    assert r.status == 400
+    r = await client.post(
+        "/webchat/api/messages", headers=_auth("forged"), json={"client_id": str(uuid.uuid4()), "text": "x"}
+    )
+    assert r.status == 401
+    r = await client.get("/webchat/api/messages", headers=_auth(token) | {}, params={"after": "abc"})
+    assert r.status == 400
+    assert await _messages(client, token) == []
+
+
+async def test_websocket_pushes_every_new_message(client: Any) -> None:
+    s = await _session(client)
+    ws = await client.ws_connect(f"/webchat/ws?token={s['session_token']}")
+    hello = await ws.receive_json(timeout=5)
+    assert hello == {"type": "hello", "conversation_id": s["conversation_id"]}
+    await client.post(
+        "/webchat/api/messages",
+        headers=_auth(s["session_token"]),
+        json={"client_id": str(uuid.uuid4()), "text": "Xin chào"},
+    )
+    pushed = [await ws.receive_json(timeout=5) for _ in range(2)]
+    assert {p["type"] for p in pushed} == {"message"}
+    assert {p["message"]["sender"] for p in pushed} == {"citizen", "bot"}
+    await ws.close()
+    bad = await client.get("/webchat/ws?token=forged")
+    assert bad.status == 401
+
+
+async def test_openapi_documents_the_contract(client: Any) -> None:
+    spec = await (await client.get("/api/openapi.json")).json()
+    paths = spec["paths"]
+    for path in ("/webchat/api/session", "/webchat/api/messages", "/webchat/ws"):
+        assert path in paths
+    assert {"post", "get"} <= set(paths["/webchat/api/messages"])
+
+
+async def test_pages_are_served(client: Any) -> None:
+    page = await client.get("/webchat/")
+    assert page.status == 200 and 'lang="vi"' in await page.text()
+    widget = await client.get("/webchat/widget.js")
+    assert widget.status == 200 and "iframe" in await widget.text()
