@@ -40,17 +40,17 @@ class MemoryStateStore:
             return True
 
     def lock(self, name: str, *, timeout: float = 30.0) -> AbstractAsyncContextManager[bool]:
-        return self._lock(name, timeout)
+        return self._lock(name, ttl=timeout)
 
     @asynccontextmanager
-    async def _lock(self, name: str, timeout: float) -> AsyncIterator[bool]:
+    async def _lock(self, name: str, *, ttl: float) -> AsyncIterator[bool]:
         token = object()
         now = self.clock()
         held = self.locks.get(name)
         acquired = held is None or held[1] <= now
         self.lock_log.append((name, acquired))
         if acquired:
-            self.locks[name] = (token, now + timeout)
+            self.locks[name] = (token, now + ttl)
         try:
             yield acquired
         finally:

@@ -74,9 +74,22 @@ def make_self_signed_cert(directory: Path, host: str = "127.0.0.1") -> tuple[Pat
     cert, key = directory / "cert.pem", directory / "key.pem"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-            "-subj", "/CN=localhost", "-addext", f"subjectAltName=IP:{host},DNS:localhost",
-            "-keyout", str(key), "-out", str(cert),
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            f"subjectAltName=IP:{host},DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
         ],
         check=True,
         capture_output=True,
@@ -89,7 +102,11 @@ def _service_users() -> tuple[str, str, str]:
     processes as root, so as root they run as the packaged ``dovenull``/``dovecot`` users
     (or ``nobody``); otherwise everything runs as the current user."""
     if os.getuid() != 0:
-        return pwd.getpwuid(os.getuid()).pw_name, grp.getgrgid(os.getgid()).gr_name, pwd.getpwuid(os.getuid()).pw_name
+        return (
+            pwd.getpwuid(os.getuid()).pw_name,
+            grp.getgrgid(os.getgid()).gr_name,
+            pwd.getpwuid(os.getuid()).pw_name,
+        )
 
     def existing(*names: str) -> str:
         for name in names:
@@ -160,7 +177,7 @@ class DovecotServer:
         self._proc = subprocess.Popen(
             [self.binary, "-F", "-c", str(self.config_path)],
             stdout=subprocess.DEVNULL,
-            stderr=open(self.root / "dovecot.stderr", "ab"),  # noqa: SIM115 - owned by the child
+            stderr=open(self.root / "dovecot.stderr", "ab"),
             start_new_session=True,
         )
         deadline = time.monotonic() + timeout
@@ -216,9 +233,13 @@ class DovecotServer:
             (root / sub).mkdir(parents=True, exist_ok=True)
         user, group, login_user = _service_users()
         # Dovecot never accesses mail as uid 0: as root, the mail store belongs to ``user``
-        mail_uid, mail_gid = (pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid) if os.getuid() == 0 else (
-            os.getuid(),
-            os.getgid(),
+        mail_uid, mail_gid = (
+            (pwd.getpwnam(user).pw_uid, pwd.getpwnam(user).pw_gid)
+            if os.getuid() == 0
+            else (
+                os.getuid(),
+                os.getgid(),
+            )
         )
         for sub in ("mail", "home"):
             os.chown(root / sub, mail_uid, mail_gid)
@@ -299,7 +320,7 @@ service imap {{
         try:
             client.login(user, self.users[user])
             client.select(mailbox, readonly=True)
-            typ, data = client.uid("SEARCH", "ALL")
+            _typ, data = client.uid("SEARCH", "ALL")
             return [int(x) for x in (data[0] or b"").split()]
         finally:
             with contextlib.suppress(Exception):
@@ -310,7 +331,7 @@ service imap {{
         try:
             client.login(user, self.users[user])
             client.select(mailbox, readonly=True)
-            typ, data = client.uid("FETCH", str(uid), "(FLAGS)")
+            _typ, data = client.uid("FETCH", str(uid), "(FLAGS)")
             return (data[0] or b"").decode() if isinstance(data[0], bytes) else str(data[0])
         finally:
             with contextlib.suppress(Exception):
