@@ -171,3 +171,14 @@ def test_packaged_default_and_env_override(tmp_path: Path) -> None:
     configured = configured_calendar({"HUB_CALENDAR_FILE": str(path)})
     assert configured.source == str(path)
     assert configured.regular_periods(dt.date(2027, 3, 8)) == (Period(420, 690), Period(780, 990))
+
+
+def test_unquoted_yaml_dates_and_single_period_strings() -> None:
+    text = "office_hours:\n  mon: 07:30-11:30\n  tue: [07:30-11:30, 13:00-17:00]\npublic_holidays: none\n"
+    text += "extra_days_off: [2027-03-09]\nextra_working_days: [2027-03-13]\n"
+    calendar = load_calendar_text(text)
+    assert calendar.regular_periods(dt.date(2027, 3, 8)) == (Period(450, 690),)
+    assert calendar.periods_on(dt.date(2027, 3, 9)) == ()
+    assert calendar.periods_on(dt.date(2027, 3, 13)) == (Period(450, 690),)
+    with pytest.raises(CalendarConfigError, match="expected a date"):
+        load_calendar_text('office_hours: {mon: ["07:30-11:30"]}\nextra_days_off: [2027-03-09T10:00:00]\n')
