@@ -255,28 +255,30 @@ def vietnam_rules() -> HolidayRules:
 
 
 def statutory_holidays(year: int, rules: HolidayRules) -> list[DayOff]:
-    """The Art. 112.1 holidays of solar ``year`` (without days in lieu), sorted."""
+    """The Art. 112.1 holidays of solar ``year`` (without days in lieu), sorted.
+
+    Two holidays on the same date (Giỗ Tổ can fall on 30/4, e.g. in 1917 and 1947) are
+    both listed; :func:`days_off_for_years` gives the second one a day in lieu."""
     override = rules.override(year)
-    days: dict[dt.date, str] = {}
+    days: list[tuple[dt.date, str]] = []
     for month, day, name in rules.fixed:
         if (month, day) == (2, 29) and not _is_leap(year):
             continue
-        days[dt.date(year, month, day)] = name
+        days.append((dt.date(year, month, day), name))
     for month, day, name in rules.lunar:
-        days.setdefault(lunar_to_solar(day, month, year), name)
+        days.append((lunar_to_solar(day, month, year), name))
     if override.tet is not None:
         tet_days: Iterable[dt.date] = override.tet
     else:
         first = tet_date(year)
         tet_days = (first + dt.timedelta(days=o) for o in rules.tet_offsets)
-    for d in tet_days:
-        days.setdefault(d, rules.tet_name)
+    days.extend((d, rules.tet_name) for d in tet_days)
     extra = override.national_day_extra
     if extra is None:
         month, day = rules.national_day_extra_by_weekday[dt.date(year, 9, 2).weekday()]
         extra = dt.date(year, month, day)
-    days.setdefault(extra, rules.national_day_extra_name)
-    return sorted(DayOff(d, name, DayKind.HOLIDAY) for d, name in days.items())
+    days.append((extra, rules.national_day_extra_name))
+    return sorted(DayOff(d, name, DayKind.HOLIDAY) for d, name in days)
 
 
 def days_off_for_years(
@@ -289,7 +291,8 @@ def days_off_for_years(
 
     Art. 112.3: a holiday on a weekly day off gives a day in lieu on the next
     working day — the next date that is a regular working weekday, not itself a
-    holiday, swapped day off or already another holiday's day in lieu.
+    holiday, swapped day off or already another holiday's day in lieu. A holiday on
+    the same date as another holiday gets one too.
     """
     holidays: list[DayOff] = []
     off: dict[dt.date, str] = dict(extra_days_off or {})
@@ -301,8 +304,11 @@ def days_off_for_years(
     taken = holiday_dates | set(off)
     result = list(holidays)
     result.extend(DayOff(d, name, DayKind.EXTRA_OFF) for d, name in off.items() if d not in holiday_dates)
+    seen: set[dt.date] = set()
     for holiday in sorted(holidays):
-        if not is_weekly_day_off(holiday.date):
+        coincides = holiday.date in seen
+        seen.add(holiday.date)
+        if not coincides and not is_weekly_day_off(holiday.date):
             continue
         candidate = holiday.date + dt.timedelta(days=1)
         for _ in range(366):

@@ -8,7 +8,16 @@ import warnings
 from lunardate import LunarDate
 
 from handoff.calendar import load_calendar_text
-from handoff.holidays import DayKind, hung_kings_day, statutory_holidays, tet_date, vietnam_rules
+from handoff.holidays import (
+    WEEKDAYS,
+    DayKind,
+    days_off_for_years,
+    hung_kings_day,
+    parse_rules,
+    statutory_holidays,
+    tet_date,
+    vietnam_rules,
+)
 
 D = dt.date
 MON_FRI = """
@@ -149,3 +158,21 @@ def test_public_holidays_none() -> None:
     calendar = load_calendar_text(text)
     assert calendar.is_working_day(D(2027, 2, 8))
     assert calendar.days_off(2027) == []
+
+
+def test_two_holidays_on_one_date_give_a_day_in_lieu() -> None:
+    # Giỗ Tổ fell on 30/4 in 1947; with test rules, a fixed 16/4 coincides with Giỗ Tổ 2027 (a Friday).
+    data = {
+        "fixed": [{"date": "04-16", "name": "Ngày thử"}],
+        "lunar": [{"date": "03-10", "name": "Giỗ Tổ Hùng Vương"}],
+        "tet": {"offsets": [0]},
+        "national_day_extra": {"by_weekday_of_sep_2": dict.fromkeys(WEEKDAYS, "09-03")},
+    }
+    rules = parse_rules(data, "test rules")
+    listed = [d.date for d in statutory_holidays(2027, rules)]
+    assert listed.count(D(2027, 4, 16)) == 2
+    days = days_off_for_years([2027], rules, lambda d: d.weekday() >= 5)
+    in_lieu = [d for d in days if d.kind is DayKind.IN_LIEU]
+    # Fri 16/4 twice → Mon 19/4; Tết Sat 6/2 → Mon 8/2.
+    assert [d.date for d in in_lieu] == [D(2027, 2, 8), D(2027, 4, 19)]
+    assert [d.date for d in statutory_holidays(1947, vietnam_rules())].count(D(1947, 4, 30)) == 2
