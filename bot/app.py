@@ -114,6 +114,7 @@ async def create_app(
         metrics,
         RetryPolicy(settings.outbox_max_attempts, settings.outbox_base_delay, settings.outbox_max_delay),
         poll_interval=settings.worker_poll_interval,
+        claim_seconds=settings.outbox_claim_seconds,
     )
     pipeline = Pipeline(
         sm,

@@ -72,6 +72,7 @@ class Settings:
     outbox_max_attempts: int = 8
     outbox_base_delay: float = 1.0
     outbox_max_delay: float = 300.0
+    outbox_claim_seconds: float = 120.0
     worker_poll_interval: float = 2.0
     max_upload_bytes: int = 10 * 1024 * 1024
     log_level: str = "INFO"
@@ -101,6 +102,7 @@ class Settings:
             outbox_max_attempts=int(env.get("HUB_OUTBOX_MAX_ATTEMPTS") or 8),
             outbox_base_delay=float(env.get("HUB_OUTBOX_BASE_DELAY") or 1.0),
             outbox_max_delay=float(env.get("HUB_OUTBOX_MAX_DELAY") or 300.0),
+            outbox_claim_seconds=float(env.get("HUB_OUTBOX_CLAIM_SECONDS") or 120.0),
             worker_poll_interval=float(env.get("HUB_WORKER_POLL_INTERVAL") or 2.0),
             max_upload_bytes=int(env.get("HUB_MAX_UPLOAD_BYTES") or 10 * 1024 * 1024),
             log_level=env.get("HUB_LOG_LEVEL") or "INFO",

@@ -73,7 +73,9 @@ class Relay:
         batch: int = 20,
         rng: random.Random | None = None,
         on_sent: Callable[[Message], None] | None = None,
+        claim_seconds: float = CLAIM_SECONDS,
     ) -> None:
+        self.claim_seconds = claim_seconds
         self.sm, self.registry, self.bus, self.clock, self.metrics = sm, registry, bus, clock, metrics
         self.policy = policy or RetryPolicy()
         self.poll_interval = poll_interval
@@ -140,7 +142,7 @@ class Relay:
             await s.execute(
                 update(OutboxItem)
                 .where(OutboxItem.id.in_(ids), OutboxItem.done.is_(False), free)
-                .values(claimed_until=now + timedelta(seconds=CLAIM_SECONDS), claim_token=token)
+                .values(claimed_until=now + timedelta(seconds=self.claim_seconds), claim_token=token)
             )
         async with self.sm() as s:
             return list(

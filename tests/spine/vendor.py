@@ -1,0 +1,55 @@
+"""A scriptable loopback vendor for :mod:`tests.spine.loopback_channel`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+
+@dataclass
+class Vendor:
+    received: list[dict[str, Any]] = field(default_factory=list)
+    faults: deque[str] = field(default_factory=deque)  # "hang", "429", "500", "400"
+    hang: bool = False
+    got_request: asyncio.Event = field(default_factory=asyncio.Event)
+    runner: web.AppRunner | None = None
+    port: int = 0
+
+    async def handle(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.got_request.set()
+        fault = self.faults.popleft() if self.faults else ("hang" if self.hang else None)
+        if fault == "hang":
+            await asyncio.sleep(3600)
+        if fault == "429":
+            return web.json_response({"error": "slow down"}, status=429, headers={"Retry-After": "7"})
+        if fault in {"500", "400"}:
+            return web.json_response({"error": fault}, status=int(fault))
+        self.received.append(body)
+        return web.json_response({"id": f"v-{len(self.received)}"})
+
+    async def start(self) -> Vendor:
+        app = web.Application()
+        app.router.add_post("/send", self.handle)
+        self.runner = web.AppRunner(app, shutdown_timeout=0.1)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        return self
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def stop(self) -> None:
+        if self.runner is not None:
+            with contextlib.suppress(Exception):
+                await self.runner.cleanup()
