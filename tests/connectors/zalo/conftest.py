@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +56,38 @@ async def sim(clock: MovableClock) -> AsyncIterator[ZaloSimulator]:
         yield simulator
 
 
+class NetworkLikeStateStore(MemoryStateStore):
+    """The in-memory store, but every call yields to the event loop like a Redis/database round
+    trip does, so concurrent coroutines really interleave between reads, locks and writes."""
+
+    async def get(self, key: str) -> str | None:
+        await asyncio.sleep(0)
+        value = await super().get(key)
+        await asyncio.sleep(0)
+        return value
+
+    async def set(self, key: str, value: str) -> None:
+        await asyncio.sleep(0)
+        await super().set(key, value)
+
+    async def compare_and_set(self, key: str, expected: str | None, value: str) -> bool:
+        await asyncio.sleep(0)
+        return await super().compare_and_set(key, expected, value)
+
+    def lock(self, name: str, *, timeout: float = 30.0) -> AbstractAsyncContextManager[bool]:
+        return self._yielding_lock(name, timeout)
+
+    @asynccontextmanager
+    async def _yielding_lock(self, name: str, timeout: float) -> AsyncIterator[bool]:
+        await asyncio.sleep(0)
+        async with super().lock(name, timeout=timeout) as acquired:
+            await asyncio.sleep(0)
+            yield acquired
+
+
 @pytest.fixture
 def store(clock: MovableClock) -> MemoryStateStore:
-    return MemoryStateStore(clock)
+    return NetworkLikeStateStore(clock)
 
 
 @pytest.fixture

@@ -25,7 +25,13 @@ GOLDEN: dict[str, tuple[EventKind, str | None, str, tuple[str, ...], tuple[str, 
         (),
         (),
     ),
-    "user_send_text_quote": (EventKind.MESSAGE, "b9f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5", "Vâng, tôi cảm ơn", (), ()),
+    "user_send_text_quote": (
+        EventKind.MESSAGE,
+        "b9f1c2d3e4a5b6c7d8e9f0a1b2c3d4e5",
+        "Vâng, tôi cảm ơn",
+        (),
+        (),
+    ),
     "user_send_image": (
         EventKind.MESSAGE,
         "c1a2b3c4d5e6f708192a3b4c5d6e7f80",
@@ -162,7 +168,8 @@ def test_timestamp_seconds_and_limits() -> None:
         (b'{"event_name": "follow"}', "follower.id"),
         (b'{"event_name": "user_seen_message", "recipient": {"id": "1"}, "message": {}}', "msg_ids"),
         (
-            b'{"event_name": "user_send_image", "sender": {"id": "1"}, "message": {"msg_id": "m", "attachments": 5}}',
+            b'{"event_name": "user_send_image", "sender": {"id": "1"},'
+            b' "message": {"msg_id": "m", "attachments": 5}}',
             "attachments",
         ),
         (
@@ -180,7 +187,9 @@ def test_malformed_deliveries_raise_a_clear_payload_error(raw: bytes, fragment: 
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=20,
 )
 EVENTS = [json.loads(p.read_bytes())["event_name"] for p in PAYLOADS.glob("*.json")]
@@ -213,8 +222,25 @@ def test_fuzz_random_bytes_only_payload_error(raw: bytes) -> None:
     name=st.sampled_from(sorted(GOLDEN)),
     path=st.lists(
         st.sampled_from(
-            ["message", "sender", "recipient", "follower", "id", "msg_id", "msg_ids", "text", "attachments",
-             "timestamp", "event_name", "payload", "coordinates", "type", "url", "size", "quote_msg_id"]
+            [
+                "message",
+                "sender",
+                "recipient",
+                "follower",
+                "id",
+                "msg_id",
+                "msg_ids",
+                "text",
+                "attachments",
+                "timestamp",
+                "event_name",
+                "payload",
+                "coordinates",
+                "type",
+                "url",
+                "size",
+                "quote_msg_id",
+            ]
         ),
         min_size=1,
         max_size=4,

@@ -106,7 +106,9 @@ async def test_forged_deliveries_are_refused(
     else:  # signed correctly by someone with our secret but for another app id
         other = dict(event, app_id="1111111111111111111")
         body = sim.encode(other)
-        sig = "mac=" + signature.compute_mac("1111111111111111111", body, event["timestamp"], sim.oa_secret_key)
+        sig = "mac=" + signature.compute_mac(
+            "1111111111111111111", body, event["timestamp"], sim.oa_secret_key
+        )
     if forge == "non-ascii-header":  # aiohttp will not send non-latin-1 headers: call verify directly
         with pytest.raises(SignatureError):
             connector.verify_raw(raw, sig)
@@ -116,7 +118,9 @@ async def test_forged_deliveries_are_refused(
     assert endpoint.received == [] and len(endpoint.refused) == 1
 
 
-async def test_header_without_prefix_or_in_capitals_is_accepted(sim: ZaloSimulator, connector: ZaloConnector) -> None:
+async def test_header_without_prefix_or_in_capitals_is_accepted(
+    sim: ZaloSimulator, connector: ZaloConnector
+) -> None:
     raw = sim.encode(sim.user_text("8063947237857451397", "Xin chào"))
     good = sim.sign(raw)
     connector.verify_raw(raw, good.removeprefix("mac="))
@@ -148,7 +152,9 @@ async def test_zalo_redelivery_within_its_retry_window_is_accepted(
     assert len(endpoint.received) == 1
 
 
-async def test_tolerance_is_configurable(sim: ZaloSimulator, make_connector: MakeConnector, clock: MovableClock) -> None:
+async def test_tolerance_is_configurable(
+    sim: ZaloSimulator, make_connector: MakeConnector, clock: MovableClock
+) -> None:
     strict = make_connector(max_event_age="300")
     raw = sim.encode(sim.user_text("8063947237857451397", "Sáu phút trước"))
     clock.advance(360)
