@@ -7,6 +7,7 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import bot.db.models_console  # noqa: F401  (console/workflow tables)
 from bot.db.models import Base
 from bot.db.session import create_engine
 
