@@ -26,8 +26,8 @@ ProgressCallback = Callable[[int, int], None]
 # header field -> accepted names (compared folded, without punctuation)
 HEADER_NAMES: dict[str, tuple[str, ...]] = {
     "id": ("mã", "mã câu hỏi", "mã số", "stt", "id", "số thứ tự", "code"),
-    "question": ("câu hỏi", "nội dung câu hỏi", "question", "câu hỏi thường gặp", "hỏi"),
-    "answer": ("trả lời", "câu trả lời", "nội dung trả lời", "answer", "giải đáp", "đáp"),
+    "question": ("câu hỏi", "nội dung câu hỏi", "question", "câu hỏi thường gặp"),
+    "answer": ("trả lời", "câu trả lời", "nội dung trả lời", "answer", "giải đáp"),
     "domain": ("lĩnh vực", "chủ đề", "domain", "nhóm", "topic", "category"),
     "agency": ("đơn vị", "cơ quan", "đơn vị chủ trì", "agency", "đơn vị trả lời", "cơ quan trả lời"),
     "alternatives": ("câu hỏi tương tự", "cách hỏi khác", "alternatives", "alternative questions"),
