@@ -169,6 +169,12 @@ class WorkingCalendar:
         """The weekday's hours, ignoring holidays and overrides."""
         return self.weekly_hours_for(day)[day.weekday()]
 
+    def is_weekend_rest_day(self, day: dt.date) -> bool:
+        """A day in lieu is owed when a holiday falls on the weekend (Saturday or Sunday)
+        and the calendar does not work that day; a weekday the calendar simply does not
+        list (a part-time office) earns none."""
+        return day.weekday() >= 5 and self.is_weekly_day_off(day)
+
     def is_weekly_day_off(self, day: dt.date) -> bool:
         return not self.regular_periods(day)
 
@@ -204,7 +210,9 @@ class WorkingCalendar:
         if self.holiday_rules is None:
             days = [DayOff(d, name, DayKind.EXTRA_OFF) for d, name in user_off.items()]
         else:
-            days = days_off_for_years((year - 1, year), self.holiday_rules, self.is_weekly_day_off, user_off)
+            days = days_off_for_years(
+                (year - 1, year), self.holiday_rules, self.is_weekly_day_off, user_off, self.is_weekend_rest_day
+            )
             for d in self.holiday_rules.override(year).extra_working_days:
                 if d.year == year and d not in self.extra_days_off:
                     working.setdefault(

@@ -286,14 +286,17 @@ def days_off_for_years(
     rules: HolidayRules,
     is_weekly_day_off: Callable[[dt.date], bool],
     extra_days_off: Mapping[dt.date, str] | None = None,
+    falls_on_rest_day: Callable[[dt.date], bool] | None = None,
 ) -> list[DayOff]:
     """Holidays, days in lieu and announced swaps for ``years``, computed jointly.
 
-    Art. 112.3: a holiday on a weekly day off gives a day in lieu on the next
+    Art. 112.3: a holiday on a weekly rest day gives a day in lieu on the next
     working day — the next date that is a regular working weekday, not itself a
     holiday, swapped day off or already another holiday's day in lieu. A holiday on
-    the same date as another holiday gets one too.
+    the same date as another holiday gets one too. ``falls_on_rest_day`` decides which
+    holidays earn a day in lieu (default: any weekly day off of the calendar).
     """
+    earns_lieu = falls_on_rest_day or is_weekly_day_off
     holidays: list[DayOff] = []
     off: dict[dt.date, str] = dict(extra_days_off or {})
     for year in sorted(set(years)):
@@ -308,7 +311,7 @@ def days_off_for_years(
     for holiday in sorted(holidays):
         coincides = holiday.date in seen
         seen.add(holiday.date)
-        if not coincides and not is_weekly_day_off(holiday.date):
+        if not coincides and not earns_lieu(holiday.date):
             continue
         candidate = holiday.date + dt.timedelta(days=1)
         for _ in range(366):
