@@ -211,7 +211,11 @@ class WorkingCalendar:
             days = [DayOff(d, name, DayKind.EXTRA_OFF) for d, name in user_off.items()]
         else:
             days = days_off_for_years(
-                (year - 1, year), self.holiday_rules, self.is_weekly_day_off, user_off, self.is_weekend_rest_day
+                (year - 1, year),
+                self.holiday_rules,
+                self.is_weekly_day_off,
+                user_off,
+                self.is_weekend_rest_day,
             )
             for d in self.holiday_rules.override(year).extra_working_days:
                 if d.year == year and d not in self.extra_days_off:
