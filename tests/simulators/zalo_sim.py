@@ -663,18 +663,24 @@ async def _serve(args: argparse.Namespace) -> None:
         webhook_url=args.webhook,
     )
     await sim.start()
+    sim.access_tokens = {args.access_token}
+    sim.refresh_token = args.refresh_token
     sim.add_user(
         "Nguyễn Thị Hoa", user_id=args.user_id, phone="0912345678", address="Phường Điện Biên, Thanh Hóa"
     )
-    print(f"Zalo OA simulator listening on {sim.base_url}")
-    print("Give the hub these environment variables:")
-    for key, value in sim.env().items():
-        print(f"export {key}={value}")
-    print(
-        f"# demo citizen user_id: {args.user_id}; webhook target: {args.webhook or '(none: use --webhook)'}"
-    )
-    print(f'# citizen writes: curl -s -X POST {sim.base_url}/_sim/say -d \'{{"text": "Xin chào"}}\'')
-    print(f"# what the OA sent: curl -s {sim.base_url}/_sim/sent")
+    say = '{"text": "Xin chào, tôi muốn hỏi về đăng ký tạm trú"}'
+    console = json.dumps({"user_id": args.user_id, "text": "Cán bộ trả lời trong OA"}, ensure_ascii=False)
+    expire = '{"expire_token": true}'
+    lines = [f"Zalo OA simulator listening on {sim.base_url}", "Give the hub these environment variables:"]
+    lines += [f"export {key}={value}" for key, value in sim.env().items()]
+    lines += [
+        f"# demo citizen user_id: {args.user_id}; webhook target: {args.webhook or '(none: use --webhook)'}",
+        f"# a citizen writes:        curl -s -X POST {sim.base_url}/_sim/say -d '{say}'",
+        f"# staff reply in console:  curl -s -X POST {sim.base_url}/_sim/console -d '{console}'",
+        f"# what the OA sent:        curl -s {sim.base_url}/_sim/sent",
+        f"# expire the access token: curl -s -X POST {sim.base_url}/_sim/faults -d '{expire}'",
+    ]
+    print("\n".join(lines), flush=True)
     try:
         await asyncio.Event().wait()
     finally:
@@ -691,6 +697,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--app-secret", default="sim-app-secret")
     parser.add_argument("--oa-secret-key", default="sim-oa-secret-key")
     parser.add_argument("--user-id", default="8063947237857451397")
+    parser.add_argument("--access-token", default="sim-demo-access-token")
+    parser.add_argument("--refresh-token", default="sim-demo-refresh-token")
     args = parser.parse_args(argv)
     try:
         asyncio.run(_serve(args))

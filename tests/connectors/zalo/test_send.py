@@ -37,7 +37,7 @@ SENTENCE = "Công dân cần mang căn cước công dân và tờ khai CT01 đ�
 
 def outbound(
     text: str = "Xin chào anh/chị", *, attachments: tuple[Attachment, ...] = (), mid: int | None = None
-):
+) -> OutboundMessage:
     return OutboundMessage(
         channel="zalo",
         external_user_id=USER_ID,
