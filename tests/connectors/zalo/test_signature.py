@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +26,7 @@ class Endpoint:
         self.connector = connector
         self.received: list[InboundMessage] = []
         self.refused: list[str] = []
+        self.arrived = asyncio.Event()
 
     async def handle(self, request: web.Request) -> web.Response:
         try:
@@ -33,7 +35,16 @@ class Endpoint:
             self.refused.append(str(err))
             return web.Response(status=err.http_status, text="chữ ký không hợp lệ")
         self.received.extend(self.connector.parse(raw))
+        self.arrived.set()
         return web.Response(text="ok")
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> None:
+        async def until() -> None:
+            while len(self.received) < count:
+                self.arrived.clear()
+                await self.arrived.wait()
+
+        await asyncio.wait_for(until(), timeout)
 
 
 async def serve(aiohttp_server: Server, connector: ZaloConnector) -> tuple[Endpoint, str]:
