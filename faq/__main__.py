@@ -12,10 +12,10 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy / the embedding engine load
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from faq.engine import FaqEngine  # noqa: E402
-from faq.evaluate import format_table, metrics_by_kind, predict, read_queries, write_jsonl  # noqa: E402
-from faq.importer import ImportRejected, load_entries, parse_file  # noqa: E402
-from faq.model import FaqEntry  # noqa: E402
+from faq.engine import FaqEngine
+from faq.evaluate import format_table, metrics_by_kind, predict, read_queries, write_jsonl
+from faq.importer import ImportRejected, load_entries, parse_file
+from faq.model import FaqEntry
 
 DB_NOT_READY = (
     "Phần ghi vào cơ sở dữ liệu của hub (tạo phiên bản, kích hoạt) chưa được triển khai: "

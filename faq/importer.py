@@ -196,7 +196,9 @@ def read_sheets(path: Path, limits: ImportLimits | None = None) -> list[Sheet]:
     data = path.read_bytes()
     ext = path.suffix.lower()
     if ext in (".xlsm", ".xltm", ".xlsb"):
-        raise _reject("bảng tính có macro (.xlsm/.xlsb) không được chấp nhận; hãy lưu dưới dạng .xlsx.", "macro")
+        raise _reject(
+            "bảng tính có macro (.xlsm/.xlsb) không được chấp nhận; hãy lưu dưới dạng .xlsx.", "macro"
+        )
     if data.startswith(b"PK"):
         return read_xlsx(data, limits)
     if data.startswith(b"\xd0\xcf\x11\xe0"):

@@ -22,7 +22,6 @@ import functools
 import re
 import unicodedata
 from pathlib import Path
-from typing import Dict, List, Tuple
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -40,7 +39,7 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def _tone_of(word_nfd: str) -> Tuple[str, str]:
+def _tone_of(word_nfd: str) -> tuple[str, str]:
     """Split a decomposed word into (word without tone mark, tone mark or '')."""
     tone = ""
     kept = []
@@ -52,7 +51,7 @@ def _tone_of(word_nfd: str) -> Tuple[str, str]:
     return "".join(kept), tone
 
 
-def _nucleus(word: str) -> Tuple[int, int]:
+def _nucleus(word: str) -> tuple[int, int]:
     """Start/end (exclusive) of the vowel nucleus of a lower-case NFC syllable."""
     start = 0
     if word.startswith("qu") and len(word) > 2:
@@ -122,8 +121,8 @@ def has_diacritics(text: str) -> bool:
     return fold(text) != text.lower()
 
 
-def _read_tsv(name: str) -> List[List[str]]:
-    rows: List[List[str]] = []
+def _read_tsv(name: str) -> list[list[str]]:
+    rows: list[list[str]] = []
     path = DATA_DIR / name
     with path.open(encoding="utf-8") as fh:
         for line in fh:
@@ -135,9 +134,9 @@ def _read_tsv(name: str) -> List[List[str]]:
 
 
 @functools.lru_cache(maxsize=1)
-def teencode_table() -> Dict[str, Tuple[str, ...]]:
+def teencode_table() -> dict[str, tuple[str, ...]]:
     """Lower-case token -> expansions (first one is the preferred reading)."""
-    table: Dict[str, Tuple[str, ...]] = {}
+    table: dict[str, tuple[str, ...]] = {}
     for row in _read_tsv("teencode.tsv"):
         if len(row) < 2:
             continue
@@ -147,7 +146,7 @@ def teencode_table() -> Dict[str, Tuple[str, ...]]:
     return table
 
 
-def _expand_token(tok: str, table: Dict[str, Tuple[str, ...]], all_alts: bool) -> str:
+def _expand_token(tok: str, table: dict[str, tuple[str, ...]], all_alts: bool) -> str:
     alts = table.get(tok)
     if alts is None:
         return tok
@@ -174,17 +173,17 @@ def normalize(text: str, all_alternatives: bool = False) -> str:
     return clean_spaces(expand_teencode(canonical_tones(text), all_alternatives))
 
 
-def words(text: str) -> List[str]:
+def words(text: str) -> list[str]:
     """Lower-case word/number tokens of an already-normalised text (no segmentation)."""
     return _TOKEN_RE.findall(text.lower())
 
 
-def syllables(text: str) -> List[str]:
+def syllables(text: str) -> list[str]:
     """Folded syllables of the normalised text (teencode expanded, all readings)."""
     return words(fold(normalize(text, all_alternatives=True)))
 
 
-def tokens(text: str) -> List[str]:
+def tokens(text: str) -> list[str]:
     """underthesea word segmentation of the normalised text (multi-syllable words joined by '_')."""
     from underthesea import word_tokenize  # imported lazily: ~0.7 s on first use
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 
 from faq.lexicon import Lexicon
@@ -49,7 +50,7 @@ def terms(text: str, lexicon: Lexicon | None, pairs: bool = True) -> list[str]:
     syl = folded_syllables(text)
     out = [s for s in syl if s not in STOPWORDS_FOLDED]
     if pairs:
-        out.extend(f"{a}_{b}" for a, b in zip(syl, syl[1:], strict=False))
+        out.extend(f"{a}_{b}" for a, b in itertools.pairwise(syl))
     if lexicon is not None:
         out.extend(lexicon.concepts_in(" ".join(syl)))
     return out
@@ -85,7 +86,9 @@ def _cues() -> dict[str, re.Pattern[str]]:
         keys = [clean_spaces(fold(normalize(p))) for p in phrases.split("|")]
         table.setdefault(kind.strip(), []).extend(k for k in keys if k)
     return {
-        kind: re.compile(r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(ks, key=len, reverse=True)) + r")(?!\w)")
+        kind: re.compile(
+            r"(?<!\w)(" + "|".join(re.escape(k) for k in sorted(ks, key=len, reverse=True)) + r")(?!\w)"
+        )
         for kind, ks in table.items()
     }
 

@@ -16,12 +16,12 @@ from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from faq.engine import FaqEngine  # noqa: E402
-from faq.evaluate import Query, read_queries  # noqa: E402
-from faq.importer import load_entries  # noqa: E402
-from faq.text import is_complaint, is_question  # noqa: E402
+from faq.engine import FaqEngine
+from faq.evaluate import Query, read_queries
+from faq.importer import load_entries
+from faq.text import is_complaint, is_question
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = collect(engine, queries)
     cv = cross_validate(rows, args.max_wrong, args.max_false)
     mean, sd = cv.mean(0), cv.std(0)
-    print("5-fold x10 CV (held-out folds): answered correctly %.3f±%.3f, wrong %.3f±%.3f, false %.3f±%.3f"
-          % (mean[0], sd[0], mean[1], sd[1], mean[2], sd[2]))
-    print("thresholds chosen per fold: answer_threshold %.2f±%.2f, answer_margin %.2f±%.2f"
-          % (mean[3], sd[3], mean[4], sd[4]))
+    print(
+        f"5-fold x10 CV (held-out folds): answered correctly {mean[0]:.3f}±{sd[0]:.3f}, "
+        f"wrong {mean[1]:.3f}±{sd[1]:.3f}, false {mean[2]:.3f}±{sd[2]:.3f}"
+    )
+    print(
+        f"thresholds chosen per fold: answer_threshold {mean[3]:.2f}±{sd[3]:.2f}, "
+        f"answer_margin {mean[4]:.2f}±{sd[4]:.2f}"
+    )
     t, m = best(rows, args.max_wrong, args.max_false)
-    print("on all data: answer_threshold=%.2f answer_margin=%.2f -> ok/wrong/false = %.3f/%.3f/%.3f"
-          % (t, m, *outcome(rows, t, m)))
+    ok, wrong, false = outcome(rows, t, m)
+    print(
+        f"on all data: answer_threshold={t:.2f} answer_margin={m:.2f} -> "
+        f"ok/wrong/false = {ok:.3f}/{wrong:.3f}/{false:.3f}"
+    )
     return 0
 
 

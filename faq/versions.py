@@ -30,7 +30,9 @@ class FaqDiff:
         return not (self.added or self.changed or self.removed)
 
     def summary(self) -> str:
-        return f"{len(self.added)} câu hỏi mới, {len(self.changed)} câu hỏi sửa, {len(self.removed)} câu hỏi bỏ"
+        return (
+            f"{len(self.added)} câu hỏi mới, {len(self.changed)} câu hỏi sửa, {len(self.removed)} câu hỏi bỏ"
+        )
 
 
 def diff(old_entries: Iterable[FaqEntry], new_entries: Iterable[FaqEntry]) -> FaqDiff:

@@ -98,7 +98,9 @@ def write_xls(path: Path, rows: Sequence[Row], merge_first_column: tuple[int, in
     return path
 
 
-def rewrite_zip(src: Path, dst: Path, edit: dict[str, bytes | None], extra: dict[str, bytes] | None = None) -> Path:
+def rewrite_zip(
+    src: Path, dst: Path, edit: dict[str, bytes | None], extra: dict[str, bytes] | None = None
+) -> Path:
     """Copy an OOXML zip, replacing (or dropping, with None) members and adding extra ones."""
     buf = io.BytesIO()
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zout:

@@ -16,8 +16,20 @@ from tests.faq.spreadsheets import ROWS_A, write_xls, write_xlsx_messy
 
 HEADER = ["Mã câu hỏi", "Câu hỏi", "Trả lời", "Lĩnh vực", "Cơ quan"]
 DATA = [
-    ["Y01", "Phụ nữ mang thai có được tiêm vắc xin không?", "Được, từ tuần thứ 13 của thai kỳ.", "Y tế", "Sở Y tế"],
-    ["Y02", "Sau khi tiêm bị sốt thì xử lý thế nào?", "Chườm mát, uống nhiều nước, theo dõi 24 giờ.", "Y tế", "Sở Y tế"],
+    [
+        "Y01",
+        "Phụ nữ mang thai có được tiêm vắc xin không?",
+        "Được, từ tuần thứ 13 của thai kỳ.",
+        "Y tế",
+        "Sở Y tế",
+    ],
+    [
+        "Y02",
+        "Sau khi tiêm bị sốt thì xử lý thế nào?",
+        "Chườm mát, uống nhiều nước, theo dõi 24 giờ.",
+        "Y tế",
+        "Sở Y tế",
+    ],
 ]
 
 
@@ -105,8 +117,7 @@ def test_windows_1258_decomposed_tones_become_nfc(tmp_path: Path) -> None:
 def test_semicolon_csv_headers_without_diacritics_any_order(tmp_path: Path) -> None:
     path = tmp_path / "faq.csv"
     path.write_text(
-        "Tra loi;Cau hoi;Linh vuc\n"
-        "Nộp tại bưu điện.;Có thể nhận kết quả qua bưu điện không?;Dịch vụ công\n",
+        "Tra loi;Cau hoi;Linh vuc\nNộp tại bưu điện.;Có thể nhận kết quả qua bưu điện không?;Dịch vụ công\n",
         encoding="utf-8",
     )
     (entry,) = parse_file(path, default_agency="Văn phòng UBND tỉnh").entries

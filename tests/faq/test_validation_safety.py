@@ -15,7 +15,13 @@ from tests.faq.spreadsheets import rewrite_zip, write_xlsx
 HEADER = ("Mã", "Câu hỏi", "Trả lời", "Lĩnh vực", "Đơn vị")
 GOOD = [
     ("A1", "Thời gian cách ly được tính từ ngày nào?", "Từ ngày tiếp xúc cuối cùng.", "Y tế", "Sở Y tế"),
-    ("A2", "Xin giấy xác nhận tình trạng hôn nhân ở đâu?", "Tại UBND cấp xã nơi cư trú.", "Tư pháp", "UBND xã"),
+    (
+        "A2",
+        "Xin giấy xác nhận tình trạng hôn nhân ở đâu?",
+        "Tại UBND cấp xã nơi cư trú.",
+        "Tư pháp",
+        "UBND xã",
+    ),
 ]
 
 
@@ -87,7 +93,9 @@ def test_unknown_domain_and_agency_against_known_lists(tmp_path: Path) -> None:
     assert sorted(_codes(err)) == ["unknown_agency", "unknown_domain"]
     assert all(i.row == 3 for i in err.report.issues)
     # matching ignores case and diacritics ("so y te" == "Sở Y tế")
-    ok = ValidationRules(known_domains=frozenset({"Y TẾ", "Tư pháp"}), known_agencies=frozenset({"Sở Y tế", "UBND xã"}))
+    ok = ValidationRules(
+        known_domains=frozenset({"Y TẾ", "Tư pháp"}), known_agencies=frozenset({"Sở Y tế", "UBND xã"})
+    )
     assert len(parse_file(path, rules=ok).entries) == 2
 
 
@@ -138,7 +146,9 @@ def test_xml_entity_expansion_refused(tmp_path: Path) -> None:
 
 def test_macros_refused(tmp_path: Path) -> None:
     src = write_xlsx(tmp_path / "f.xlsx", [HEADER, *GOOD])
-    with_vba = rewrite_zip(src, tmp_path / "vba.xlsx", {}, extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0macro"})
+    with_vba = rewrite_zip(
+        src, tmp_path / "vba.xlsx", {}, extra={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0macro"}
+    )
     assert _codes(_reject(with_vba)) == ["macro"]
     xlsm = tmp_path / "f.xlsm"
     xlsm.write_bytes(src.read_bytes())
