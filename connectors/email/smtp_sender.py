@@ -146,6 +146,8 @@ class SmtpSender:
         build_message(self.settings, message, now=now)  # validate before connecting
         try:
             async with self._client() as client:
+                if client.is_ehlo_or_helo_needed:
+                    await client.ehlo()
                 utf8 = client.supports_extension("smtputf8")
                 eight_bit = client.supports_extension("8bitmime")
                 mail = build_message(self.settings, message, now=now, eight_bit=eight_bit)
