@@ -1,0 +1,166 @@
+"""Tickets (phiếu): numbering and creation, shared by the console and the Rasa actions.
+
+A code is ``<prefix>-YYYY-NNNNNN`` (``1022-2027-000042``): sequential per year in the
+hotline's timezone. The number is taken with ``UPDATE … RETURNING`` on the year's
+``ticket_counters`` row inside the caller's transaction, so the row stays locked until
+it commits: two concurrent creations never get the same number, and a rolled-back
+creation gives its number back.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import Contact, Conversation, Ticket, TicketCounter
+from bot.db.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
+
+DEFAULT_PREFIX = "1022"
+PREFIX_ENV = "HUB_TICKET_PREFIX"
+HOTLINE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+KINDS = ("request", "incident", "call")
+CONTACT_FIELDS = ("full_name", "phone", "email", "address")
+
+
+class TicketError(ValueError):
+    """Bad input for a ticket (empty content, unknown kind, naive time)."""
+
+
+def ticket_prefix(environ: Mapping[str, str] | None = None) -> str:
+    """The code prefix: ``HUB_TICKET_PREFIX`` (e.g. another province's hotline), else 1022."""
+    env = os.environ if environ is None else environ
+    prefix = (env.get(PREFIX_ENV) or DEFAULT_PREFIX).strip()
+    if not prefix or any(c.isspace() for c in prefix):
+        raise TicketError(f"{PREFIX_ENV} không hợp lệ: {prefix!r}")
+    return prefix
+
+
+def format_code(prefix: str, year: int, number: int) -> str:
+    return f"{prefix}-{year:04d}-{number:06d}"
+
+
+async def next_number(session: AsyncSession, year: int) -> int:
+    """Take the next number of ``year`` (locks the counter row until the transaction ends)."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(TicketCounter).values(year=year, last_number=0).on_conflict_do_nothing(index_elements=["year"])
+    )
+    result = await session.execute(
+        update(TicketCounter)
+        .where(TicketCounter.year == year)
+        .values(last_number=TicketCounter.last_number + 1)
+        .returning(TicketCounter.last_number)
+    )
+    return int(result.scalar_one())
+
+
+def _snapshot(contact: Contact | None, given: Mapping[str, str | None]) -> dict[str, Any]:
+    snap: dict[str, Any] = {}
+    if contact is not None:
+        snap["contact_id"] = contact.id
+        snap["display_name"] = contact.display_name
+        for key in CONTACT_FIELDS:
+            snap[key] = getattr(contact, key)
+    for key, value in given.items():
+        if value:
+            snap[key] = value
+    return snap
+
+
+def _fill_contact(contact: Contact, given: Mapping[str, str | None], now: datetime) -> None:
+    """What the citizen told us (Điều 7.2) completes their contact record."""
+    changed = False
+    for key, value in given.items():
+        if value and getattr(contact, key) != value:
+            setattr(contact, key, value)
+            changed = True
+    if changed:
+        contact.updated_at = now
+
+
+async def create_ticket(
+    session: AsyncSession,
+    conversation: Conversation | None,
+    *,
+    content: str,
+    now: datetime,
+    kind: str = "request",
+    full_name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+    channel: str | None = None,
+    domain: Domain | None = None,
+    user_id: int | None = None,
+    prefix: str | None = None,
+) -> Ticket:
+    """Record a request (Điều 9.1) in the caller's transaction and return the ticket.
+
+    ``conversation`` is None for a phone call (then ``channel`` defaults to ``phone``).
+    The ticket starts ``new`` with one status-history event; nothing is sent here —
+    :func:`handoff.workflow.open_ticket` also tells the citizen the code.
+    """
+    content = (content or "").strip()
+    if not content:
+        raise TicketError("Nội dung phiếu không được để trống")
+    if kind not in KINDS:
+        raise TicketError(f"Loại phiếu không hợp lệ: {kind!r} (cho phép: {', '.join(KINDS)})")
+    if now.tzinfo is None:
+        raise TicketError("Thời điểm tạo phiếu phải có múi giờ")
+    now = now.astimezone(UTC)
+    given = {"full_name": full_name, "phone": phone, "email": email, "address": address}
+    given = {k: (v.strip() if isinstance(v, str) else None) for k, v in given.items()}
+    contact = await session.get(Contact, conversation.contact_id) if conversation is not None else None
+    if contact is not None:
+        _fill_contact(contact, given, now)
+    year = now.astimezone(HOTLINE_TZ).year
+    number = await next_number(session, year)
+    ticket = Ticket(
+        code=format_code(prefix or ticket_prefix(), year, number),
+        year=year,
+        number=number,
+        conversation_id=conversation.id if conversation is not None else None,
+        contact_id=contact.id if contact is not None else None,
+        channel=channel or (conversation.channel if conversation is not None else "phone"),
+        status=TicketStatus.NEW.value,
+        kind=kind,
+        content=content,
+        contact_snapshot=_snapshot(contact, given),
+        domain=domain.name if domain is not None else None,
+        agency=None,
+        due_at=None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    await session.flush()
+    session.add(
+        TicketTrack(
+            ticket_id=ticket.id,
+            domain_id=domain.id if domain is not None else None,
+            created_by_id=user_id,
+            received_at=now,
+        )
+    )
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            user_id=user_id,
+            action="received",
+            from_status=None,
+            to_status=TicketStatus.NEW.value,
+            text=None,
+        )
+    )
+    await session.flush()
+    return ticket
