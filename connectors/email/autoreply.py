@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.message import Message
 from email.utils import parseaddr
+
+from connectors.email.headers import header_text
 
 AUTO_REPLY_WINDOW = timedelta(days=1)
 
@@ -29,17 +30,17 @@ def auto_generated_reason(msg: Message, own_addresses: Iterable[str] = ()) -> st
     """Why ``msg`` is automatic mail (``"auto-submitted"``, ``"precedence"``, ``"list"``,
     ``"empty-return-path"``, ``"mailer-daemon"``, ``"own-address"``, ``"bounce"``,
     ``"vendor-auto-reply"``, ``"robot-sender"`` for no-reply addresses), or ``None`` for a person's mail."""
-    auto_submitted = _header(msg, "Auto-Submitted").lower()
+    auto_submitted = header_text(msg, "Auto-Submitted").lower()
     if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
         return "auto-submitted"
-    if _header(msg, "Precedence").lower() in _AUTOMATIC_PRECEDENCE:
+    if header_text(msg, "Precedence").lower() in _AUTOMATIC_PRECEDENCE:
         return "precedence"
     if any(key.lower().startswith("list-") for key in msg.keys()):
         return "list"
-    return_path = _header(msg, "Return-Path")
+    return_path = header_text(msg, "Return-Path")
     if "Return-Path" in msg and parseaddr(return_path)[1] == "" and "<>" in return_path.replace(" ", ""):
         return "empty-return-path"
-    sender = parseaddr(_header(msg, "From"))[1].lower()
+    sender = parseaddr(header_text(msg, "From"))[1].lower()
     local = sender.split("@", 1)[0]
     if local in {"mailer-daemon", "postmaster"}:
         return "mailer-daemon"
@@ -76,11 +77,3 @@ def may_auto_reply(
 def limiter_key(sender: str, conversation_id: int | str) -> str:
     """Where the hub keeps the last automatic reply time for (sender, conversation)."""
     return f"email:auto-reply:{conversation_id}:{sender.strip().lower()}"
-
-
-def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # a header the parser cannot even represent
-        return ""
-    return re.sub(r"\s+", " ", str(value)).strip() if value is not None else ""

@@ -28,13 +28,14 @@ from datetime import UTC, datetime
 from email import message_from_bytes
 from email.header import decode_header
 from email.message import Message
-from email.policy import compat32
+from email.policy import Compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
 from typing import Any
 
 from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage, PayloadError
 from connectors.email.autoreply import auto_generated_reason
+from connectors.email.headers import header_text, raw_header, unescape_8bit
 from connectors.email.threading import message_ids, reply_lookup_ids
 
 CHANNEL = "email"
@@ -50,6 +51,18 @@ class MimeLimits:
 
 
 DEFAULT_LIMITS = MimeLimits()
+
+
+class _LenientPolicy(Compat32):
+    """compat32 parsing (the most forgiving), but a header with raw 8-bit bytes is read as
+    UTF-8 text instead of an ``email.header.Header`` object that breaks ``str`` methods
+    deep inside the stdlib (``get_content_type``, ``get_filename``, …)."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return unescape_8bit(value)
+
+
+LENIENT = _LenientPolicy()
 
 
 # --------------------------------------------------------------------------- text helpers
@@ -77,18 +90,11 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         return data.decode("utf-8", errors="replace")
 
 
-def _unescape_8bit(value: str) -> str:
-    """Raw 8-bit header bytes arrive as surrogate escapes: decode them as UTF-8."""
-    if any("\udc80" <= ch <= "\udcff" for ch in value):
-        return value.encode("ascii", "surrogateescape").decode("utf-8", errors="replace")
-    return value
-
-
 def decode_header_value(value: str | None) -> str:
     """RFC 2047 encoded-words → text, unfolded; never raises."""
     if not value:
         return ""
-    value = re.sub(r"\r?\n[ \t]+", " ", _unescape_8bit(str(value)))
+    value = re.sub(r"\r?\n[ \t]+", " ", unescape_8bit(str(value)))
     try:
         chunks = decode_header(value)
     except Exception:  # malformed encoded words: keep the raw text
@@ -97,15 +103,6 @@ def decode_header_value(value: str | None) -> str:
     for chunk, charset in chunks:
         out.append(decode_bytes(chunk, charset) if isinstance(chunk, bytes) else chunk)
     return clean_text("".join(out)).strip()
-
-
-def raw_header(msg: Message, name: str) -> str | None:
-    """The first raw (undecoded) value of a header, or ``None``."""
-    lname = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == lname:
-            return str(value)
-    return None
 
 
 # --------------------------------------------------------------------------- HTML → text
@@ -222,7 +219,7 @@ def _leaves(part: Message, depth: int = 0) -> Iterator[Message]:
 
 
 def _is_attachment(part: Message) -> bool:
-    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    disposition = header_text(part, "Content-Disposition").split(";")[0].strip().lower()
     if disposition == "attachment" or part.get_content_maintype() == "message":
         return True
     if part.get_content_maintype() != "text":
@@ -250,7 +247,7 @@ def _payload_bytes(part: Message) -> bytes:
             return b"".join(
                 m.as_bytes() if isinstance(m, Message) else str(m).encode("utf-8", "replace") for m in items
             )
-        cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+        cte = header_text(part, "Content-Transfer-Encoding").lower()
         raw_payload = part.get_payload()
         if cte == "base64" and isinstance(raw_payload, str):
             return lenient_b64decode(raw_payload)
@@ -280,7 +277,7 @@ def _estimated_size(part: Message) -> int:
     raw = part.get_payload()
     if not isinstance(raw, str):
         return 0
-    cte = (part.get("Content-Transfer-Encoding") or "").strip().lower()
+    cte = header_text(part, "Content-Transfer-Encoding").lower()
     return len(raw) * 3 // 4 if cte == "base64" else len(raw)
 
 
@@ -297,9 +294,9 @@ def _attachment(part: Message, index: int, limits: MimeLimits, seen: _Collected)
             mime_type, f"tep-dinh-kem-{index}"
         )
     meta: dict[str, Any] = {}
-    if part.get("Content-ID"):
-        meta["content_id"] = str(part.get("Content-ID")).strip().strip("<>")
-    if (part.get("Content-Disposition") or "").lower().startswith("inline"):
+    if header_text(part, "Content-ID"):
+        meta["content_id"] = clean_text(header_text(part, "Content-ID")).strip("<>")
+    if header_text(part, "Content-Disposition").lower().startswith("inline"):
         meta["inline"] = True
     kind = _kind_for(mime_type)
     if len(seen.attachments) >= limits.max_attachments:
@@ -368,7 +365,7 @@ def _sender(msg: Message) -> tuple[str, str]:
         value = raw_header(msg, header)
         if not value:
             continue
-        name, address = parseaddr(_unescape_8bit(re.sub(r"\r?\n[ \t]+", " ", value)))
+        name, address = parseaddr(unescape_8bit(re.sub(r"\r?\n[ \t]+", " ", value)))
         address = clean_text(address).strip().strip("<>").lower()
         if "@" in address and " " not in address:
             return decode_header_value(name), address
@@ -376,7 +373,7 @@ def _sender(msg: Message) -> tuple[str, str]:
 
 
 def _addresses(msg: Message, header: str) -> list[str]:
-    values = [_unescape_8bit(str(v)) for k, v in msg.raw_items() if k.lower() == header.lower()]
+    values = [unescape_8bit(str(v)) for k, v in msg.raw_items() if k.lower() == header.lower()]
     try:
         pairs = getaddresses(values)
     except Exception:
@@ -425,7 +422,7 @@ def parse_email(
     if not raw.strip():
         raise PayloadError("Thư rỗng.")
     try:
-        msg = message_from_bytes(raw, policy=compat32)
+        msg = message_from_bytes(raw, policy=LENIENT)
     except Exception as err:  # pragma: no cover - the stdlib parser is total in practice
         raise PayloadError(f"Không đọc được thư: {err}") from err
     name, address = _sender(msg)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import unicodedata
 
 from hypothesis import HealthCheck, given, settings
@@ -12,6 +13,7 @@ from connectors.email.mime import MimeLimits, parse_email
 
 from .conftest import payload
 
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))  # raise it for a longer fuzzing run
 LIMITS = MimeLimits(max_attachment_bytes=2_000, max_total_attachment_bytes=4_000, max_attachments=5)
 GOLDEN = [
     payload(n)
@@ -39,13 +41,13 @@ def check(raw: bytes) -> None:
     assert again.channel_message_id == msg.channel_message_id
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.binary(max_size=4000))
 def test_random_bytes(raw: bytes) -> None:
     check(raw)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(st.sampled_from(GOLDEN), st.data())
 def test_mutated_golden_mail(raw: bytes, data: st.DataObject) -> None:
     """Flip, cut and splice bytes of real mails (headers, boundaries, base64 all get hit)."""
@@ -79,7 +81,7 @@ HEADER_VALUES = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=EXAMPLES, deadline=None)
 @given(
     st.dictionaries(
         st.sampled_from(
