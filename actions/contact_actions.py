@@ -99,13 +99,19 @@ class ValidateContactForm(FormValidationAction):
             tracker.latest_text, tracker.latest_intent
         )
 
+    @staticmethod
+    def _source(slot: str, value: Any, tracker: Tracker) -> str:
+        """The whole message answers the question asked; an entity may cover only part of it."""
+        if tracker.get_slot("requested_slot") == slot and tracker.latest_text:
+            return tracker.latest_text
+        return str(value or "")
+
     def validate_full_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         if self._declined("full_name", value, tracker):
             return {"full_name": DECLINED}
-        entity = next(iter(tracker.get_latest_entity_values("person_name")), None)
-        name = clean_name(entity or str(value or ""))
+        name = clean_name(person_name_span(tracker) or str(value or ""))
         if name is None:
             say(dispatcher, 'Xin anh/chị cho biết họ và tên (ví dụ "Nguyễn Văn An") ạ.')
         return {"full_name": name}
@@ -115,7 +121,7 @@ class ValidateContactForm(FormValidationAction):
     ) -> dict[str, Any]:
         if self._declined("phone", value, tracker):
             return {"phone": DECLINED}
-        phone = normalize_phone(str(value or ""))
+        phone = normalize_phone(self._source("phone", value, tracker))
         if phone is None:
             say(
                 dispatcher,
@@ -129,7 +135,7 @@ class ValidateContactForm(FormValidationAction):
     ) -> dict[str, Any]:
         if self._declined("address", value, tracker):
             return {"address": DECLINED}
-        address = clean_address(str(value or ""))
+        address = clean_address(self._source("address", value, tracker))
         if address is None:
             say(dispatcher, "Xin anh/chị cho biết địa chỉ cụ thể hơn (thôn/xóm, xã/phường, huyện) ạ.")
         return {"address": address}
@@ -139,13 +145,27 @@ class ValidateContactForm(FormValidationAction):
     ) -> dict[str, Any]:
         if self._declined("email", value, tracker):
             return {"email": DECLINED}
-        email = find_email(str(value or ""))
+        email = find_email(self._source("email", value, tracker))
         if email is None:
             say(
                 dispatcher,
                 'Địa chỉ e-mail chưa đúng (ví dụ ten@gmail.com). Nếu không có, xin nhắn "không có".',
             )
         return {"email": email}
+
+
+def person_name_span(tracker: Tracker) -> str | None:
+    """The text from the first to the last ``person_name`` entity (CRF may split a name)."""
+    spans = [
+        (int(e["start"]), int(e["end"]))
+        for e in tracker.latest_message.get("entities") or []
+        if e.get("entity") == "person_name"
+        and isinstance(e.get("start"), int)
+        and isinstance(e.get("end"), int)
+    ]
+    if not spans:
+        return None
+    return tracker.latest_text[min(s for s, _ in spans) : max(e for _, e in spans)] or None
 
 
 def ticket_text(hotline_name: str, ticket: TicketInfo) -> str:

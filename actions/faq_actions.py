@@ -13,7 +13,7 @@ from actions.common import (
     scope_text,
     start_contact_form,
 )
-from actions.fields import parse_choice
+from actions.fields import is_vague, parse_choice
 from actions.sdk import Action, CollectingDispatcher, DomainDict, Event, SlotSet, Tracker
 from actions.services import DecisionKind, FaqAnswer, FaqSuggestion, HubServices
 
@@ -55,6 +55,9 @@ class ActionAnswerFaq(_ServiceAction):
     ) -> list[Event]:
         info = await hotline(self.services)
         question = tracker.latest_text
+        if is_vague(question):
+            say(dispatcher, "Dạ, mời anh/chị nhắn cụ thể câu hỏi hoặc nội dung cần phản ánh ạ.")
+            return []
         decision = await self.services.faq_decide(question)
         if decision.kind is DecisionKind.ANSWER and decision.answer is not None:
             say(dispatcher, answer_text(decision.answer))
@@ -101,6 +104,16 @@ class ActionChooseSuggestion(_ServiceAction):
         return [SlotSet("faq_suggestions", None)]
 
 
+UNSURE_CONFIDENCE = 0.6
+
+
+def unsure(tracker: Tracker) -> bool:
+    """A short yes/no intent predicted with low confidence is more likely a terse question."""
+    intent = tracker.latest_message.get("intent") or {}
+    confidence = intent.get("confidence") if isinstance(intent, dict) else None
+    return isinstance(confidence, int | float) and confidence < UNSURE_CONFIDENCE
+
+
 class ActionHandleAffirm(_ServiceAction):
     def name(self) -> str:
         return "action_handle_affirm"
@@ -109,6 +122,8 @@ class ActionHandleAffirm(_ServiceAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[Event]:
         pending = tracker.get_slot("faq_suggestions") or []
+        if not pending and unsure(tracker):
+            return await ActionAnswerFaq(self.services).run(dispatcher, tracker, domain)
         if pending:
             say(dispatcher, f"Anh/chị vui lòng nhắn số thứ tự câu hỏi muốn xem (từ 1 đến {len(pending)}) ạ.")
         else:
@@ -125,6 +140,8 @@ class ActionHandleDeny(_ServiceAction):
     ) -> list[Event]:
         info = await hotline(self.services)
         pending = tracker.get_slot("faq_suggestions") or []
+        if not pending and unsure(tracker):
+            return await ActionAnswerFaq(self.services).run(dispatcher, tracker, domain)
         if not pending:
             say(dispatcher, f"Dạ vâng. Anh/chị cần hỗ trợ thêm, xin cứ nhắn cho {info.name} ạ.")
             return []

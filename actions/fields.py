@@ -19,7 +19,7 @@ _NAME_PREFIX = re.compile(
     r"\s*(?:là|la|:)?|là|la)\s*",
     re.IGNORECASE,
 )
-_TRAILING = re.compile(r"[\s,.;!]*(?:ạ|a|nhé|nhe|nha)?[\s,.;!]*$", re.IGNORECASE)
+_TRAILING = re.compile(r"(?:[\s,.;!]+(?:ạ|nhé|nhe|nha))?[\s,.;!]*$", re.IGNORECASE)
 
 
 def fold(text: str) -> str:
@@ -137,3 +137,15 @@ def parse_choice(text: str, count: int) -> int | None:
         if index == -1:
             index = count
     return index if 1 <= index <= count else None
+
+
+_FILLER = frozenset(
+    "cho toi em e minh chau anh chi hoi muon xin a ak oi voi ve chut cau mot duoc khong ko k "
+    "la gi the nao nhe nha di vay ban tong dai ad admin can biet thong tin".split()
+)
+
+
+def is_vague(text: str) -> bool:
+    """True for a message with no topic at all ("em muốn hỏi", "cho hỏi chút")."""
+    words = re.findall(r"\w+", fold(text))
+    return not [w for w in words if w not in _FILLER]

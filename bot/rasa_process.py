@@ -282,6 +282,7 @@ class RasaProcess:
     host: str = "127.0.0.1"
     auth_token: str | None = None
     extra_env: Mapping[str, str] = field(default_factory=dict)
+    run_dir: Path = RUN_DIR  # generated endpoints/credentials files
     log_path: Path = RUN_DIR / "rasa.log"
     clock: Clock = time.monotonic
     sleep: Sleep = asyncio.sleep
@@ -318,7 +319,7 @@ class RasaProcess:
     async def start(self, ready_timeout: float = 300.0) -> None:
         if self.proc is not None and self.proc.returncode is None:
             raise RasaSetupError("Rasa is already running")
-        endpoints, credentials = write_run_files(env={**os.environ, **self.extra_env})
+        endpoints, credentials = write_run_files(self.run_dir, env={**os.environ, **self.extra_env})
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.started_at = self.clock()
         logger.info("starting Rasa on %s with %s", self.url, self.model.name)
