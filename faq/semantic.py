@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +24,7 @@ from faq.text import question_focus
 _MODEL: Any = None
 _MODEL_LOCK = threading.Lock()
 _MAX_N = 3
+MAX_QUERY_WORDS = 24
 
 
 def load_model() -> Any:
@@ -72,30 +73,74 @@ class Restorer:
         return " ".join(out)
 
 
+class EmbeddingCache:
+    """Thread-safe text -> embedding cache: a re-import only encodes new or changed phrasings."""
+
+    def __init__(self, max_items: int = 100_000) -> None:
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_items = max_items
+
+    def __len__(self) -> int:
+        return len(self._vectors)
+
+    def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
+        with self._lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+        model = load_model()
+        for start in range(0, len(missing), batch):
+            chunk = missing[start : start + batch]
+            vectors = np.asarray(model.query(chunk), dtype=np.float32).reshape(len(chunk), -1)
+            with self._lock:
+                for text, vec in zip(chunk, vectors, strict=True):
+                    self._vectors[text] = vec
+        with self._lock:
+            out = np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+            for t in texts:
+                self._vectors.move_to_end(t)
+            while len(self._vectors) > self.max_items:
+                self._vectors.popitem(last=False)
+        return out
+
+
+DEFAULT_CACHE = EmbeddingCache()
+
+
 class SemanticIndex:
     """Embeddings of every phrasing of every entry; cosine of a query to candidates."""
 
-    def __init__(self, matrix: np.ndarray, owner: np.ndarray, restorer: Restorer) -> None:
+    def __init__(
+        self, matrix: np.ndarray, owner: np.ndarray, restorer: Restorer, max_words: int = MAX_QUERY_WORDS
+    ) -> None:
         self._matrix = matrix
         self._owner = owner
         self._restorer = restorer
+        self.max_words = max_words
 
     @classmethod
-    def build(cls, entries: Sequence[FaqEntry]) -> SemanticIndex:
-        model = load_model()
+    def build(
+        cls,
+        entries: Sequence[FaqEntry],
+        max_words: int = MAX_QUERY_WORDS,
+        cache: EmbeddingCache | None = None,
+        restore: bool = True,
+    ) -> SemanticIndex:
+        """Embed every phrasing (through ``cache``, so unchanged questions are not re-encoded)."""
         texts: list[str] = []
         owner: list[int] = []
         for i, e in enumerate(entries):
             for p in e.phrasings():
                 texts.append(normalize(p))
                 owner.append(i)
-        matrix = np.asarray(model.query(texts), dtype=np.float32).reshape(len(texts), -1)
+        matrix = (cache or DEFAULT_CACHE).encode(texts)
         vocab = [t for e in entries for t in (*e.phrasings(), e.answer)]
-        return cls(matrix, np.asarray(owner), Restorer(vocab))
+        return cls(matrix, np.asarray(owner), Restorer(vocab if restore else []), max_words)
 
     def prepare(self, text: str) -> str:
         """Query text as the model sees it: question part, teencode expanded, diacritics restored."""
-        return self._restorer.restore(question_focus(text) or text)
+        restored = self._restorer.restore(question_focus(text) or text).split(" ")
+        # encoding time grows with length; the question sits at the end of long messages
+        return " ".join(restored[-self.max_words :])
 
     def embed(self, text: str) -> np.ndarray:
         return np.asarray(load_model().query(self.prepare(text)), dtype=np.float32).reshape(-1)

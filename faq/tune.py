@@ -18,7 +18,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
-from faq.engine import FaqEngine
+from faq.engine import EngineConfig, FaqEngine
 from faq.evaluate import Query, read_queries
 from faq.importer import load_entries
 from faq.text import is_complaint, is_question
@@ -97,8 +97,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--queries", required=True)
     p.add_argument("--max-wrong", type=float, default=0.02)
     p.add_argument("--max-false", type=float, default=0.03)
+    p.add_argument("--lexical-only", action="store_true", help="tune the engine without the model")
     args = p.parse_args(argv)
-    engine = FaqEngine.build(load_entries(Path(args.faq)))
+    config = EngineConfig.lexical_only() if args.lexical_only else EngineConfig()
+    engine = FaqEngine.build(load_entries(Path(args.faq)), config)
     queries, _ = read_queries(Path(args.queries))
     rows = collect(engine, queries)
     cv = cross_validate(rows, args.max_wrong, args.max_false)
