@@ -34,11 +34,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from faq.engine import EngineConfig, FaqEngine  # noqa: E402
-from faq.evaluate import read_queries  # noqa: E402
-from faq.importer import load_entries  # noqa: E402
-from faq.model import FaqEntry  # noqa: E402
-from faq.semantic import SemanticIndex, load_model  # noqa: E402
+from faq.engine import EngineConfig, FaqEngine
+from faq.evaluate import read_queries
+from faq.importer import load_entries
+from faq.model import FaqEntry
+from faq.semantic import SemanticIndex, load_model
 
 GROUPS = [
     "Người cao tuổi",

@@ -17,15 +17,15 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import bm25s  # noqa: E402
-import numpy as np  # noqa: E402
-from rapidfuzz import fuzz, process  # noqa: E402
+import bm25s
+import numpy as np
+from rapidfuzz import fuzz, process
 
-from faq.engine import EngineConfig, FaqEngine  # noqa: E402
-from faq.evaluate import Query, read_queries  # noqa: E402
-from faq.importer import load_entries  # noqa: E402
-from faq.model import FaqEntry  # noqa: E402
-from faq.normalize import nfc, tokens  # noqa: E402
+from faq.engine import EngineConfig, FaqEngine
+from faq.evaluate import Query, read_queries
+from faq.importer import load_entries
+from faq.model import FaqEntry
+from faq.normalize import nfc, tokens
 
 Ranker = Callable[[str], list[str]]
 
@@ -109,7 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("naive: rapidfuzz token-set", lambda: naive_fuzzy(entries)),
         ("naive: BM25 underthesea words", lambda: naive_bm25_underthesea(entries)),
     ]
-    rankers += [(name, lambda cfg=cfg: engine_ranker(FaqEngine.build(entries, cfg))) for name, cfg in STEPS]
+
+    def build(cfg: EngineConfig) -> Callable[[], Ranker]:
+        return lambda: engine_ranker(FaqEngine.build(entries, cfg))
+
+    rankers += [(name, build(cfg)) for name, cfg in STEPS]
     for name, make in rankers:
         table, ms = score(make(), queries)
         per_kind = " | ".join(f"{table[k][0]:.3f}" for k in kinds)
