@@ -150,6 +150,7 @@ class ImapPoller:
         self.failures = 0  # consecutive failures (backoff attempt number)
         self.errors: list[str] = []  # recent error descriptions (for status pages and tests)
         self.syncs = 0  # completed synchronisations (for tests and metrics)
+        self.connection_lost = False
         self._stopping = False
 
     # ------------------------------------------------------------------ main loop
@@ -205,13 +206,15 @@ class ImapPoller:
 
     async def connect(self) -> None:
         s = self.settings
-        if s.imap_ssl:
-            context = ssl.create_default_context(cafile=s.imap_ca_file)
-            client: aioimaplib.IMAP4 = aioimaplib.IMAP4_SSL(
-                host=s.imap_host, port=s.imap_port, timeout=s.timeout, ssl_context=context
-            )
-        else:
-            client = aioimaplib.IMAP4(host=s.imap_host, port=s.imap_port, timeout=s.timeout)
+        context = ssl.create_default_context(cafile=s.imap_ca_file) if s.imap_ssl else None
+        self.connection_lost = False
+        client = aioimaplib.IMAP4(
+            host=s.imap_host,
+            port=s.imap_port,
+            timeout=s.timeout,
+            ssl_context=context,
+            conn_lost_cb=self._on_connection_lost,
+        )
         self.client = client
         await client.wait_hello_from_server()
         _ok(await client.login(s.imap_user, s.imap_password), "LOGIN")
@@ -226,14 +229,23 @@ class ImapPoller:
             raise ImapError("SELECT did not report UIDVALIDITY")
         self.idle_supported = s.imap_use_idle and client.has_capability("IDLE")
 
+    def _on_connection_lost(self, exc: Exception | None) -> None:
+        """The server closed the connection: wake an IDLE wait at once."""
+        self.connection_lost = True
+        client = self.client
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.protocol.idle_queue.put_nowait(aioimaplib.STOP_WAIT_SERVER_PUSH)
+
     async def disconnect(self) -> None:
         client, self.client = self.client, None
         if client is None:
             return
-        with contextlib.suppress(Exception):
-            if client.has_pending_idle():
-                client.idle_done()
-            await asyncio.wait_for(client.logout(), 2)
+        if not self.connection_lost:
+            with contextlib.suppress(Exception):
+                if client.has_pending_idle():
+                    client.idle_done()
+                await asyncio.wait_for(client.logout(), 2)
         with contextlib.suppress(Exception):
             transport = client.protocol.transport
             if transport is not None:
@@ -252,6 +264,7 @@ class ImapPoller:
             uids = [uid for uid in found if uid > cursor.last_uid]
             count = await self._deliver_uids(uids, deliver)
         self.syncs += 1
+        self.failures = 0  # a full synchronisation worked: the next error starts a new backoff
         return count
 
     async def _resync(self, deliver: Deliver, old: Cursor | None) -> int:
@@ -352,20 +365,27 @@ class ImapPoller:
         wait = min(self.settings.imap_idle_timeout, budget)
         idle = await client.idle_start(timeout=wait)
         try:
-            while True:
+            while not self.connection_lost:
                 push = await client.wait_server_push(timeout=wait + 5)
                 if push == aioimaplib.STOP_WAIT_SERVER_PUSH:
                     break
                 if any(b"EXISTS" in line or b"EXPUNGE" in line for line in push):
                     break  # new mail (or a change): synchronise
         finally:
-            if client.has_pending_idle():
-                client.idle_done()
-            await asyncio.wait_for(idle, self.settings.timeout)
+            if self.connection_lost:
+                idle.cancel()
+            else:
+                if client.has_pending_idle():
+                    client.idle_done()
+                await asyncio.wait_for(idle, self.settings.timeout)
+        if self.connection_lost:
+            raise ImapError("the server closed the connection")
 
     def _client(self) -> aioimaplib.IMAP4:
         if self.client is None:
             raise ImapError("not connected")
+        if self.connection_lost:
+            raise ImapError("the server closed the connection")
         return self.client
 
 

@@ -194,8 +194,10 @@ class DovecotServer:
         proc, self._proc = self._proc, None
         if proc is None or proc.poll() is not None:
             return
+        # the whole process group: master, login and the imap processes serving clients
+        # (a stopped server drops its connections, as a crashed or restarted one does)
         with contextlib.suppress(ProcessLookupError):
-            proc.send_signal(signal.SIGTERM)
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -303,24 +305,26 @@ service imap {{
 
     # ------------------------------------------------------------------ mail helpers
 
-    def append(self, user: str, raw: bytes, mailbox: str = "INBOX") -> None:
-        """Put one message into ``user``'s mailbox with IMAP APPEND (a delivery)."""
+    def append(self, user: str, raw: bytes, mailbox: str = "INBOX", when: float | None = None) -> None:
+        """Put one message into ``user``'s mailbox with IMAP APPEND (a delivery);
+        ``when`` sets its INTERNALDATE (arrival time), default now."""
         client = imaplib.IMAP4(self.host, self.port, timeout=10)
         try:
             client.login(user, self.users[user])
-            typ, data = client.append(mailbox, "", imaplib.Time2Internaldate(time.time()), raw)
+            typ, data = client.append(mailbox, "", imaplib.Time2Internaldate(when or time.time()), raw)
             if typ != "OK":
                 raise RuntimeError(f"APPEND failed: {data!r}")
         finally:
             with contextlib.suppress(Exception):
                 client.logout()
 
-    def uids(self, user: str, mailbox: str = "INBOX") -> list[int]:
+    def uids(self, user: str, mailbox: str = "INBOX", criteria: str = "ALL") -> list[int]:
+        """``UID SEARCH <criteria>`` on a separate, read-only connection."""
         client = imaplib.IMAP4(self.host, self.port, timeout=10)
         try:
             client.login(user, self.users[user])
             client.select(mailbox, readonly=True)
-            _typ, data = client.uid("SEARCH", "ALL")
+            _typ, data = client.uid("SEARCH", *criteria.split())
             return [int(x) for x in (data[0] or b"").split()]
         finally:
             with contextlib.suppress(Exception):
