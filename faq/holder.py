@@ -23,6 +23,22 @@ class IndexHolder:
     def __init__(self, engine: FaqEngine | None = None, version: str | None = None) -> None:
         self._current: tuple[FaqEngine, str | None] | None = (engine, version) if engine else None
         self._write_lock = threading.Lock()
+        self._generation = 0  # last rebuild started
+        self._installed = 0  # generation of the installed engine
+
+    def _next_generation(self) -> int:
+        with self._write_lock:
+            self._generation += 1
+            return self._generation
+
+    def _install(self, engine: FaqEngine, version: str | None, generation: int) -> bool:
+        """Install unless a newer rebuild (or swap) already installed its engine."""
+        with self._write_lock:
+            if generation < self._installed:
+                return False
+            self._installed = generation
+            self._current = (engine, version)
+            return True
 
     @property
     def engine(self) -> FaqEngine:
@@ -40,23 +56,40 @@ class IndexHolder:
         return self.engine.decide(text)
 
     def swap(self, engine: FaqEngine, version: str | None = None) -> None:
-        with self._write_lock:
-            self._current = (engine, version)
+        """Install a built engine now (activation or rollback to a kept engine)."""
+        self._install(engine, version, self._next_generation())
 
     def rebuild(
         self, entries: Sequence[FaqEntry], version: str | None = None, config: EngineConfig | None = None
     ) -> FaqEngine:
         """Build (in the calling thread) then swap; queries keep using the old engine meanwhile."""
+        generation = self._next_generation()
         engine = FaqEngine.build(entries, config)
-        self.swap(engine, version)
+        self._install(engine, version, generation)
         return engine
 
     async def rebuild_async(
-        self, entries: Sequence[FaqEntry], version: str | None = None, config: EngineConfig | None = None
+        self,
+        entries: Sequence[FaqEntry],
+        version: str | None = None,
+        config: EngineConfig | None = None,
+        staged: bool = False,
     ) -> FaqEngine:
-        """Build in a worker thread (off the event loop), then swap."""
-        engine = await asyncio.to_thread(FaqEngine.build, list(entries), config)
-        self.swap(engine, version)
+        """Build in a worker thread (off the event loop), then swap.
+
+        ``staged``: first install a lexical-only engine (about a second per 1,000 entries,
+        with its own tuned thresholds) so the new version answers within seconds, then the
+        full engine once the new questions are embedded. A rebuild started later always wins
+        over one started earlier, whichever finishes first.
+        """
+        cfg = config or EngineConfig()
+        items = list(entries)
+        generation = self._next_generation()
+        if staged and cfg.use_semantic:
+            quick = await asyncio.to_thread(FaqEngine.build, items, EngineConfig.lexical_only())
+            self._install(quick, version, generation)
+        engine = await asyncio.to_thread(FaqEngine.build, items, cfg)
+        self._install(engine, version, generation)
         return engine
 
     async def decide_async(self, text: str) -> FaqDecision:

@@ -148,3 +148,13 @@ def test_import_cli_says_database_part_is_not_available(tmp_path: Path) -> None:
     )
     assert proc.returncode == 2
     assert "CHƯA được nhập" in proc.stdout
+
+
+def test_reply_texts_name_the_agency_and_number_the_choices(dev_engine: FaqEngine) -> None:
+    from faq.reply import HANDOFF_TEXT, reply_text
+
+    answer = reply_text(dev_engine.decide(SAME_QUESTION[0]))
+    assert answer.endswith("(Nguồn: Văn phòng UBND tỉnh)")
+    suggest = reply_text(dev_engine.decide("tiêm vắc xin")).splitlines()
+    assert [line[:3] for line in suggest[1:4]] == ["1. ", "2. ", "3. "]
+    assert reply_text(dev_engine.decide("xin chào")) == HANDOFF_TEXT

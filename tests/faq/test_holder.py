@@ -90,3 +90,28 @@ async def test_async_rebuild_runs_off_the_event_loop() -> None:
     assert answers and set(answers) <= {"A", "B"} and answers[0] == "A"
     assert holder.version == "v2"
     assert (await holder.decide_async("hỏi về khai tử")).candidates[0].entry.agency == "B"
+
+
+async def test_later_rebuild_wins_even_if_it_finishes_first() -> None:
+    holder = IndexHolder(FaqEngine.build(_version("A"), CONFIG), "v1")
+    slow = asyncio.create_task(holder.rebuild_async(_version("B", 3000), "v2", CONFIG))
+    await asyncio.sleep(0)  # v2's rebuild has started
+    await holder.rebuild_async(_version("C"), "v3", CONFIG)
+    await slow
+    assert holder.version == "v3"
+    assert holder.decide("hỏi về khai tử").candidates[0].entry.agency == "C"
+
+
+async def test_staged_rebuild_answers_lexically_first_then_with_the_model() -> None:
+    holder = IndexHolder(FaqEngine.build(_version("A"), CONFIG), "v1")
+    task = asyncio.create_task(holder.rebuild_async(_version("B", 30), "v2", EngineConfig(), staged=True))
+    stages = []
+    while not task.done():
+        engine = holder.engine
+        stages.append((holder.version, engine.config.use_semantic))
+        await asyncio.sleep(0.005)
+    await task
+    stages.append((holder.version, holder.engine.config.use_semantic))
+    assert stages[0] == ("v1", False)
+    assert ("v2", False) in stages  # the lexical-only engine of v2 was live before the full one
+    assert stages[-1] == ("v2", True)
