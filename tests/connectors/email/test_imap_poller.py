@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from connectors.base import EventKind
+from connectors.base import EventKind, InboundMessage
 from connectors.email.imap_poller import Cursor, backoff_delay, parse_fetch
 from tests.connectors.fakestate import MemoryStateStore
 from tests.servers.dovecot import DovecotServer
@@ -131,7 +132,7 @@ async def test_first_start_and_uidvalidity_change_resync_recent_mail(
     await inbox.wait_for(5)
     await wait_until(lambda: second.poller.syncs >= 1)
     assert second.poller.uidvalidity != old_validity
-    again = sorted(m.channel_message_id or "" for m in inbox.messages[2:])
+    again = sorted(str(m.channel_message_id) for m in inbox.messages[2:])
     # recent mail comes again with the same Message-IDs (the hub drops duplicates), plus the new one
     assert again == ["<citizen-1@example.vn>", "<citizen-2@example.vn>", "<citizen-3@example.vn>"]
     assert Cursor.load(state.values[CURSOR_KEY]) == Cursor(second.poller.uidvalidity, 4)
@@ -144,10 +145,17 @@ async def test_cursor_moves_only_after_deliver_returns(dovecot: DovecotServer, m
     connector = make_connector(settings_for(dovecot), state, clock=clock, rng=lambda: 1.0)
     state.values[CURSOR_KEY] = "0:0"  # a stale cursor: forces the resync path too
     inbox = Inbox(fail_times=2)  # the hub's database is down twice
-    await connector.start(inbox)
+    cursor_at_call: list[str | None] = []
+
+    async def deliver(batch: Sequence[InboundMessage]) -> None:
+        cursor_at_call.append(state.values.get(CURSOR_KEY))
+        await inbox(batch)
+
+    await connector.start(deliver)
     (msg,) = await inbox.wait_for(1)
     assert inbox.calls == 3 and msg.channel_message_id == "<citizen-1@example.vn>"
     # while deliver failed, the cursor did not move past the message
+    assert cursor_at_call == ["0:0", "0:0", "0:0"]
     assert clock.sleeps[:2] == [1.0, 2.0]  # backoff 1 s, 2 s (rng=1.0 → the full interval)
     await wait_until(
         lambda: Cursor.load(state.values.get(CURSOR_KEY)) == Cursor(connector.poller.uidvalidity, 1)
@@ -194,7 +202,7 @@ async def test_two_pollers_on_one_mailbox_only_one_polls(
     assert len(leaders) == 1
     standby = b if leaders[0] is a else a
     assert standby.poller.client is None  # the stand-by holds no IMAP connection
-    ids = [m.channel_message_id for m in inbox.messages]
+    ids = [str(m.channel_message_id) for m in inbox.messages]
     assert sorted(ids) == sorted(f"<citizen-{n}@example.vn>" for n in range(1, 6))  # each exactly once
 
     # the leader goes away: the stand-by takes over and goes on from the stored cursor
@@ -235,7 +243,7 @@ def test_backoff_delay_bounds() -> None:
 
 
 def test_parse_fetch_uid_before_or_after_literal() -> None:
-    lines = [
+    lines: list[bytes | bytearray] = [
         b"1 FETCH (UID 5 RFC822.SIZE 10 BODY[] {3}",
         bytearray(b"abc"),
         b")",
