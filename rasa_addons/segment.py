@@ -18,6 +18,7 @@ Which syllables form one word:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
@@ -74,8 +75,23 @@ def _atom_key(kind: str, surface: str) -> str:
         return "urladdress"
     if kind == "number":
         return _number_key(surface)
-    key = textnorm.key(surface)
-    return re.sub(r"\s+", "_", key.strip()) or surface.lower()
+    return _word_key(surface)
+
+
+@functools.lru_cache(maxsize=4096)
+def _word_key(surface: str) -> str:
+    """Folded key of one word; a teencode token that expands to several words ("sđt") gets
+    the keys of its expansion's words separated by spaces ("so dien_thoai"), which the
+    count-vector featurizer splits back into the same features as the written-out phrase."""
+    expanded = textnorm.normalize(surface).strip()
+    if " " not in expanded:
+        return textnorm.fold(expanded) or surface.lower()
+    try:
+        words = underthesea_segmenter(expanded)
+    except Exception:  # segmentation is an improvement only
+        words = expanded.split()
+    keys = [re.sub(r"\s+", "_", textnorm.fold(w).strip()) for w in words if w.strip()]
+    return " ".join(k for k in keys if k) or surface.lower()
 
 
 def _phone_spans(text: str) -> list[tuple[int, int]]:
@@ -216,6 +232,7 @@ def learn_lexicon(texts: Iterable[str], segmenter: Segmenter | None = None) -> s
         if not textnorm.has_diacritics(text):
             continue
         for piece in segment(text, (), segmenter):
-            if piece.kind == "word" and "_" in piece.key and piece.key.count("_") < MAX_WORD_SYLLABLES:
-                words.add(piece.key)
+            if piece.kind != "word":
+                continue
+            words.update(k for k in piece.key.split() if "_" in k and k.count("_") < MAX_WORD_SYLLABLES)
     return words
