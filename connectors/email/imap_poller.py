@@ -151,6 +151,7 @@ class ImapPoller:
         self.errors: list[str] = []  # recent error descriptions (for status pages and tests)
         self.syncs = 0  # completed synchronisations (for tests and metrics)
         self.connection_lost = False
+        self.changed = False  # the server announced a change since the last sync began
         self._stopping = False
 
     # ------------------------------------------------------------------ main loop
@@ -199,7 +200,8 @@ class ImapPoller:
             await self.connect()
         await self.sync(deliver)
         while not self._stopping and self.clock() < deadline:
-            await self._wait_for_news(max(0.0, deadline - self.clock()))
+            if not self.changed:  # mail announced during the last sync: go again at once
+                await self._wait_for_news(max(0.0, deadline - self.clock()))
             await self.sync(deliver)
 
     # ------------------------------------------------------------------ connection
@@ -208,6 +210,7 @@ class ImapPoller:
         s = self.settings
         context = ssl.create_default_context(cafile=s.imap_ca_file) if s.imap_ssl else None
         self.connection_lost = False
+        self.changed = False
         client = aioimaplib.IMAP4(
             host=s.imap_host,
             port=s.imap_port,
@@ -216,6 +219,7 @@ class ImapPoller:
             conn_lost_cb=self._on_connection_lost,
         )
         self.client = client
+        self._watch_untagged(client)
         await client.wait_hello_from_server()
         _ok(await client.login(s.imap_user, s.imap_password), "LOGIN")
         response = _ok(await client.select(s.imap_mailbox), f"SELECT {s.imap_mailbox}")
@@ -228,6 +232,22 @@ class ImapPoller:
         if not self.uidvalidity:
             raise ImapError("SELECT did not report UIDVALIDITY")
         self.idle_supported = s.imap_use_idle and client.has_capability("IDLE")
+
+    def _watch_untagged(self, client: aioimaplib.IMAP4) -> None:
+        """Note every untagged EXISTS/EXPUNGE, whatever command it arrives with.
+
+        Dovecot reports new mail at the end of any command; aioimaplib drops such lines when
+        they come with a SEARCH or FETCH. Without this, mail arriving while we synchronise
+        would be announced during the sync, missed by it, and never announced again in IDLE."""
+        protocol = client.protocol
+        original = protocol._untagged_response
+
+        def spy(line: bytes) -> Any:
+            if b"EXISTS" in line or b"EXPUNGE" in line:
+                self.changed = True
+            return original(line)
+
+        protocol._untagged_response = spy
 
     def _on_connection_lost(self, exc: Exception | None) -> None:
         """The server closed the connection: wake an IDLE wait at once."""
@@ -255,6 +275,7 @@ class ImapPoller:
 
     async def sync(self, deliver: Deliver) -> int:
         """Deliver everything new; returns how many messages were delivered."""
+        self.changed = False
         cursor = Cursor.load(await self.state.get(self.cursor_key))
         if cursor is None or cursor.uidvalidity != self.uidvalidity:
             count = await self._resync(deliver, cursor)

@@ -169,15 +169,14 @@ class SmtpServer:
 
 
 async def send_raw(server: SmtpServer, raw: bytes, mail_from: str, rcpt_tos: list[str]) -> None:
-    """Submit a citizen's mail over SMTP (as their provider's MTA would)."""
-    await aiosmtplib.send(
-        raw,
-        sender=mail_from,
-        recipients=rcpt_tos,
-        hostname=server.host,
-        port=server.port,
-        start_tls=False,
-        username=server.auth[0] if server.auth else None,
-        password=server.auth[1] if server.auth else None,
-        timeout=10,
-    )
+    """Submit a citizen's mail over SMTP (as their provider's MTA would). An empty
+    ``mail_from`` sends the null reverse path ``MAIL FROM:<>`` of bounces."""
+    client = aiosmtplib.SMTP(hostname=server.host, port=server.port, start_tls=False, timeout=10)
+    async with client:
+        if server.auth:
+            await client.login(*server.auth)
+        await client.ehlo()
+        await client.mail(mail_from)
+        for rcpt in rcpt_tos:
+            await client.rcpt(rcpt)
+        await client.data(raw)
