@@ -47,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=_serve)
     m = sub.add_parser("migrate", help="áp dụng migration cơ sở dữ liệu")
     m.set_defaults(func=_migrate)
+    from bot import users_cli
+
+    users_cli.add_parser(sub)
     return p
 
 

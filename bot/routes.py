@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import func, select, text
 
-from bot import webchat
+from bot import console, webchat
 from bot.app import HUB
 from bot.db.models import Message, OutboxItem, WebhookFailure
 from connectors.base import PayloadError, SignatureError
@@ -30,6 +30,7 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
             app.router.add_route(route.method, route.path, route.handler)
     app.router.add_post("/webhooks/{channel}", webhook)
     webchat.setup(app)
+    console.setup(app)
 
 
 async def webhook(request: web.Request) -> web.Response:

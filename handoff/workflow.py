@@ -202,7 +202,10 @@ async def open_ticket(
     domain_id: int | None = None,
     prefix: str | None = None,
     tell: bool = True,
-    **contact: str | None,
+    full_name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
 ) -> Outcome:
     """Record a request and tell the citizen its code (Điều 9.1)."""
     now = utc(now)
@@ -219,7 +222,10 @@ async def open_ticket(
         domain=domain,
         user_id=actor.user_id,
         prefix=prefix,
-        **contact,
+        full_name=full_name,
+        phone=phone,
+        email=email,
+        address=address,
     )
     track = await session.get(TicketTrack, ticket.id)
     assert track is not None

@@ -1,0 +1,1 @@
+"""Console accounts: argon2 passwords, server-side sessions, CSRF, lock-out, roles."""

@@ -1,0 +1,195 @@
+"""Accounts and login: lock-out after repeated failures, sessions rotated at login."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from bot.clock import as_utc
+from bot.db.models_console import Agency, LoginAttempt, Role, User, UserSession
+
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=15)
+LOCK_FOR = timedelta(minutes=15)
+SESSION_IDLE = timedelta(hours=12)
+ANON_SESSION_TTL = timedelta(hours=2)
+USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
+
+
+class AccountError(ValueError):
+    """Bad account data (duplicate username, unknown agency, wrong role/agency combination)."""
+
+
+class LoginFailed(Exception):
+    """Wrong credentials or a locked account; the message never says which one exists."""
+
+    def __init__(self, message: str, locked: bool = False) -> None:
+        super().__init__(message)
+        self.locked = locked
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str  # goes into the cookie; only its hash is stored
+    csrf: str
+    row: UserSession
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def normalise_username(username: str) -> str:
+    name = (username or "").strip().lower()
+    if not (3 <= len(name) <= 100) or not set(name) <= USERNAME_CHARS:
+        raise AccountError("Tên đăng nhập 3–100 ký tự: chữ thường không dấu, số, . _ - @")
+    return name
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    username: str,
+    password: str,
+    role: Role | str,
+    now: datetime,
+    full_name: str = "",
+    agency_code: str | None = None,
+    agency_id: int | None = None,
+) -> User:
+    role = Role(role)
+    name = normalise_username(username)
+    if (await session.execute(select(User.id).where(User.username == name))).first():
+        raise AccountError(f"Tên đăng nhập đã tồn tại: {name}")
+    agency: Agency | None = None
+    if agency_code:
+        agency = (
+            await session.execute(select(Agency).where(Agency.code == agency_code))
+        ).scalar_one_or_none()
+        if agency is None:
+            raise AccountError(f"Không có đơn vị mã {agency_code}")
+    elif agency_id:
+        agency = await session.get(Agency, agency_id)
+        if agency is None:
+            raise AccountError(f"Không có đơn vị #{agency_id}")
+    if role == Role.AGENCY and agency is None:
+        raise AccountError("Cán bộ đầu mối phải thuộc một đơn vị (--agency)")
+    if role != Role.AGENCY and agency is not None:
+        raise AccountError("Chỉ cán bộ đầu mối mới gắn với đơn vị")
+    user = User(
+        username=name,
+        full_name=full_name.strip(),
+        password_hash=hash_password(password),
+        role=role.value,
+        agency_id=agency.id if agency else None,
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def _recent_failures(session: AsyncSession, username: str, now: datetime) -> int:
+    q = select(func.count()).where(
+        LoginAttempt.username == username, LoginAttempt.ok.is_(False), LoginAttempt.at > now - FAILURE_WINDOW
+    )
+    return int((await session.execute(q)).scalar_one())
+
+
+async def authenticate(
+    session: AsyncSession, username: str, password: str, now: datetime, ip: str | None
+) -> User:
+    """The user for these credentials, or :class:`LoginFailed`. Every attempt is recorded;
+    ``MAX_FAILURES`` failures within ``FAILURE_WINDOW`` lock the account for ``LOCK_FOR``."""
+    try:
+        name = normalise_username(username)
+    except AccountError:
+        name = (username or "")[:100]
+    user = (await session.execute(select(User).where(User.username == name))).scalar_one_or_none()
+    locked_until = as_utc(user.locked_until) if user is not None else None
+    if locked_until is not None and locked_until > now:
+        session.add(LoginAttempt(username=name, ip=ip, ok=False, at=now))
+        raise LoginFailed("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau 15 phút", locked=True)
+    ok = verify_password(user.password_hash if user else DUMMY_HASH, password or "")
+    ok = ok and user is not None and user.active
+    session.add(LoginAttempt(username=name, ip=ip, ok=ok, at=now))
+    if not ok or user is None:
+        await session.flush()
+        if user is not None and await _recent_failures(session, name, now) >= MAX_FAILURES:
+            user.locked_until = now + LOCK_FOR
+            raise LoginFailed(
+                "Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau 15 phút", locked=True
+            )
+        raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.locked_until = None
+    return user
+
+
+async def new_session(
+    session: AsyncSession, user_id: int | None, now: datetime, ip: str | None
+) -> NewSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    ttl = SESSION_IDLE if user_id is not None else ANON_SESSION_TTL
+    row = UserSession(
+        token_hash=token_hash(token),
+        user_id=user_id,
+        csrf_token=csrf,
+        ip=ip,
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + ttl,
+    )
+    session.add(row)
+    await session.flush()
+    return NewSession(token, csrf, row)
+
+
+async def find_session(session: AsyncSession, token: str | None, now: datetime) -> UserSession | None:
+    if not token or len(token) > 200:
+        return None
+    row = await session.get(UserSession, token_hash(token))
+    if row is None:
+        return None
+    expires = as_utc(row.expires_at)
+    if expires is None or expires <= now:
+        await session.delete(row)
+        return None
+    return row
+
+
+async def touch(row: UserSession, now: datetime) -> None:
+    """Sliding idle expiry for logged-in sessions."""
+    row.last_seen_at = now
+    if row.user_id is not None:
+        row.expires_at = now + SESSION_IDLE
+
+
+async def end_session(session: AsyncSession, token: str | None) -> None:
+    if token:
+        await session.execute(delete(UserSession).where(UserSession.token_hash == token_hash(token)))
+
+
+async def login(
+    session: AsyncSession, username: str, password: str, now: datetime, ip: str | None, old_token: str | None
+) -> tuple[User, NewSession]:
+    """Authenticate and issue a NEW session id (the pre-login one is destroyed: no fixation)."""
+    user = await authenticate(session, username, password, now, ip)
+    await end_session(session, old_token)
+    return user, await new_session(session, user.id, now, ip)
+
+
+async def set_password(session: AsyncSession, user: User, password: str, now: datetime) -> None:
+    user.password_hash = hash_password(password)
+    user.updated_at = now
+    await session.execute(delete(UserSession).where(UserSession.user_id == user.id))

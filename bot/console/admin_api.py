@@ -1,0 +1,324 @@
+"""Reference data and administration: agencies, domains, canned answers (read by all staff,
+edited by admins), accounts (admins), the audit log (read-only), notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import or_, select, update
+
+from bot.auth import accounts, audit
+from bot.auth.passwords import WeakPassword
+from bot.clock import as_utc
+from bot.console.core import OVERSIGHT, client_ip, hub_of, int_field, json_body, require, str_field
+from bot.db.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
+from handoff.workflow import WorkflowError
+
+
+def _iso(value: datetime | None) -> str | None:
+    v = as_utc(value)
+    return v.isoformat() if v else None
+
+
+async def agencies(request: web.Request) -> web.Response:
+    require(request)
+    async with hub_of(request).sm() as s:
+        rows = (await s.execute(select(Agency).order_by(Agency.kind, Agency.name))).scalars().all()
+        return web.json_response(
+            {
+                "agencies": [
+                    {
+                        "id": a.id,
+                        "code": a.code,
+                        "name": a.name,
+                        "kind": a.kind,
+                        "hotline": a.hotline,
+                        "active": a.active,
+                    }
+                    for a in rows
+                ]
+            }
+        )
+
+
+async def domains(request: web.Request) -> web.Response:
+    require(request)
+    async with hub_of(request).sm() as s:
+        rows = (await s.execute(select(Domain).order_by(Domain.position))).scalars().all()
+        return web.json_response(
+            {
+                "domains": [
+                    {
+                        "id": d.id,
+                        "code": d.code,
+                        "name": d.name,
+                        "agency_id": d.agency_id,
+                        "owner_note": d.owner_note,
+                        "active": d.active,
+                    }
+                    for d in rows
+                ]
+            }
+        )
+
+
+async def save_agency(request: web.Request) -> web.Response:
+    user = require(request, Role.ADMIN)
+    hub = hub_of(request)
+    body = await json_body(request)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        agency_id = int_field(body, "id", required=False)
+        agency = await s.get(Agency, agency_id) if agency_id else None
+        if agency_id and agency is None:
+            raise WorkflowError("Không tìm thấy đơn vị", 404)
+        name = str_field(body, "name", max_len=300).strip()
+        if not name:
+            raise WorkflowError("Cần tên đơn vị", 400)
+        if agency is None:
+            code = str_field(body, "code", max_len=60).strip()
+            if not code or (await s.execute(select(Agency.id).where(Agency.code == code))).first():
+                raise WorkflowError("Mã đơn vị trống hoặc đã tồn tại", 400)
+            agency = Agency(code=code, name=name, kind="department", active=True)
+            s.add(agency)
+        agency.name = name
+        agency.kind = str_field(body, "kind", max_len=30) or agency.kind
+        agency.hotline = str_field(body, "hotline", max_len=60) or None
+        if "active" in body:
+            agency.active = bool(body["active"])
+        await s.flush()
+        audit.record(
+            s,
+            user=user,
+            action="save_agency",
+            object_type="agency",
+            object_id=agency.id,
+            now=now,
+            ip=client_ip(request),
+            detail={"name": name},
+        )
+    return web.json_response({"ok": True, "id": agency.id})
+
+
+async def save_domain(request: web.Request) -> web.Response:
+    user = require(request, Role.ADMIN)
+    hub = hub_of(request)
+    body = await json_body(request)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        domain_id = int_field(body, "id", required=False)
+        domain = await s.get(Domain, domain_id) if domain_id else None
+        if domain_id and domain is None:
+            raise WorkflowError("Không tìm thấy lĩnh vực", 404)
+        name = str_field(body, "name", max_len=300).strip()
+        if not name:
+            raise WorkflowError("Cần tên lĩnh vực", 400)
+        if domain is None:
+            code = str_field(body, "code", max_len=60).strip()
+            if not code or (await s.execute(select(Domain.id).where(Domain.code == code))).first():
+                raise WorkflowError("Mã lĩnh vực trống hoặc đã tồn tại", 400)
+            domain = Domain(code=code, name=name, position=999, active=True)
+            s.add(domain)
+        domain.name = name
+        domain.agency_id = int_field(body, "agency_id", required=False)
+        domain.owner_note = str_field(body, "owner_note", max_len=1000) or None
+        if "active" in body:
+            domain.active = bool(body["active"])
+        await s.flush()
+        audit.record(
+            s,
+            user=user,
+            action="save_domain",
+            object_type="domain",
+            object_id=domain.id,
+            now=now,
+            ip=client_ip(request),
+            detail={"name": name},
+        )
+    return web.json_response({"ok": True, "id": domain.id})
+
+
+async def canned(request: web.Request) -> web.Response:
+    require(request)
+    q = request.query.get("q", "").strip()[:100]
+    stmt = select(CannedAnswer).where(CannedAnswer.active.is_(True))
+    if q:
+        stmt = stmt.where(or_(CannedAnswer.title.ilike(f"%{q}%"), CannedAnswer.text.ilike(f"%{q}%")))
+    async with hub_of(request).sm() as s:
+        rows = (await s.execute(stmt.order_by(CannedAnswer.title).limit(100))).scalars().all()
+        return web.json_response({"canned": [{"id": c.id, "title": c.title, "text": c.text} for c in rows]})
+
+
+async def save_canned(request: web.Request) -> web.Response:
+    user = require(request, *OVERSIGHT)
+    hub = hub_of(request)
+    body = await json_body(request)
+    title = str_field(body, "title", max_len=200).strip()
+    text = str_field(body, "text", max_len=4000).strip()
+    if not title or not text:
+        raise WorkflowError("Cần tiêu đề và nội dung", 400)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        row = CannedAnswer(title=title, text=text, active=True, created_at=now)
+        s.add(row)
+        await s.flush()
+        audit.record(
+            s,
+            user=user,
+            action="save_canned",
+            object_type="canned",
+            object_id=row.id,
+            now=now,
+            ip=client_ip(request),
+        )
+    return web.json_response({"ok": True, "id": row.id})
+
+
+async def users(request: web.Request) -> web.Response:
+    require(request, Role.ADMIN)
+    async with hub_of(request).sm() as s:
+        rows = (await s.execute(select(User).order_by(User.username))).scalars().all()
+        return web.json_response(
+            {
+                "users": [
+                    {
+                        "id": u.id,
+                        "username": u.username,
+                        "full_name": u.full_name,
+                        "role": u.role,
+                        "agency_id": u.agency_id,
+                        "active": u.active,
+                        "locked_until": _iso(u.locked_until),
+                    }
+                    for u in rows
+                ]
+            }
+        )
+
+
+async def create_user(request: web.Request) -> web.Response:
+    admin = require(request, Role.ADMIN)
+    hub = hub_of(request)
+    body = await json_body(request)
+    now = hub.clock.now()
+    try:
+        async with hub.sm() as s, s.begin():
+            user = await accounts.create_user(
+                s,
+                username=str_field(body, "username", max_len=100),
+                password=str_field(body, "password", max_len=1000),
+                role=str_field(body, "role", max_len=20),
+                now=now,
+                full_name=str_field(body, "full_name", max_len=200),
+                agency_id=int_field(body, "agency_id", required=False),
+            )
+            audit.record(
+                s,
+                user=admin,
+                action="create_user",
+                object_type="user",
+                object_id=user.id,
+                now=now,
+                ip=client_ip(request),
+                detail={"username": user.username, "role": user.role},
+            )
+    except (accounts.AccountError, WeakPassword, ValueError) as err:
+        raise WorkflowError(str(err), 400) from err
+    return web.json_response({"ok": True, "id": user.id})
+
+
+async def set_user_active(request: web.Request) -> web.Response:
+    admin = require(request, Role.ADMIN)
+    hub = hub_of(request)
+    body = await json_body(request)
+    user_id = int(request.match_info["id"])
+    active = bool(body.get("active"))
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        res = await s.execute(
+            update(User).where(User.id == user_id).values(active=active, locked_until=None, updated_at=now)
+        )
+        if not res.rowcount:  # type: ignore[attr-defined]
+            raise WorkflowError("Không tìm thấy tài khoản", 404)
+        audit.record(
+            s,
+            user=admin,
+            action="activate_user" if active else "deactivate_user",
+            object_type="user",
+            object_id=user_id,
+            now=now,
+            ip=client_ip(request),
+        )
+    return web.json_response({"ok": True})
+
+
+async def audit_log(request: web.Request) -> web.Response:
+    """Read-only: there is deliberately no route that edits or deletes it."""
+    require(request, *OVERSIGHT)
+    stmt = select(AuditLog)
+    if obj := request.query.get("object_type"):
+        stmt = stmt.where(AuditLog.object_type == obj)
+    if oid := request.query.get("object_id"):
+        stmt = stmt.where(AuditLog.object_id == oid)
+    async with hub_of(request).sm() as s:
+        rows = (await s.execute(stmt.order_by(AuditLog.id.desc()).limit(500))).scalars().all()
+        return web.json_response(
+            {
+                "entries": [
+                    {
+                        "id": a.id,
+                        "at": _iso(a.at),
+                        "username": a.username,
+                        "role": a.role,
+                        "ip": a.ip,
+                        "action": a.action,
+                        "object_type": a.object_type,
+                        "object_id": a.object_id,
+                        "detail": a.detail,
+                    }
+                    for a in rows
+                ]
+            }
+        )
+
+
+def _notice_filter(user: User) -> Any:
+    if user.role == Role.AGENCY:
+        return (Notification.role == Role.AGENCY.value) & (Notification.agency_id == user.agency_id)
+    if user.role in {Role.SUPERVISOR.value, Role.ADMIN.value}:
+        return Notification.role == Role.SUPERVISOR.value
+    return Notification.role == Role.OPERATOR.value
+
+
+async def notifications(request: web.Request) -> web.Response:
+    user = require(request)
+    async with hub_of(request).sm() as s:
+        rows = (
+            (
+                await s.execute(
+                    select(Notification)
+                    .where(_notice_filter(user))
+                    .order_by(Notification.id.desc())
+                    .limit(200)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        return web.json_response(
+            {
+                "notifications": [
+                    {
+                        "id": n.id,
+                        "kind": n.kind,
+                        "text": n.text,
+                        "ticket_id": n.ticket_id,
+                        "read": n.read,
+                        "created_at": _iso(n.created_at),
+                    }
+                    for n in rows
+                ]
+            }
+        )

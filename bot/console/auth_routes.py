@@ -1,0 +1,156 @@
+"""Login, logout, the current user and the pages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.auth import accounts, audit
+from bot.console.core import (
+    COOKIE,
+    SESSION_KEY,
+    USER_KEY,
+    client_ip,
+    current_user,
+    error,
+    hub_of,
+    json_body,
+    set_cookie,
+    str_field,
+)
+from bot.db.models_console import Agency, User
+
+STATIC = Path(__file__).resolve().parent / "static"
+PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def user_dict(user: User, agency: Agency | None = None) -> dict[str, object]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "full_name": user.full_name,
+        "role": user.role,
+        "agency_id": user.agency_id,
+        "agency_name": agency.name if agency else None,
+    }
+
+
+async def _anonymous_session(request: web.Request, response: web.StreamResponse) -> str:
+    """A pre-login session holding the login form's CSRF token."""
+    row = request.get(SESSION_KEY)
+    if row is not None:
+        return row.csrf_token
+    hub = hub_of(request)
+    async with hub.sm() as s, s.begin():
+        new = await accounts.new_session(s, None, hub.clock.now(), client_ip(request))
+    set_cookie(request, response, new.token)
+    return new.csrf
+
+
+async def login_page(request: web.Request) -> web.StreamResponse:
+    if request.get(USER_KEY) is not None:
+        raise web.HTTPFound("/console/")
+    response = web.Response(
+        body=(STATIC / "login.html").read_bytes(),
+        content_type="text/html",
+        charset="utf-8",
+        headers=PAGE_HEADERS,
+    )
+    await _anonymous_session(request, response)
+    return response
+
+
+async def app_page(request: web.Request) -> web.StreamResponse:
+    if request.get(USER_KEY) is None:
+        raise web.HTTPFound("/console/login")
+    return web.Response(
+        body=(STATIC / "app.html").read_bytes(),
+        content_type="text/html",
+        charset="utf-8",
+        headers=PAGE_HEADERS,
+    )
+
+
+async def csrf(request: web.Request) -> web.Response:
+    """The CSRF token of this browser's session (creating an anonymous one if needed).
+    Readable only by our own pages: a cross-site page cannot read the response."""
+    response = web.json_response({})
+    token = await _anonymous_session(request, response)
+    response.text = json.dumps({"csrf": token})
+    return response
+
+
+async def login(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    body = await json_body(request)
+    username = str_field(body, "username", max_len=200)
+    password = str_field(body, "password", max_len=1000)
+    now = hub.clock.now()
+    ip = client_ip(request)
+    failure: accounts.LoginFailed | None = None
+    async with hub.sm() as s, s.begin():
+        try:
+            user, new = await accounts.login(s, username, password, now, ip, request.cookies.get(COOKIE))
+        except accounts.LoginFailed as err:  # caught inside: the attempt (and a lock) is committed
+            failure = err
+        else:
+            agency = await s.get(Agency, user.agency_id) if user.agency_id else None
+            audit.record(s, user=user, action="login", object_type="user", object_id=user.id, now=now, ip=ip)
+    if failure is not None:
+        return error(429 if failure.locked else 401, str(failure))
+    response = web.json_response({"user": user_dict(user, agency), "csrf": new.csrf})
+    set_cookie(request, response, new.token)
+    return response
+
+
+async def logout(request: web.Request) -> web.Response:
+    hub = hub_of(request)
+    user = request.get(USER_KEY)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        await accounts.end_session(s, request.cookies.get(COOKIE))
+        if user is not None:
+            audit.record(
+                s,
+                user=user,
+                action="logout",
+                object_type="user",
+                object_id=user.id,
+                now=now,
+                ip=client_ip(request),
+            )
+    response = web.json_response({"ok": True})
+    response.del_cookie(COOKIE, path="/console")
+    return response
+
+
+async def me(request: web.Request) -> web.Response:
+    user = current_user(request)
+    hub = hub_of(request)
+    async with hub.sm() as s:
+        agency = await s.get(Agency, user.agency_id) if user.agency_id else None
+    return web.json_response({"user": user_dict(user, agency), "csrf": request[SESSION_KEY].csrf_token})
+
+
+async def static_file(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in {"console.js", "console.css", "login.js"}:
+        raise web.HTTPNotFound()
+    ctype = "application/javascript" if name.endswith(".js") else "text/css"
+    return web.Response(
+        body=(STATIC / name).read_bytes(),
+        content_type=ctype,
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )

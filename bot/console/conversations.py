@@ -1,0 +1,461 @@
+"""Operator side of conversations: live queue, take over, history across channels, reply,
+internal notes, hand back to the bot, close, merge contacts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.auth import audit
+from bot.clock import as_utc
+from bot.console.core import (
+    OVERSIGHT,
+    STAFF,
+    client_ip,
+    hub_of,
+    int_field,
+    json_body,
+    publish_messages,
+    require,
+    str_field,
+)
+from bot.db.models import (
+    ChannelIdentity,
+    Contact,
+    Conversation,
+    ConversationState,
+    Message,
+    Ticket,
+)
+from bot.db.models_console import User
+from bot.events import QUEUE_TOPIC
+from bot.serialize import message_dict
+from bot.store.outbound import add_note, add_reply
+from connectors.base import SenderRole
+from handoff.workflow import WorkflowError
+
+log = logging.getLogger(__name__)
+
+
+def _iso(value: datetime | None) -> str | None:
+    v = as_utc(value)
+    return v.isoformat() if v else None
+
+
+def contact_dict(c: Contact | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {
+        "id": c.id,
+        "display_name": c.display_name,
+        "full_name": c.full_name,
+        "phone": c.phone,
+        "email": c.email,
+        "address": c.address,
+        "merged_into_id": c.merged_into_id,
+    }
+
+
+def conversation_dict(
+    conv: Conversation, contact: Contact | None, now: datetime, identity: ChannelIdentity | None = None
+) -> dict[str, Any]:
+    since = as_utc(conv.waiting_since)
+    name = None
+    if contact is not None:
+        name = contact.full_name or contact.display_name
+    if not name and identity is not None:
+        name = identity.display_name
+    return {
+        "id": conv.id,
+        "channel": conv.channel,
+        "state": conv.state,
+        "assignee_id": conv.assignee_id,
+        "contact_id": conv.contact_id,
+        "contact_name": name or f"Khách #{conv.contact_id}",
+        "waiting_since": _iso(conv.waiting_since),
+        "waiting_seconds": int((now - since).total_seconds()) if since else None,
+        "handoff_reason": conv.handoff_reason,
+        "updated_at": _iso(conv.updated_at),
+    }
+
+
+async def _publish_queue(request: web.Request, conv_id: int, state: str, assignee: int | None) -> None:
+    await hub_of(request).bus.publish(
+        QUEUE_TOPIC, {"type": "queue", "conversation_id": conv_id, "state": state, "assignee_id": assignee}
+    )
+
+
+async def queue(request: web.Request) -> web.Response:
+    """Waiting for a human, oldest first; and what this operator holds."""
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    now = hub.clock.now()
+    async with hub.sm() as s:
+        rows = await s.execute(
+            select(Conversation, Contact, ChannelIdentity)
+            .join(Contact, Contact.id == Conversation.contact_id)
+            .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+            .where(
+                or_(
+                    Conversation.state == ConversationState.WAITING_HUMAN.value,
+                    and_(
+                        Conversation.state == ConversationState.HUMAN.value,
+                        Conversation.assignee_id.is_not(None),
+                    ),
+                )
+            )
+            .order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id)
+            .limit(500)
+        )
+        waiting, mine, others = [], [], []
+        for conv, contact, ident in rows.all():
+            d = conversation_dict(conv, contact, now, ident)
+            if conv.state == ConversationState.WAITING_HUMAN.value:
+                waiting.append(d)
+            elif conv.assignee_id == user.id:
+                mine.append(d)
+            else:
+                others.append(d)
+    return web.json_response({"waiting": waiting, "mine": mine, "others": others})
+
+
+async def _contact_ids(s: AsyncSession, contact_id: int) -> list[int]:
+    """The contact and every contact merged into it."""
+    ids, frontier = {contact_id}, [contact_id]
+    while frontier:
+        rows = await s.execute(select(Contact.id).where(Contact.merged_into_id.in_(frontier)))
+        frontier = [i for i in rows.scalars() if i not in ids]
+        ids.update(frontier)
+    return sorted(ids)
+
+
+async def conversation(request: web.Request) -> web.Response:
+    """One conversation with the contact's whole history across channels."""
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    conv_id = int(request.match_info["id"])
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        conv = await s.get(Conversation, conv_id)
+        if conv is None:
+            raise WorkflowError("Không tìm thấy hội thoại", 404)
+        contact = await s.get(Contact, conv.contact_id)
+        ids = await _contact_ids(s, conv.contact_id)
+        convs = (
+            (
+                await s.execute(
+                    select(Conversation).where(Conversation.contact_id.in_(ids)).order_by(Conversation.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        by_id = {c.id: c for c in convs}
+        msgs = (
+            (
+                await s.execute(
+                    select(Message)
+                    .where(Message.conversation_id.in_(list(by_id)))
+                    .order_by(Message.created_at, Message.id)
+                    .limit(2000)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        history = []
+        for m in msgs:
+            d = message_dict(m)
+            d["conversation_id"] = m.conversation_id
+            d["channel"] = m.channel
+            history.append(d)
+        identities = (
+            await s.execute(select(ChannelIdentity).where(ChannelIdentity.contact_id.in_(ids)))
+        ).scalars()
+        tickets = (
+            await s.execute(
+                select(Ticket)
+                .where(or_(Ticket.conversation_id.in_(list(by_id)), Ticket.contact_id.in_(ids)))
+                .order_by(Ticket.id)
+            )
+        ).scalars()
+        assignee = await s.get(User, conv.assignee_id) if conv.assignee_id else None
+        audit.record(
+            s,
+            user=user,
+            action="view_conversation",
+            object_type="conversation",
+            object_id=conv_id,
+            now=now,
+            ip=client_ip(request),
+            detail={"contact_id": conv.contact_id},
+        )
+        body = {
+            "conversation": conversation_dict(conv, contact, now),
+            "assignee": {"id": assignee.id, "username": assignee.username, "full_name": assignee.full_name}
+            if assignee
+            else None,
+            "contact": contact_dict(contact),
+            "identities": [{"channel": i.channel, "display_name": i.display_name} for i in identities],
+            "conversations": [
+                {"id": c.id, "channel": c.channel, "state": c.state, "created_at": _iso(c.created_at)}
+                for c in convs
+            ],
+            "messages": history,
+            "tickets": [
+                {"id": t.id, "code": t.code, "status": t.status, "agency": t.agency} for t in tickets
+            ],
+        }
+    return web.json_response(body)
+
+
+async def take(request: web.Request) -> web.Response:
+    """Take over: one operator only (atomic UPDATE … WHERE assignee_id IS NULL)."""
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    conv_id = int(request.match_info["id"])
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        res = await s.execute(
+            update(Conversation)
+            .where(
+                Conversation.id == conv_id,
+                Conversation.assignee_id.is_(None),
+                Conversation.state.in_([ConversationState.WAITING_HUMAN.value, ConversationState.BOT.value]),
+            )
+            .values(assignee_id=user.id, state=ConversationState.HUMAN.value, updated_at=now)
+        )
+        if not res.rowcount:  # type: ignore[attr-defined]
+            raise WorkflowError("Hội thoại đã có cán bộ khác nhận hoặc đã đóng", 409)
+        conv = await s.get(Conversation, conv_id)
+        assert conv is not None
+        note = await add_note(
+            s,
+            conv,
+            f"{user.full_name or user.username} đã nhận xử lý hội thoại",
+            now,
+            role=SenderRole.SYSTEM,
+            user_id=user.id,
+        )
+        audit.record(
+            s,
+            user=user,
+            action="take_over",
+            object_type="conversation",
+            object_id=conv_id,
+            now=now,
+            ip=client_ip(request),
+        )
+    await publish_messages(hub, [note])
+    await _publish_queue(request, conv_id, ConversationState.HUMAN.value, user.id)
+    return web.json_response({"ok": True, "conversation_id": conv_id, "assignee_id": user.id})
+
+
+async def _held(s: AsyncSession, conv_id: int, user: User, *, allow_oversight: bool = True) -> Conversation:
+    conv = await s.get(Conversation, conv_id, with_for_update=True)
+    if conv is None:
+        raise WorkflowError("Không tìm thấy hội thoại", 404)
+    if conv.assignee_id != user.id and not (allow_oversight and user.role in {r.value for r in OVERSIGHT}):
+        raise WorkflowError("Bạn cần nhận xử lý hội thoại này trước", 409)
+    return conv
+
+
+async def reply(request: web.Request) -> web.Response:
+    """A reply to the citizen through their channel."""
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    conv_id = int(request.match_info["id"])
+    text = str_field(await json_body(request), "text", max_len=4000).strip()
+    if not text:
+        raise WorkflowError("Nội dung trả lời không được để trống", 400)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        conv = await _held(s, conv_id, user, allow_oversight=False)
+        if conv.state == ConversationState.CLOSED.value:
+            raise WorkflowError("Hội thoại đã đóng", 409)
+        msg = await add_reply(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user.id)
+        conv.updated_at = now
+        audit.record(
+            s,
+            user=user,
+            action="reply",
+            object_type="conversation",
+            object_id=conv_id,
+            now=now,
+            ip=client_ip(request),
+            detail={"message_id": msg.id},
+        )
+    await publish_messages(hub, [msg])
+    return web.json_response({"ok": True, "message": message_dict(msg)})
+
+
+async def note(request: web.Request) -> web.Response:
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    conv_id = int(request.match_info["id"])
+    text = str_field(await json_body(request), "text", max_len=4000).strip()
+    if not text:
+        raise WorkflowError("Nội dung ghi chú không được để trống", 400)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        conv = await s.get(Conversation, conv_id)
+        if conv is None:
+            raise WorkflowError("Không tìm thấy hội thoại", 404)
+        msg = await add_note(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user.id)
+        audit.record(
+            s,
+            user=user,
+            action="note",
+            object_type="conversation",
+            object_id=conv_id,
+            now=now,
+            ip=client_ip(request),
+            detail={"message_id": msg.id},
+        )
+    await publish_messages(hub, [msg])
+    return web.json_response({"ok": True, "message": message_dict(msg)})
+
+
+async def _end_hold(request: web.Request, state: ConversationState, action: str, text: str) -> web.Response:
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    conv_id = int(request.match_info["id"])
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        conv = await s.get(Conversation, conv_id, with_for_update=True)
+        if conv is None:
+            raise WorkflowError("Không tìm thấy hội thoại", 404)
+        oversight = user.role in {r.value for r in OVERSIGHT}
+        if conv.assignee_id not in (None, user.id) and not oversight:
+            raise WorkflowError("Hội thoại đang do cán bộ khác xử lý", 409)
+        conv.state = state.value
+        conv.assignee_id = None
+        conv.waiting_since = None
+        conv.updated_at = now
+        msg = await add_note(
+            s,
+            conv,
+            f"{user.full_name or user.username}: {text}",
+            now,
+            role=SenderRole.SYSTEM,
+            user_id=user.id,
+        )
+        audit.record(
+            s,
+            user=user,
+            action=action,
+            object_type="conversation",
+            object_id=conv_id,
+            now=now,
+            ip=client_ip(request),
+        )
+    await publish_messages(hub, [msg])
+    await _publish_queue(request, conv_id, state.value, None)
+    return web.json_response({"ok": True})
+
+
+async def release(request: web.Request) -> web.Response:
+    """Hand back to the bot; the dialogue engine is told (failures ignored)."""
+    response = await _end_hold(request, ConversationState.BOT, "hand_back", "trả hội thoại cho trợ lý ảo")
+    hub = hub_of(request)
+    try:
+        await hub.pipeline.engine.resume(f"conv-{int(request.match_info['id'])}")
+    except Exception:
+        log.warning(
+            "the dialogue engine could not resume conversation %s", request.match_info["id"], exc_info=True
+        )
+    return response
+
+
+async def close(request: web.Request) -> web.Response:
+    return await _end_hold(request, ConversationState.CLOSED, "close_conversation", "đóng hội thoại")
+
+
+async def merge_contacts(request: web.Request) -> web.Response:
+    """Merge ``source_id`` into ``target_id`` (same person on two channels)."""
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    body = await json_body(request)
+    source_id, target_id = int_field(body, "source_id"), int_field(body, "target_id")
+    if source_id == target_id:
+        raise WorkflowError("Hai liên hệ phải khác nhau", 400)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        source = await s.get(Contact, source_id, with_for_update=True)
+        target = await s.get(Contact, target_id, with_for_update=True)
+        if source is None or target is None:
+            raise WorkflowError("Không tìm thấy liên hệ", 404)
+        if source.merged_into_id is not None or target.merged_into_id is not None:
+            raise WorkflowError("Liên hệ đã được gộp trước đó", 409)
+        for key in ("display_name", "full_name", "phone", "email", "address", "organisation"):
+            if getattr(target, key) is None and getattr(source, key) is not None:
+                setattr(target, key, getattr(source, key))
+        await s.execute(
+            update(ChannelIdentity)
+            .where(ChannelIdentity.contact_id == source_id)
+            .values(contact_id=target_id)
+        )
+        await s.execute(
+            update(Conversation).where(Conversation.contact_id == source_id).values(contact_id=target_id)
+        )
+        await s.execute(update(Ticket).where(Ticket.contact_id == source_id).values(contact_id=target_id))
+        source.merged_into_id = target_id
+        source.updated_at = target.updated_at = now
+        audit.record(
+            s,
+            user=user,
+            action="merge_contacts",
+            object_type="contact",
+            object_id=target_id,
+            now=now,
+            ip=client_ip(request),
+            detail={"source_id": source_id},
+        )
+    return web.json_response({"ok": True, "contact": contact_dict(target)})
+
+
+async def contacts_search(request: web.Request) -> web.Response:
+    """Find contacts by name/phone/e-mail (for merging)."""
+    user = require(request, *STAFF)
+    hub = hub_of(request)
+    q = request.query.get("q", "").strip()[:100]
+    if len(q) < 2:
+        return web.json_response({"contacts": []})
+    like = f"%{q}%"
+    async with hub.sm() as s, s.begin():
+        rows = (
+            (
+                await s.execute(
+                    select(Contact)
+                    .where(
+                        Contact.merged_into_id.is_(None),
+                        or_(
+                            Contact.full_name.ilike(like),
+                            Contact.display_name.ilike(like),
+                            Contact.phone.ilike(like),
+                            Contact.email.ilike(like),
+                        ),
+                    )
+                    .order_by(Contact.id)
+                    .limit(20)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        audit.record(
+            s,
+            user=user,
+            action="search_contacts",
+            object_type="contact",
+            object_id=None,
+            now=hub.clock.now(),
+            ip=client_ip(request),
+            detail={"q": q},
+        )
+    return web.json_response({"contacts": [contact_dict(c) for c in rows]})

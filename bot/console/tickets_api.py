@@ -1,0 +1,388 @@
+"""Tickets in the console: create from a conversation, log a phone call, list (scoped by
+role), detail, and the workflow actions of the regulation."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import uuid
+from datetime import datetime
+from typing import Any
+
+from aiohttp import BodyPartReader, web
+from sqlalchemy import or_, select
+
+from bot.auth import audit
+from bot.clock import as_utc
+from bot.console.core import (
+    CONSOLE,
+    OVERSIGHT,
+    STAFF,
+    actor,
+    client_ip,
+    hub_of,
+    int_field,
+    json_body,
+    publish_outcome,
+    require,
+    str_field,
+    time_field,
+)
+from bot.db.models import Conversation, Ticket
+from bot.db.models_console import Agency, Role, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
+from handoff import workflow as wf
+from handoff.workflow import WorkflowError
+
+MAX_RECORDING = 50 * 1024 * 1024
+CONTACT_KEYS = ("full_name", "phone", "email", "address")
+
+
+def _iso(value: datetime | None) -> str | None:
+    v = as_utc(value)
+    return v.isoformat() if v else None
+
+
+def ticket_dict(t: Ticket, tr: TicketTrack, now: datetime, request: web.Request) -> dict[str, Any]:
+    cal = request.app[CONSOLE].calendar
+    return {
+        "id": t.id,
+        "code": t.code,
+        "status": t.status,
+        "status_label": wf.STATUS_LABELS.get(t.status, t.status),
+        "kind": t.kind,
+        "channel": t.channel,
+        "content": t.content,
+        "contact": t.contact_snapshot or {},
+        "domain": t.domain,
+        "agency": t.agency,
+        "agency_id": tr.agency_id,
+        "conversation_id": t.conversation_id,
+        "created_at": _iso(t.created_at),
+        "forwarded_at": _iso(tr.forwarded_at),
+        "due_at": _iso(t.due_at),
+        "deadline": wf.deadline_flag(t, now, cal),
+        "breach": tr.breach_at is not None or wf.is_breach(tr, now),
+        "appointment_at": _iso(tr.appointment_at),
+        "answer": tr.answer,
+        "refusal_reason": tr.refusal_reason,
+        "caller_name": tr.caller_name,
+        "caller_phone": tr.caller_phone,
+        "call_answer": tr.call_answer,
+        "forward_note": tr.forward_note,
+    }
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    user = require(request)
+    hub = hub_of(request)
+    now = hub.clock.now()
+    status = request.query.get("status", "")
+    q = select(Ticket, TicketTrack).join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
+    if user.role == Role.AGENCY:
+        q = q.where(TicketTrack.agency_id == user.agency_id)  # role scoping
+    if status == "open":
+        q = q.where(Ticket.status.in_([s.value for s in wf.OPEN_AT_AGENCY]))
+    elif status:
+        q = q.where(Ticket.status.in_(status.split(",")))
+    if search := request.query.get("q", "").strip()[:100]:
+        q = q.where(or_(Ticket.code.ilike(f"%{search}%"), Ticket.content.ilike(f"%{search}%")))
+    async with hub.sm() as s:
+        rows = (
+            await s.execute(q.order_by(Ticket.due_at.asc().nulls_last(), Ticket.id.desc()).limit(500))
+        ).all()
+        return web.json_response({"tickets": [ticket_dict(t, tr, now, request) for t, tr in rows]})
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    user = require(request)
+    hub = hub_of(request)
+    ticket_id = int(request.match_info["id"])
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        t, tr = await wf.load(s, ticket_id, actor(user), lock=False)  # 403 for another agency
+        events = (
+            await s.execute(
+                select(TicketEvent, User.username)
+                .outerjoin(User, User.id == TicketEvent.user_id)
+                .where(TicketEvent.ticket_id == ticket_id)
+                .order_by(TicketEvent.id)
+            )
+        ).all()
+        files = (await s.execute(select(TicketFile).where(TicketFile.ticket_id == ticket_id))).scalars().all()
+        agency_names = {int(i): str(n) for i, n in (await s.execute(select(Agency.id, Agency.name))).all()}
+        audit.record(
+            s,
+            user=user,
+            action="view_ticket",
+            object_type="ticket",
+            object_id=ticket_id,
+            now=now,
+            ip=client_ip(request),
+        )
+        body = ticket_dict(t, tr, now, request)
+        body["history"] = [
+            {
+                "at": _iso(e.at),
+                "user": name,
+                "action": e.action,
+                "from": e.from_status,
+                "to": e.to_status,
+                "agency": agency_names.get(e.agency_id) if e.agency_id else None,
+                "text": e.text,
+                "due_at": _iso(e.due_at),
+            }
+            for e, name in events
+        ]
+        body["files"] = [
+            {"id": f.id, "name": f.name, "size": f.size, "mime_type": f.mime_type} for f in files
+        ]
+    return web.json_response(body)
+
+
+async def _run(request: web.Request, action: str, fn: Any, **detail: Any) -> web.Response:
+    """Run one workflow transition in a transaction with its audit record, then publish."""
+    user = require(request)
+    hub = hub_of(request)
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        out: wf.Outcome = await fn(s, actor(user), now)
+        audit.record(
+            s,
+            user=user,
+            action=action,
+            object_type="ticket",
+            object_id=out.ticket.id,
+            now=now,
+            ip=client_ip(request),
+            detail={k: v for k, v in detail.items() if v is not None} or None,
+        )
+    await publish_outcome(hub, out)
+    return web.json_response({"ok": True, "ticket": ticket_dict(out.ticket, out.track, now, request)})
+
+
+async def create_from_conversation(request: web.Request) -> web.Response:
+    require(request, *STAFF)
+    conv_id = int(request.match_info["id"])
+    body = await json_body(request)
+    state = request.app[CONSOLE]
+    contact = {k: str_field(body, k, max_len=300) or None for k in CONTACT_KEYS}
+
+    async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
+        conv = await s.get(Conversation, conv_id)
+        if conv is None:
+            raise WorkflowError("Không tìm thấy hội thoại", 404)
+        return await wf.open_ticket(
+            s,
+            conv,
+            who,
+            now,
+            content=str_field(body, "content"),
+            kind=str_field(body, "kind", max_len=30) or "request",
+            domain_id=int_field(body, "domain_id", required=False),
+            prefix=state.prefix,
+            full_name=contact["full_name"],
+            phone=contact["phone"],
+            email=contact["email"],
+            address=contact["address"],
+        )
+
+    try:
+        return await _run(request, "create_ticket", fn, conversation_id=conv_id)
+    except ValueError as err:  # TicketError
+        raise WorkflowError(str(err), 400) from err
+
+
+def _transition(name: str, **fields: str) -> Any:
+    async def handler(request: web.Request) -> web.Response:
+        ticket_id = int(request.match_info["id"])
+        body = await json_body(request)
+        cal = request.app[CONSOLE].calendar
+
+        async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
+            if name == "refuse":
+                return await wf.refuse(s, ticket_id, who, now, str_field(body, "reason"))
+            if name == "forward":
+                return await wf.forward(
+                    s, ticket_id, who, now, cal, int_field(body, "agency_id") or 0, str_field(body, "note")
+                )
+            if name == "assign":
+                return await wf.assign(
+                    s, ticket_id, who, now, cal, int_field(body, "agency_id") or 0, str_field(body, "note")
+                )
+            if name == "unclear":
+                return await wf.mark_unclear(s, ticket_id, who, now, str_field(body, "note"))
+            if name == "progress":
+                return await wf.progress(
+                    s, ticket_id, who, now, str_field(body, "text"), time_field(body, "appointment_at")
+                )
+            if name == "phone_answered":
+                return await wf.phone_answered(s, ticket_id, who, now, cal, str_field(body, "text"))
+            if name == "answer":
+                return await wf.answer(s, ticket_id, who, now, str_field(body, "text"))
+            if name == "send_back":
+                return await wf.send_back(s, ticket_id, who, now, str_field(body, "reason"))
+            if name == "close":
+                return await wf.close(s, ticket_id, who, now, str_field(body, "note"))
+            raise AssertionError(name)
+
+        return await _run(request, name, fn, agency_id=body.get("agency_id"))
+
+    handler.__name__ = f"ticket_{name}"
+    return handler
+
+
+ACTIONS = (
+    "refuse",
+    "forward",
+    "assign",
+    "unclear",
+    "progress",
+    "phone_answered",
+    "answer",
+    "send_back",
+    "close",
+)
+
+
+async def _read_call_form(
+    request: web.Request,
+) -> tuple[dict[str, str], tuple[str, str | None, bytes] | None]:
+    """multipart/form-data (with an optional ``recording`` file) or JSON."""
+    if not request.content_type.startswith("multipart/"):
+        body = await json_body(request)
+        return {k: str_field(body, k) for k in body if isinstance(body[k], str | int)}, None
+    reader = await request.multipart()
+    fields: dict[str, str] = {}
+    upload: tuple[str, str | None, bytes] | None = None
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "recording" and part.filename:
+            data = bytearray()
+            while chunk := await part.read_chunk(65536):
+                data.extend(chunk)
+                if len(data) > MAX_RECORDING:
+                    raise WorkflowError("Tệp ghi âm quá lớn (tối đa 50 MB)", 413)
+            if data:
+                upload = (part.filename, part.headers.get("Content-Type"), bytes(data))
+        elif part.name:
+            fields[part.name] = (await part.text())[:20000]
+    return fields, upload
+
+
+def _safe_name(name: str) -> str:
+    keep = "".join(c for c in name if c.isalnum() or c in "._- ")[:150].strip()
+    return keep or "ghi-am"
+
+
+async def log_call(request: web.Request) -> web.Response:
+    """Log a hotline call as a ticket (Điều 11.1): caller, phone, content, answer, recording."""
+    require(request, *STAFF)
+    state = request.app[CONSOLE]
+    fields, upload = await _read_call_form(request)
+    caller = fields.get("caller", "").strip()
+    phone = fields.get("phone", "").strip()
+    content = fields.get("content", "").strip()
+    answer_text = fields.get("answer", "").strip()
+    line = fields.get("line", "1022").strip()[:30]
+    if not phone:
+        raise WorkflowError("Cần số điện thoại người gọi", 400)
+    stored: tuple[str, str | None, int, str, str] | None = None
+    if upload is not None:
+        name, mime, data = upload
+        mime = mime or mimetypes.guess_type(name)[0]
+        if not (mime or "").startswith("audio/"):
+            raise WorkflowError("Tệp ghi âm phải là tệp âm thanh (audio/*)", 400)
+        digest = hashlib.sha256(data).hexdigest()
+        folder = state.media_dir / "recordings"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{uuid.uuid4().hex}{mimetypes.guess_extension(mime or '') or '.bin'}"
+        path.write_bytes(data)
+        stored = (_safe_name(name), mime, len(data), str(path), digest)
+
+    async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
+        out = await wf.open_ticket(
+            s,
+            None,
+            who,
+            now,
+            content=content,
+            kind="call",
+            domain_id=int(fields["domain_id"]) if fields.get("domain_id", "").isdigit() else None,
+            prefix=state.prefix,
+            full_name=caller or None,
+            phone=phone,
+            tell=False,
+        )
+        out.track.caller_name = caller or None
+        out.track.caller_phone = phone
+        out.track.call_answer = answer_text or None
+        out.ticket.channel = f"phone:{line}"
+        if stored is not None:
+            s.add(
+                TicketFile(
+                    ticket_id=out.ticket.id,
+                    kind="recording",
+                    name=stored[0],
+                    mime_type=stored[1],
+                    size=stored[2],
+                    stored_path=stored[3],
+                    sha256=stored[4],
+                    created_at=now,
+                )
+            )
+        if answer_text:
+            answered = await wf.answer(s, out.ticket.id, who, now, answer_text)
+            return answered
+        return out
+
+    try:
+        return await _run(request, "log_call", fn, line=line)
+    except ValueError as err:
+        raise WorkflowError(str(err), 400) from err
+
+
+async def download_file(request: web.Request) -> web.StreamResponse:
+    user = require(request)
+    hub = hub_of(request)
+    ticket_id, file_id = int(request.match_info["id"]), int(request.match_info["file_id"])
+    async with hub.sm() as s, s.begin():
+        await wf.load(s, ticket_id, actor(user), lock=False)
+        f = await s.get(TicketFile, file_id)
+        if f is None or f.ticket_id != ticket_id:
+            raise WorkflowError("Không tìm thấy tệp", 404)
+        audit.record(
+            s,
+            user=user,
+            action="download_recording",
+            object_type="ticket",
+            object_id=ticket_id,
+            now=hub.clock.now(),
+            ip=client_ip(request),
+            detail={"file_id": file_id},
+        )
+    return web.FileResponse(
+        f.stored_path,
+        headers={
+            "Content-Type": f.mime_type or "application/octet-stream",
+            "Content-Disposition": f'attachment; filename="{f.name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+async def supervisor_queue(request: web.Request) -> web.Response:
+    """Tickets whose authority is unclear, for Sở TT&TT (Điều 10.4)."""
+    require(request, *OVERSIGHT)
+    hub = hub_of(request)
+    now = hub.clock.now()
+    async with hub.sm() as s:
+        rows = (
+            await s.execute(
+                select(Ticket, TicketTrack)
+                .join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
+                .where(Ticket.status == TicketStatus.UNCLEAR.value)
+                .order_by(Ticket.id)
+            )
+        ).all()
+        return web.json_response({"tickets": [ticket_dict(t, tr, now, request) for t, tr in rows]})

@@ -1,0 +1,121 @@
+"""Console fixtures: a hub app with a manual clock, accounts of every role, and logged-in
+HTTP clients (one cookie jar each) talking to it over loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from sqlalchemy import select
+
+from bot.app import HUB, create_app
+from bot.auth.accounts import create_user
+from bot.clock import ManualClock
+from bot.config import Settings
+from bot.db.models_console import Agency
+
+PASSWORD = "mat-khau-du-dai-123"
+# Tuesday 2 March 2027, 09:00 in Việt Nam: office hours
+T0 = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)
+ACCOUNTS = {
+    "op1": ("operator", None),
+    "op2": ("operator", None),
+    "sv1": ("supervisor", None),
+    "admin1": ("admin", None),
+    "yte1": ("agency", "so-yte"),
+    "gtvt1": ("agency", "so-gtvt"),
+}
+
+
+@pytest.fixture
+def console_clock() -> ManualClock:
+    return ManualClock(T0)
+
+
+@pytest.fixture
+async def console_app(hub_settings: Settings, console_clock: ManualClock) -> web.Application:
+    settings = replace(hub_settings, env={"HUB_DEADLINE_CHECK_SECONDS": "3600"})
+    return await create_app(settings, clock=console_clock)
+
+
+@pytest.fixture
+async def console_client(aiohttp_client: Any, console_app: web.Application) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(console_app)
+    hub = console_app[HUB]
+    async with hub.sm() as s, s.begin():
+        for name, (role, agency) in ACCOUNTS.items():
+            await create_user(s, username=name, password=PASSWORD, role=role, now=hub.clock.now(),
+                              full_name=f"Cán bộ {name}", agency_code=agency)
+    return client
+
+
+@dataclass
+class Browserless:
+    """One person's HTTP session against the console (own cookie jar, CSRF token)."""
+
+    http: aiohttp.ClientSession
+    base: str
+    csrf: str = ""
+
+    async def get(self, path: str, **kw: Any) -> tuple[int, Any]:
+        async with self.http.get(self.base + path, **kw) as r:
+            return r.status, await _body(r)
+
+    async def post(self, path: str, json: Any = None, *, csrf: str | None = None, **kw: Any) -> tuple[int, Any]:
+        headers = dict(kw.pop("headers", {}))
+        token = self.csrf if csrf is None else csrf
+        if token:
+            headers["X-CSRF-Token"] = token
+        async with self.http.post(self.base + path, json=json, headers=headers, **kw) as r:
+            return r.status, await _body(r)
+
+    def cookie(self) -> str | None:
+        for c in self.http.cookie_jar:
+            if c.key == "hub_console":
+                return c.value
+        return None
+
+    async def login(self, username: str, password: str = PASSWORD) -> tuple[int, Any]:
+        status, body = await self.get("/console/api/csrf")
+        assert status == 200
+        self.csrf = body["csrf"]
+        status, body = await self.post("/console/api/login", {"username": username, "password": password})
+        if status == 200:
+            self.csrf = body["csrf"]
+        return status, body
+
+
+async def _body(r: aiohttp.ClientResponse) -> Any:
+    if r.content_type == "application/json":
+        return await r.json()
+    return await r.text()
+
+
+@pytest.fixture
+async def people(console_client: TestClient[Any, Any]) -> AsyncIterator[Any]:
+    base = str(console_client.make_url("")).rstrip("/")
+    opened: list[aiohttp.ClientSession] = []
+
+    async def make(username: str | None = None) -> Browserless:
+        http = aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+        opened.append(http)
+        who = Browserless(http, base)
+        if username:
+            status, body = await who.login(username)
+            assert status == 200, body
+        return who
+
+    yield make
+    for http in opened:
+        await http.close()
+
+
+async def agency_id_of(app: web.Application, code: str) -> int:
+    async with app[HUB].sm() as s:
+        return int((await s.execute(select(Agency.id).where(Agency.code == code))).scalar_one())
