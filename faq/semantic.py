@@ -19,7 +19,6 @@ import numpy as np
 
 from faq.model import FaqEntry
 from faq.normalize import fold, normalize, words
-from faq.text import question_focus
 
 _MODEL: Any = None
 _MODEL_LOCK = threading.Lock()
@@ -137,8 +136,8 @@ class SemanticIndex:
         return cls(matrix, np.asarray(owner), Restorer(vocab if restore else []), max_words)
 
     def prepare(self, text: str) -> str:
-        """Query text as the model sees it: question part, teencode expanded, diacritics restored."""
-        restored = self._restorer.restore(question_focus(text) or text).split(" ")
+        """Query text as the model sees it: teencode expanded, diacritics restored, last words kept."""
+        restored = self._restorer.restore(text).split(" ")
         # encoding time grows with length; the question sits at the end of long messages
         return " ".join(restored[-self.max_words :])
 

@@ -23,21 +23,6 @@ STOPWORDS = frozenset(
 STOPWORDS_FOLDED = frozenset(fold(w) for w in STOPWORDS)
 
 _SENT_RE = re.compile(r"(?<=[.!?;\n])\s+|\n+")
-_QUESTION_CUES = (
-    "?",
-    " khong",
-    " chua",
-    " gi",
-    " nao",
-    " dau",
-    " sao",
-    " bao nhieu",
-    " bao lau",
-    " the nao",
-    " hoi",
-    " huong dan",
-    " duoc khong",
-)
 
 
 def folded_syllables(text: str) -> list[str]:
@@ -64,13 +49,14 @@ def sentences(text: str) -> list[str]:
 def question_focus(text: str, min_sentences: int = 2) -> str | None:
     """The question part of a long message (greeting and story dropped), or None if short.
 
-    Keeps the sentences that look like questions (question mark or question words); when
-    none does, keeps the last sentence.
+    Keeps the last two sentences with a question mark; else the last two with a question
+    word (``faq/data/cues.tsv``); else the last sentence.
     """
     sents = sentences(text)
     if len(sents) < min_sentences:
         return None
-    cued = [s for s in sents if any(c in " " + fold(s) for c in _QUESTION_CUES)]
+    marked = [s for s in sents if "?" in s]
+    cued = marked or [s for s in sents if _has_cue("question", s)]
     chosen = cued[-2:] if cued else sents[-1:]
     return " ".join(chosen)
 
