@@ -19,6 +19,7 @@ from bot.db.migrate import upgrade
 from bot.db.session import SessionMaker, create_engine, make_sessionmaker
 from bot.engine import DialogueEngine, HandoffEngine
 from bot.events import EventBus, LocalBus, RedisBus
+from bot.lifecycle import stop_gracefully
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.relay import Relay, RetryPolicy
@@ -171,6 +172,9 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     pipeline = asyncio.create_task(hub.pipeline.run(), name="pipeline")
     relay = asyncio.create_task(hub.relay.run(), name="outbox-relay")
     yield
-    for task in (pipeline, relay, *hub.tasks):
+    hub.pipeline.stop()
+    hub.relay.stop()
+    await stop_gracefully([pipeline, relay])
+    for task in list(hub.tasks):
         task.cancel()
-    await asyncio.gather(pipeline, relay, *hub.tasks, return_exceptions=True)
+    await asyncio.gather(*hub.tasks, return_exceptions=True)

@@ -24,6 +24,7 @@ from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationSt
 from bot.db.session import SessionMaker
 from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable
 from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
+from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.serialize import message_event
 from bot.store.outbound import add_reply
@@ -58,6 +59,7 @@ class Pipeline:
         self._queued: set[int] = set()
         self.holder = secrets.token_hex(8)
         self.last_beat = time.monotonic()
+        self.stopper = Stopper()
 
     # ------------------------------------------------------------------ scheduling
 
@@ -72,20 +74,22 @@ class Pipeline:
         try:
             await asyncio.gather(*tasks)
         finally:
-            for t in tasks:
-                t.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            self.stopper.stop()
+            await stop_gracefully(tasks)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.stopper.stop()
 
     async def _sweeper(self) -> None:
         """Pick up messages no worker is answering (a crash, another worker's restart)."""
-        while True:
+        while not self.stopper.stopping:
             self.last_beat = time.monotonic()
             try:
                 for conv_id in await self.pending_conversations():
                     self.notify(conv_id)
             except Exception:
                 log.exception("pipeline sweep failed")
-            await asyncio.sleep(self.poll_interval)
+            await self.stopper.sleep(self.poll_interval)
 
     async def pending_conversations(self, limit: int = 200) -> list[int]:
         now = self.clock.now()
@@ -103,8 +107,10 @@ class Pipeline:
             return [int(r) for r in rows.scalars()]
 
     async def _worker(self) -> None:
-        while True:
-            conv_id = await self.queue.get()
+        while not self.stopper.stopping:
+            conv_id = await self.stopper.race(self.queue.get())
+            if conv_id is None:
+                return
             self._queued.discard(conv_id)
             try:
                 await self.process_conversation(conv_id)

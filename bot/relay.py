@@ -10,6 +10,7 @@ jitter, honour a channel's retry time, and end as ``failed`` with the reason aft
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import secrets
@@ -25,6 +26,7 @@ from bot.clock import Clock, as_utc
 from bot.db.models import ChannelIdentity, ChannelMessageRef, Conversation, Message, OutboxItem
 from bot.db.session import SessionMaker
 from bot.events import EventBus, conversation_topic
+from bot.lifecycle import Stopper
 from bot.metrics import Metrics
 from bot.serialize import message_event
 from connectors.base import (
@@ -84,12 +86,17 @@ class Relay:
         self.on_sent = on_sent
         self.wake = asyncio.Event()
         self.last_beat = time.monotonic()
+        self.stopper = Stopper()
 
     def notify(self) -> None:
         self.wake.set()
 
+    def stop(self) -> None:
+        self.stopper.stop()
+        self.wake.set()
+
     async def run(self) -> None:
-        while True:
+        while not self.stopper.stopping:
             self.last_beat = time.monotonic()
             try:
                 sent = await self.run_once()
@@ -99,10 +106,8 @@ class Relay:
             if sent:
                 continue
             self.wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), self.poll_interval)
-            except TimeoutError:
-                pass
 
     async def run_once(self) -> int:
         items = await self.claim()

@@ -16,12 +16,14 @@ import hashlib
 import json
 import secrets
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
 from bot.app import HUB, Hub
+from bot.clock import as_utc
 from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState, Message, WebchatSession
 from bot.events import conversation_topic
 from bot.serialize import message_dict
@@ -29,6 +31,7 @@ from connectors.base import PayloadError
 
 STATIC = Path(__file__).resolve().parent / "static" / "webchat"
 MAX_BODY = 64 * 1024
+SEEN_RESOLUTION = timedelta(minutes=5)  # last_seen_at is written at most this often
 
 
 def setup(app: web.Application) -> None:
@@ -103,12 +106,17 @@ async def _current_conversation(hub: Hub, identity_id: int, *, create: bool) -> 
 async def _session_identity(hub: Hub, token: str | None) -> ChannelIdentity | None:
     if not token:
         return None
-    async with hub.sm() as s, s.begin():
+    async with hub.sm() as s:
         sess = await s.get(WebchatSession, _hash(token))
         if sess is None:
             return None
-        sess.last_seen_at = hub.clock.now()
-        return await s.get(ChannelIdentity, sess.identity_id)
+        identity = await s.get(ChannelIdentity, sess.identity_id)
+        now = hub.clock.now()
+        seen = as_utc(sess.last_seen_at)
+        if seen is None or now - seen > SEEN_RESOLUTION:
+            sess.last_seen_at = now
+            await s.commit()
+        return identity
 
 
 async def _new_session(hub: Hub) -> tuple[str, ChannelIdentity]:

@@ -1,0 +1,174 @@
+"""Drive N web-chat conversations concurrently through the hub's public HTTP API and print
+reply latency (p50/p95/p99) and throughput.
+
+Each conversation: POST /session, open the WebSocket, then send ``--messages`` citizen
+messages one after another, each waiting for the bot's reply pushed on the socket. Reply
+latency = POST sent → bot reply received. Loopback only.
+
+    # against a running hub
+    .venv/bin/python bench/webchat_bench.py --url http://127.0.0.1:8022 -n 50
+    # or let the script start one (fresh database) and stop it afterwards
+    .venv/bin/python bench/webchat_bench.py --start sqlite -n 50
+    .venv/bin/python bench/webchat_bench.py --start postgres -n 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = [
+    "Cho tôi hỏi thủ tục đăng ký tạm trú cần giấy tờ gì?",
+    "xin chao, toi muon hoi ve tiem vac xin cho tre em",
+    "Làm thế nào để liên hệ tổng đài qua Zalo?",
+    "Tôi cần gặp cán bộ để phản ánh việc ồn ào ban đêm",
+]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    k = (len(ordered) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+
+async def conversation(http: aiohttp.ClientSession, base: str, messages: int, timeout: float) -> list[float]:
+    async with http.post(f"{base}/webchat/api/session", json={}) as r:
+        s = await r.json()
+    token = s["session_token"]
+    latencies: list[float] = []
+    async with http.ws_connect(f"{base}/webchat/ws?token={token}") as ws:
+        await ws.receive_json(timeout=timeout)  # hello
+        for i in range(messages):
+            started = time.perf_counter()
+            async with http.post(
+                f"{base}/webchat/api/messages",
+                headers={"Authorization": f"Bearer {token}"},
+                json={"client_id": str(uuid.uuid4()), "text": QUESTIONS[i % len(QUESTIONS)]},
+            ) as r:
+                if r.status != 200:
+                    raise RuntimeError(f"POST failed: {r.status} {await r.text()}")
+            try:
+                while True:
+                    event = await ws.receive_json(timeout=timeout)
+                    if event.get("type") == "message" and event["message"]["direction"] == "out":
+                        latencies.append(time.perf_counter() - started)
+                        break
+            except TimeoutError:
+                break  # the engine handed off: no more bot replies in this conversation
+    return latencies
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_hub(kind: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    port = free_port()
+    if kind == "sqlite":
+        db = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
+        dropper = ""
+    else:
+        name = f"hubbench_{uuid.uuid4().hex[:8]}"
+        subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'CREATE DATABASE "{name}"'], check=True)
+        db = f"postgresql+asyncpg://127.0.0.1:5432/{name}"
+        dropper = name
+    creds = workdir / "credentials.yml"
+    creds.write_text("webchat:\n  enabled: true\n", encoding="utf-8")
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": db,
+        "HUB_PORT": str(port),
+        "HUB_CREDENTIALS_FILE": str(creds),
+        "HUB_LOG_LEVEL": "WARNING",
+    }
+    log = (workdir / "hub.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise SystemExit("hub did not start: see " + str(workdir / "hub.log"))
+    return proc, f"http://127.0.0.1:{port}", dropper
+
+
+async def run(base: str, n: int, messages: int, timeout: float) -> dict[str, Any]:
+    conn = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=conn) as http:
+        started = time.perf_counter()
+        results = await asyncio.gather(*(conversation(http, base, messages, timeout) for _ in range(n)))
+        elapsed = time.perf_counter() - started
+    lat = [x for r in results for x in r]
+    sent = n * messages
+    return {
+        "conversations": n,
+        "citizen_messages": sent,
+        "bot_replies": len(lat),
+        "elapsed_s": round(elapsed, 3),
+        "messages_per_s": round((sent + len(lat)) / elapsed, 1),
+        "citizen_messages_per_s": round(sent / elapsed, 1),
+        "reply_latency_ms": {
+            "p50": round(percentile(lat, 0.50) * 1000, 1),
+            "p95": round(percentile(lat, 0.95) * 1000, 1),
+            "p99": round(percentile(lat, 0.99) * 1000, 1),
+            "mean": round(statistics.fmean(lat) * 1000, 1) if lat else None,
+        },
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", help="a running hub, e.g. http://127.0.0.1:8022")
+    p.add_argument("--start", choices=["sqlite", "postgres"], help="start a hub on a fresh database")
+    p.add_argument("-n", "--conversations", type=int, default=50)
+    p.add_argument("-m", "--messages", type=int, default=1, help="messages per conversation")
+    p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for a reply")
+    args = p.parse_args()
+    if not args.url and not args.start:
+        p.error("give --url or --start")
+    proc = None
+    dropper = ""
+    with tempfile.TemporaryDirectory() as tmp:
+        base = args.url
+        if args.start:
+            proc, base, dropper = start_hub(args.start, Path(tmp))
+        try:
+            out = asyncio.run(run(base, args.conversations, args.messages, args.timeout))
+            out["database"] = args.start or "external"
+            print(json.dumps(out, indent=2, ensure_ascii=False))
+        finally:
+            if proc is not None:
+                proc.terminate()
+                proc.wait(15)
+            if dropper:
+                subprocess.run(
+                    ["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)'],
+                    check=False,
+                )
+
+
+if __name__ == "__main__":
+    main()
