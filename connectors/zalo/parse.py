@@ -209,14 +209,13 @@ def _receipt(body: Mapping[str, Any], event: str) -> InboundMessage:
         ids.append(one)
     if not ids:
         raise _fail(event, "thiếu message.msg_id / message.msg_ids")
-    sent_at = parse_timestamp(body.get("timestamp"), event)
+    # Zalo names the exact message ids: no watermark (that is Messenger's model)
     return InboundMessage(
         channel=CHANNEL,
         kind=_RECEIPTS[event],
         external_user_id=_required_id(body, ("recipient", "id"), event),
-        sent_at=sent_at,
+        sent_at=parse_timestamp(body.get("timestamp"), event),
         refers_to=tuple(ids),
-        watermark=sent_at,
         raw_type=event,
         raw=body,
     )

@@ -126,9 +126,10 @@ def test_attachment_details() -> None:
     assert link.meta["description"] == "Cổng Dịch vụ công Quốc gia"
 
 
-def test_receipts_carry_watermark_and_user_is_recipient() -> None:
+def test_receipts_name_exact_ids_and_user_is_recipient() -> None:
     seen = parse_one("user_seen_message")
-    assert seen.watermark == datetime(2025, 11, 23, 9, 13, tzinfo=UTC)
+    assert seen.watermark is None  # Zalo lists the ids; no "everything before" semantics
+    assert seen.sent_at == datetime(2025, 11, 23, 9, 13, tzinfo=UTC)
     assert seen.external_user_id == USER_ID != OA_ID
 
 

@@ -1,0 +1,135 @@
+"""End to end through the real hub (create_app, real SQLite/PostgreSQL, real workers) and the
+Zalo simulator: a signed citizen message in -> stored once even when delivered twice -> the
+answer goes out through the simulator -> Zalo's echo is not a new message and its
+``user_received_message`` marks the answer delivered; a forged delivery is refused and stores
+nothing; staff replies typed in Zalo's OA console are recorded as operator messages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy import func, select
+
+from bot.app import HUB, Hub, create_app
+from bot.config import Settings
+from bot.db.models import ChannelIdentity, Direction, Message
+from tests.conftest import settings_with, wait_for, write_credentials
+from tests.simulators.zalo_sim import ZaloSimulator
+
+CITIZEN = "8063947237857451397"  # above 2**53
+
+
+@dataclass
+class ZaloHub:
+    hub: Hub
+    client: TestClient[Any, Any]
+    sim: ZaloSimulator
+    url: str
+
+
+def credentials(sim: ZaloSimulator) -> str:
+    lines = ["webchat:", "  enabled: true", "zalo:"]
+    lines += [f"  {key}: {json_str(value)}" for key, value in sim.settings().items()]
+    return "\n".join(lines) + "\n"
+
+
+def json_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@pytest.fixture
+async def zalo_hub(hub_settings: Settings, tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[ZaloHub]:
+    async with ZaloSimulator() as sim:
+        sim.add_user("Lê Thị Mai", user_id=CITIZEN, phone="0912345678")
+        creds = write_credentials(tmp_path / "credentials-zalo.yml", credentials(sim))
+        app = await create_app(settings_with(hub_settings, credentials_file=creds))
+        client: TestClient[Any, Any] = await aiohttp_client(app)
+        url = str(client.make_url("/webhooks/zalo"))
+        sim.webhook_url = url  # the simulator sends oa_send_* echoes and receipts back to the hub
+        yield ZaloHub(app[HUB], client, sim, url)
+
+
+async def messages(hub: Hub) -> list[Message]:
+    async with hub.sm() as s:
+        return list(
+            (await s.execute(select(Message).where(Message.channel == "zalo").order_by(Message.id))).scalars()
+        )
+
+
+async def test_citizen_message_is_answered_through_zalo(zalo_hub: ZaloHub) -> None:
+    hub, sim = zalo_hub.hub, zalo_hub.sim
+    assert "zalo" in hub.registry
+    event = sim.user_text(CITIZEN, "Cho tôi hỏi thủ tục đăng ký tạm trú?")
+    first, again = await sim.deliver_many(zalo_hub.url, [event], duplicates=1)
+    assert first.status == again.status == 200
+
+    await wait_for(lambda: len(sim.sent) >= 1, timeout=20)
+    answer = sim.sent[0]
+    assert answer.user_id == CITIZEN and "đã nhận được tin nhắn" in answer.text
+
+    async def answer_delivered() -> bool:
+        outbound = [m for m in await messages(hub) if m.direction == Direction.OUTBOUND.value]
+        return bool(outbound) and outbound[0].status == "delivered"
+
+    await wait_for(answer_delivered, timeout=20)  # echo + user_received_message came back
+    stored = await messages(hub)
+    inbound = [m for m in stored if m.direction == Direction.INBOUND.value]
+    assert [m.channel_message_id for m in inbound] == [event["message"]["msg_id"]]  # stored once
+    outbound = [m for m in stored if m.direction == Direction.OUTBOUND.value]
+    assert len(outbound) == 1  # the oa_send_text echo of our answer is not a new message
+    assert outbound[0].channel_message_id == answer.message_id and outbound[0].text == answer.text
+
+    async def profile_fetched() -> str | None:
+        async with hub.sm() as s:
+            identity = (
+                await s.execute(select(ChannelIdentity).where(ChannelIdentity.external_id == CITIZEN))
+            ).scalar_one()
+            return identity.display_name
+
+    assert await wait_for(profile_fetched, timeout=10) == "Lê Thị Mai"
+
+
+async def test_forged_delivery_is_refused_and_stores_nothing(zalo_hub: ZaloHub) -> None:
+    sim = zalo_hub.sim
+    event = sim.user_text(CITIZEN, "Tin giả mạo")
+    forged = await sim.deliver(zalo_hub.url, event, signature="mac=" + "0" * 64)
+    assert forged.status == 401
+    wrong_key = await sim.deliver(
+        zalo_hub.url, event, signature=sim.sign(sim.encode(event), secret="đoán-bừa")
+    )
+    assert wrong_key.status == 401
+    async with zalo_hub.hub.sm() as s:
+        assert (await s.execute(select(func.count()).select_from(Message))).scalar_one() == 0
+    assert sim.sent == []
+
+
+async def test_console_reply_is_an_operator_message_and_follow_is_kept(zalo_hub: ZaloHub) -> None:
+    hub, sim = zalo_hub.hub, zalo_hub.sim
+    await sim.deliver(zalo_hub.url, sim.follow(CITIZEN))
+    msg_id = await sim.console_send(CITIZEN, "Cán bộ trả lời trực tiếp trong Zalo OA")
+    stored = await messages(hub)
+    operator = [m for m in stored if m.channel_message_id == msg_id]
+    assert len(operator) == 1 and operator[0].sender_role == "operator"
+    async with hub.sm() as s:
+        identity = (
+            await s.execute(select(ChannelIdentity).where(ChannelIdentity.external_id == CITIZEN))
+        ).scalar_one()
+        assert identity.following is True
+    await sim.deliver(zalo_hub.url, sim.follow(CITIZEN, unfollow=True))
+    async with hub.sm() as s:
+        identity = (
+            await s.execute(select(ChannelIdentity).where(ChannelIdentity.external_id == CITIZEN))
+        ).scalar_one()
+        assert identity.following is False
+
+
+async def test_malformed_signed_delivery_is_kept_not_lost(zalo_hub: ZaloHub) -> None:
+    sim = zalo_hub.sim
+    broken = sim.event("user_send_text", sender={"id": CITIZEN}, message={"text": "thiếu msg_id"})
+    delivery = await sim.deliver(zalo_hub.url, broken)
+    assert delivery.status == 400 and "msg_id" in delivery.body.decode()
