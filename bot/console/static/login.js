@@ -1,0 +1,28 @@
+/* Login: fetch the pre-login session's CSRF token, post the credentials, go to the console. */
+(function () {
+  "use strict";
+  var form = document.getElementById("login-form");
+  var errorEl = document.getElementById("login-error");
+  var csrf = "";
+  fetch("/console/api/csrf", { credentials: "same-origin" })
+    .then(function (r) { return r.json(); })
+    .then(function (b) { csrf = b.csrf; });
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    errorEl.textContent = "";
+    fetch("/console/api/login", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({
+        username: document.getElementById("username").value,
+        password: document.getElementById("password").value
+      })
+    }).then(function (r) {
+      return r.json().then(function (b) {
+        if (r.ok) { window.location.assign("/console/"); return; }
+        errorEl.textContent = b.error || "Đăng nhập không thành công";
+      });
+    }).catch(function () { errorEl.textContent = "Không kết nối được máy chủ"; });
+  });
+})();
