@@ -17,23 +17,43 @@ from faq.evaluate import format_table, metrics_by_kind, predict, read_queries, w
 from faq.importer import ImportRejected, load_entries, parse_file
 from faq.model import FaqEntry
 
-DB_NOT_READY = (
-    "Phần ghi vào cơ sở dữ liệu của hub (tạo phiên bản, kích hoạt) chưa được triển khai: "
-    "tệp đã được kiểm tra là hợp lệ nhưng CHƯA được nhập vào hệ thống."
-)
-
 
 class HubImportUnavailable(RuntimeError):
-    """The hub's database side of FAQ import is not implemented yet."""
+    """The import could not be stored in the hub (e.g. entries without an agency)."""
 
 
 async def import_into_hub(entries: Sequence[FaqEntry], agency: str | None, activate: bool) -> str:
-    """Store ``entries`` as a new FAQ version of ``agency`` (and activate it if asked).
+    """Store ``entries`` as a new FAQ version per agency in the hub's database (the one
+    ``HUB_DATABASE_URL`` names) and activate it if asked; running hub workers switch to it
+    within seconds (they follow the database's FAQ generation). Returns a description."""
+    from bot.clock import SystemClock
+    from bot.config import Settings
+    from bot.db.migrate import upgrade
+    from bot.db.session import create_engine, make_sessionmaker
+    from bot.faq_store import import_entries_by_agency
 
-    To be implemented by the hub (versions table, activation, rollback, worker notification).
-    Returns the new version id.
-    """
-    raise HubImportUnavailable(DB_NOT_READY)
+    settings = Settings.from_env()
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        infos = await import_entries_by_agency(
+            make_sessionmaker(engine),
+            SystemClock(),
+            entries,
+            agency,
+            activate=activate,
+            created_by="faq import",
+        )
+    except ValueError as err:
+        raise HubImportUnavailable(str(err)) from err
+    finally:
+        await engine.dispose()
+    parts = []
+    for v in infos:
+        d = v.diff
+        change = f" (+{len(d.added)} mới, ~{len(d.changed)} sửa, -{len(d.removed)} bỏ)" if d else ""
+        parts.append(f"{v.agency} #{v.number}: {v.entry_count} câu{change}")
+    return "; ".join(parts)
 
 
 def _progress(done: int, total: int) -> None:

@@ -89,9 +89,10 @@ def decode_csv(data: bytes) -> str:
         return nfc(data.decode("cp1258"))
 
 
-def read_csv(data: bytes, name: str = "CSV") -> list[Sheet]:
+def read_csv(data: bytes, name: str = "CSV", limits: ImportLimits | None = None) -> list[Sheet]:
     import csv
 
+    limits = limits or ImportLimits()
     text = decode_csv(data)
     sample = text[:4096]
     try:
@@ -99,6 +100,8 @@ def read_csv(data: bytes, name: str = "CSV") -> list[Sheet]:
     except csv.Error:
         dialect = csv.excel
     rows = [[cell_text(c) for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+    if len(rows) > limits.max_rows:
+        raise _reject(f"tệp có quá nhiều dòng ({len(rows)}, tối đa {limits.max_rows}).", "too_many_rows")
     return [Sheet(name, rows)]
 
 
@@ -205,7 +208,7 @@ def read_sheets(path: Path, limits: ImportLimits | None = None) -> list[Sheet]:
         return read_xls(data, limits)
     if ext in (".xlsx", ".xls"):
         raise _reject("tệp không phải bảng tính Excel hợp lệ.", "bad_file")
-    return read_csv(data, path.stem)
+    return read_csv(data, path.stem, limits)
 
 
 # ------------------------------------------------------------------ header

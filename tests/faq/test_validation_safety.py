@@ -183,3 +183,12 @@ def test_bad_xlsx_bytes(tmp_path: Path) -> None:
     path = tmp_path / "f.xlsx"
     path.write_bytes(b"PK\x03\x04 not really a zip")
     assert _codes(_reject(path)) == ["bad_file"]
+
+
+def test_row_count_limit_xlsx_and_csv(tmp_path: Path) -> None:
+    rows = [HEADER, *[(f"R{i}", f"Câu hỏi số {i} về thủ tục?", "Đáp.", "Y tế", "Sở Y tế") for i in range(10)]]
+    limits = ImportLimits(max_rows=5)
+    assert _codes(_reject(write_xlsx(tmp_path / "f.xlsx", rows), limits=limits)) == ["too_many_rows"]
+    csv_path = tmp_path / "f.csv"
+    csv_path.write_text("\n".join(",".join(r) for r in rows), encoding="utf-8")
+    assert _codes(_reject(csv_path, limits=limits)) == ["too_many_rows"]
