@@ -51,9 +51,20 @@ def auto_generated_reason(msg: Message, own_addresses: Iterable[str] = ()) -> st
         return "bounce"
     if any(name in msg for name in _VENDOR_AUTO_HEADERS):
         return "vendor-auto-reply"
-    if local in _ROBOT_LOCAL_PARTS:
+    if is_robot_address(sender) and not _person_in_reply_to(msg):
         return "robot-sender"
     return None
+
+
+def is_robot_address(address: str) -> bool:
+    """``noreply@…``, ``mailer-daemon@…`` and the like: nobody reads what is sent there."""
+    return address.split("@", 1)[0].lower() in _ROBOT_LOCAL_PARTS
+
+
+def _person_in_reply_to(msg: Message) -> bool:
+    """A web form mailing from ``noreply@`` on behalf of a citizen names them in Reply-To."""
+    address = parseaddr(header_text(msg, "Reply-To"))[1]
+    return "@" in address and not is_robot_address(address)
 
 
 def may_auto_reply(

@@ -34,7 +34,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage, PayloadError
-from connectors.email.autoreply import auto_generated_reason
+from connectors.email.autoreply import auto_generated_reason, is_robot_address
 from connectors.email.headers import header_text, raw_header, unescape_8bit
 from connectors.email.threading import message_ids, reply_lookup_ids
 
@@ -360,8 +360,16 @@ def synthetic_message_id(raw: bytes) -> str:
 
 
 def _sender(msg: Message) -> tuple[str, str]:
-    """(display name, lower-cased address) from From, else Sender/Reply-To/Return-Path."""
-    for header in ("From", "Sender", "Reply-To", "Return-Path"):
+    """(display name, lower-cased address) from From, else Sender/Reply-To/Return-Path.
+
+    Mail from a no-reply address on behalf of someone named in Reply-To (a web form, the
+    portal) belongs to the person in Reply-To: that is who gets the answer."""
+    from_ = raw_header(msg, "From") or ""
+    if is_robot_address(parseaddr(unescape_8bit(from_))[1]):
+        order: tuple[str, ...] = ("Reply-To", "From", "Sender", "Return-Path")
+    else:
+        order = ("From", "Sender", "Reply-To", "Return-Path")
+    for header in order:
         value = raw_header(msg, header)
         if not value:
             continue

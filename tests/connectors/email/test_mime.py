@@ -251,3 +251,17 @@ def test_sender_falls_back_to_reply_to_and_naive_date_is_utc() -> None:
     msg = parse_email(raw)
     assert msg.external_user_id == "citizen@example.vn"
     assert msg.sent_at == datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # no zone → UTC
+
+
+def test_web_form_from_noreply_belongs_to_the_person_in_reply_to() -> None:
+    raw = (
+        "From: Cổng 1022 <noreply@1022.thanhhoa.example>\r\nReply-To: Lê Văn D <Le.Van.D@example.vn>\r\n"
+        "Subject: Phản ánh từ cổng thông tin\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNội dung."
+    ).encode()
+    msg = parse_email(raw, own_addresses=OWN)
+    assert msg.external_user_id == "le.van.d@example.vn"
+    assert msg.profile is not None and msg.profile.display_name == "Lê Văn D"
+    assert msg.auto_generated is False
+    alone = parse_email(raw.replace(b"Reply-To: L\xc3\xaa V\xc4\x83n D <Le.Van.D@example.vn>\r\n", b""))
+    assert alone.external_user_id == "noreply@1022.thanhhoa.example"
+    assert alone.auto_generated and alone.raw["auto_generated_reason"] == "robot-sender"
