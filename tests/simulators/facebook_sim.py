@@ -189,11 +189,13 @@ class FacebookSimulator:
         webhook_url: str | None = None,
         auto_echo: bool = False,
         auto_delivery: bool = False,
+        callback_delay: float = 0.3,
     ) -> None:
         self.app_secret, self.verify_token = app_secret, verify_token
         self.page_access_token, self.page_id, self.app_id = page_access_token, page_id, app_id
         self.version, self.clock, self.hang_seconds = version, clock, hang_seconds
         self.webhook_url, self.auto_echo, self.auto_delivery = webhook_url, auto_echo, auto_delivery
+        self.callback_delay = callback_delay  # Facebook's echoes/receipts follow a send, not precede it
         self.users: dict[str, User] = {}
         self.sent: list[SentMessage] = []
         self.actions: list[tuple[str, str]] = []  # (psid, sender_action)
@@ -643,6 +645,7 @@ class FacebookSimulator:
 
     async def _callbacks(self, sent: SentMessage) -> None:
         assert self.webhook_url is not None
+        await asyncio.sleep(self.callback_delay)
         events: list[dict[str, Any]] = []
         if self.auto_echo:
             echo = self.echo(sent.psid, str(sent.message.get("text", "")), app_id=self.app_id, mid=sent.mid)
