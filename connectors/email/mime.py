@@ -222,7 +222,7 @@ def _is_attachment(part: Message) -> bool:
     disposition = header_text(part, "Content-Disposition").split(";")[0].strip().lower()
     if disposition == "attachment" or part.get_content_maintype() == "message":
         return True
-    if part.get_content_maintype() != "text":
+    if part.get_content_maintype() != "text" or part.get_content_subtype() == "rfc822-headers":
         return True
     return _filename(part) is not None and disposition != "inline"
 
@@ -290,9 +290,11 @@ def _attachment(part: Message, index: int, limits: MimeLimits, seen: _Collected)
     mime_type = part.get_content_type()
     name = _filename(part)
     if name is None:
-        name = {"message/rfc822": "thu-chuyen-tiep.eml", "message/delivery-status": "trang-thai-gui.txt"}.get(
-            mime_type, f"tep-dinh-kem-{index}"
-        )
+        name = {
+            "message/rfc822": "thu-chuyen-tiep.eml",
+            "message/delivery-status": "trang-thai-gui.txt",
+            "text/rfc822-headers": "tieu-de-thu-goc.txt",
+        }.get(mime_type, f"tep-dinh-kem-{index}")
     meta: dict[str, Any] = {}
     if header_text(part, "Content-ID"):
         meta["content_id"] = clean_text(header_text(part, "Content-ID")).strip("<>")
@@ -352,6 +354,50 @@ def _charset(part: Message) -> str | None:
 
 
 # --------------------------------------------------------------------------- the message
+
+
+def delivery_report(msg: Message) -> dict[str, Any] | None:
+    """A bounce (RFC 3464 ``multipart/report; report-type=delivery-status``): which of our
+    messages it is about (``message_ids``) and what happened (``action``, ``status``,
+    ``recipients``). ``None`` for any other mail. Never raises."""
+    try:
+        if msg.get_content_type() != "multipart/report":
+            return None
+        report: dict[str, Any] = {"action": None, "status": None, "recipients": [], "message_ids": []}
+        for part in _leaves(msg):
+            ctype = part.get_content_type()
+            if ctype == "message/delivery-status":
+                _read_delivery_status(part, report)
+            elif ctype in {"message/rfc822", "text/rfc822-headers"}:
+                report["message_ids"] += message_ids(_returned_message_id(part))
+        return report
+    except Exception:
+        return None
+
+
+def _read_delivery_status(part: Message, report: dict[str, Any]) -> None:
+    blocks = part.get_payload()
+    for block in blocks if isinstance(blocks, list) else []:
+        if not isinstance(block, Message):
+            continue
+        action = header_text(block, "Action").lower()
+        if action:
+            report["action"] = report["action"] or action
+            report["status"] = report["status"] or header_text(block, "Status") or None
+            recipient = header_text(block, "Final-Recipient").split(";")[-1].strip().lower()
+            if recipient:
+                report["recipients"].append(clean_text(recipient))
+
+
+def _returned_message_id(part: Message) -> str:
+    if part.get_content_type() == "message/rfc822":
+        inner = part.get_payload()
+        first = inner[0] if isinstance(inner, list) and inner else inner
+        if not isinstance(first, Message):
+            return ""
+        return raw_header(first, "Message-ID") or ""
+    headers = message_from_bytes(_payload_bytes(part), policy=LENIENT)
+    return raw_header(headers, "Message-ID") or ""
 
 
 def synthetic_message_id(raw: bytes) -> str:
@@ -443,6 +489,7 @@ def parse_email(
     message_id = ids[0] if ids else synthetic_message_id(raw)
     subject = decode_header_value(raw_header(msg, "Subject"))
     reply_to = _addresses(msg, "Reply-To")
+    report = delivery_report(msg)
     return InboundMessage(
         channel=channel,
         kind=EventKind.MESSAGE,
@@ -461,7 +508,8 @@ def parse_email(
             message_ids(raw_header(msg, "In-Reply-To")), message_ids(raw_header(msg, "References"))
         ),
         auto_generated=reason is not None,
-        raw_type="email",
+        refers_to=tuple(report["message_ids"]) if report else (),
+        raw_type="delivery_report" if report else "email",
         raw={
             "message_id": message_id,
             "generated_message_id": not ids,
@@ -473,5 +521,6 @@ def parse_email(
             "size": len(raw),
             "defects": collected.defects + len(msg.defects),
             "text_truncated": overflow is not None,
+            **({"delivery_report": report} if report else {}),
         },
     )

@@ -265,3 +265,27 @@ def test_web_form_from_noreply_belongs_to_the_person_in_reply_to() -> None:
     alone = parse_email(raw.replace(b"Reply-To: L\xc3\xaa V\xc4\x83n D <Le.Van.D@example.vn>\r\n", b""))
     assert alone.external_user_id == "noreply@1022.thanhhoa.example"
     assert alone.auto_generated and alone.raw["auto_generated_reason"] == "robot-sender"
+
+
+def test_bounce_names_our_message_and_what_happened() -> None:
+    failed = parse_email(payload("bounce_mailer_daemon.eml"), own_addresses=OWN)
+    assert failed.raw_type == "delivery_report" and failed.auto_generated
+    assert failed.refers_to == ("<hub-1@thanhhoa.example>",)
+    assert failed.raw["delivery_report"] == {
+        "action": "failed",
+        "status": "5.1.1",
+        "recipients": ["khongco@example.vn"],
+        "message_ids": ["<hub-1@thanhhoa.example>"],
+    }
+    delayed = parse_email(payload("bounce_delayed_rfc822_headers.eml"), own_addresses=OWN)
+    assert delayed.auto_generated and delayed.raw["auto_generated_reason"] == "empty-return-path"
+    assert delayed.refers_to == ("<hub.9.101.abcdef123456@thanhhoa.example>",)
+    report = delayed.raw["delivery_report"]
+    assert (report["action"], report["status"], report["recipients"]) == (
+        "delayed",
+        "4.4.1",
+        ["tran.van.e@example.vn"],
+    )
+    assert delayed.text == "Thư chưa chuyển được, máy chủ sẽ thử lại."
+    assert parse_email(payload("plain.eml")).refers_to == ()
+    assert "delivery_report" not in parse_email(payload("plain.eml")).raw
