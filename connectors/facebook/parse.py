@@ -3,7 +3,8 @@
 A delivery is ``{"object": "page", "entry": [...]}``; each entry carries ``messaging`` (we
 own the thread) and/or ``standby`` (another app owns it, handover protocol) arrays of
 events. Every event becomes exactly one :class:`InboundMessage`; standby ones get a
-``raw_type`` of ``"standby:<type>"``. Anything malformed raises :class:`PayloadError`
+``raw_type`` of ``"standby:<type>"`` and ``auto_generated=True`` (stored, not answered by the
+bot: another app owns the conversation). Anything malformed raises :class:`PayloadError`
 naming the offending field; nothing else escapes.
 """
 
@@ -90,7 +91,13 @@ def _event(
     sender = _id(_dict(ev.get("sender"), f"{path}.sender").get("id"), f"{path}.sender.id")
     recipient = _id(_dict(ev.get("recipient"), f"{path}.recipient").get("id"), f"{path}.recipient.id")
     sent_at = _opt_ms(ev.get("timestamp"), f"{path}.timestamp") or entry_time
-    common: dict[str, Any] = {"channel": opts.channel, "sent_at": sent_at, "raw": ev}
+    # standby: another app owns the thread (handover protocol); we record, never answer
+    common: dict[str, Any] = {
+        "channel": opts.channel,
+        "sent_at": sent_at,
+        "raw": ev,
+        "auto_generated": standby,
+    }
     if "message" in ev:
         msg = _dict(ev["message"], f"{path}.message")
         if msg.get("is_echo") is True:

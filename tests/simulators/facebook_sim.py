@@ -673,12 +673,18 @@ class FacebookSimulator:
             return web.json_response({"error": "need psid, text and --webhook"}, status=400)
         if psid not in self.users:
             self.add_user(psid, str(data.get("first_name", "Công dân")), str(data.get("last_name", "")))
-        status, answer = await self.post(self.webhook_url, self.delivery(self.entry(self.text(psid, text))))
+        try:
+            status, answer = await self.post(
+                self.webhook_url, self.delivery(self.entry(self.text(psid, text)))
+            )
+        except aiohttp.ClientError as err:
+            return web.json_response({"error": f"hub unreachable at {self.webhook_url}: {err}"}, status=502)
         return web.json_response({"hub_status": status, "hub_answer": answer})
 
     async def _sim_sent(self, request: web.Request) -> web.Response:
         return web.json_response(
-            [
+            dumps=lambda obj: json.dumps(obj, ensure_ascii=False),
+            data=[
                 {
                     "psid": s.psid,
                     "mid": s.mid,
@@ -687,7 +693,7 @@ class FacebookSimulator:
                     "message": s.message,
                 }
                 for s in self.sent
-            ]
+            ],
         )
 
 

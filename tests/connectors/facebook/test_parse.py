@@ -31,7 +31,7 @@ def test_text_message() -> None:
     assert ev.text == "Cho tôi hỏi thủ tục cấp lại căn cước công dân?"
     assert ev.sent_at == T and ev.sent_at.tzinfo is not None
     assert ev.reply_to_ids == ("m_prev_0000",)
-    assert ev.raw_type == "message"
+    assert ev.raw_type == "message" and ev.auto_generated is False
     assert ev.raw["message"]["mid"] == "m_text_0001"
 
 
@@ -138,6 +138,7 @@ def test_standby_events_are_parsed_and_marked() -> None:
         "standby:message",
         "Tôi vẫn đang chờ trả lời",
     )
+    assert msg.auto_generated and pb.auto_generated  # another app owns the thread: store, don't answer
     assert (pb.kind, pb.raw_type, pb.text, pb.postback_payload) == (
         EventKind.POSTBACK,
         "standby:postback",
