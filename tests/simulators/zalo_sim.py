@@ -175,6 +175,7 @@ class ZaloSimulator:
         clock: Callable[[], float] = time.time,
         webhook_url: str | None = None,
         access_token_ttl: int = 90000,
+        receipt_delay: float = 0.3,
     ) -> None:
         self.app_id = app_id or _numeric_id(19)
         self.app_secret = app_secret
@@ -184,6 +185,7 @@ class ZaloSimulator:
         self.clock = clock
         self.webhook_url = webhook_url
         self.access_token_ttl = access_token_ttl
+        self.receipt_delay = receipt_delay  # device round trip before user_received_message
         self.access_tokens: set[str] = {"sim-access-" + secrets.token_urlsafe(12)}
         self.refresh_token = "sim-refresh-" + secrets.token_urlsafe(12)
         self.spent_refresh_tokens: set[str] = set()
@@ -606,6 +608,7 @@ class ZaloSimulator:
         assert self.webhook_url
         try:
             await self.deliver(self.webhook_url, self.oa_echo(user_id, message_id, message))
+            await asyncio.sleep(self.receipt_delay)  # the phone has to receive it first
             await self.deliver(self.webhook_url, self.received(user_id, message_id))
         except aiohttp.ClientError:
             pass  # Zalo would retry later; the demo does not
