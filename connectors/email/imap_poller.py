@@ -298,7 +298,8 @@ class ImapPoller:
             self.settings.mailbox_key,
             imap_date(since),
         )
-        all_uids = await self._search("ALL")
+        # everything below UIDNEXT (from SELECT) is old; ask for all UIDs only if it is unknown
+        all_uids = await self._search("ALL") if not self.uidnext else []
         recent = await self._search(f"SINCE {imap_date(since)}")
         count = await self._deliver_uids(recent, deliver)
         baseline = max([self.uidnext - 1, *all_uids, *recent, 0])
