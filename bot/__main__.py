@@ -61,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    for noisy in ("alembic", "bm25s"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return int(args.func(args, settings))
 
 

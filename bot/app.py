@@ -18,13 +18,16 @@ from bot.config import Settings
 from bot.db.migrate import upgrade
 from bot.db.session import SessionMaker, create_engine, make_sessionmaker
 from bot.engine import DialogueEngine, HandoffEngine
+from bot.engines.faq_engine import FaqDialogueEngine
 from bot.events import EventBus, LocalBus, RedisBus
+from bot.faq_store import FaqIndex
 from bot.lifecycle import stop_gracefully
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.relay import Relay, RetryPolicy
 from bot.store.state import HubStateStore
 from connectors.registry import ConnectorContext, ConnectorRegistry
+from faq.engine import EngineConfig
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +47,7 @@ class Hub:
     pipeline: Pipeline
     relay: Relay
     redis: Any = None
+    faq: FaqIndex | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     started_at: float = field(default_factory=time.monotonic)
 
@@ -127,6 +131,8 @@ async def create_app(
         poll_interval=settings.worker_poll_interval,
     )
     hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, redis)
+    hub.faq = FaqIndex(sm, poll_interval=settings.faq_poll_interval, config=faq_config(settings))
+    pipeline.engine, pipeline.fallback = choose_engines(hub)
     if engine_factory is not None:
         pipeline.engine = engine_factory(hub)
     app = web.Application(client_max_size=settings.max_upload_bytes)
@@ -134,6 +140,7 @@ async def create_app(
     routes.setup(app, registry)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_connectors)
+    app.cleanup_ctx.append(_faq_index)
     if run_workers:
         app.cleanup_ctx.append(_workers)
     return app
@@ -165,6 +172,47 @@ async def _connectors(app: web.Application) -> AsyncIterator[None]:
             await connector.stop()
         except Exception:
             log.exception("stopping %s failed", connector.name)
+
+
+def faq_config(settings: Settings) -> EngineConfig | None:
+    """``HUB_FAQ_SEMANTIC=false`` keeps the FAQ engine lexical-only (no embedding model)."""
+    return None if settings.faq_semantic else EngineConfig.lexical_only()
+
+
+def choose_engines(hub: Hub) -> tuple[DialogueEngine, DialogueEngine | None]:
+    """``HUB_ENGINE``: ``faq``; ``rasa`` (FAQ engine as fallback when Rasa is down);
+    ``handoff``; ``auto`` = rasa when HUB_RASA_URL is set, else faq."""
+    s = hub.settings
+    assert hub.faq is not None
+    faq = FaqDialogueEngine(hub.faq, s.hotline_name)
+    mode = s.engine
+    if mode == "auto":
+        mode = "rasa" if s.env.get("HUB_RASA_URL") else "faq"
+    if mode == "handoff":
+        return HandoffEngine(s.hotline_name), None
+    if mode == "rasa":
+        from bot.engines.rasa_engine import RasaEngine
+
+        return RasaEngine(s.rasa_url, timeout=s.rasa_timeout, session=hub.http), faq
+    if mode != "faq":
+        raise ValueError(f"HUB_ENGINE={mode!r}: chọn faq, rasa, handoff hoặc auto")
+    return faq, None
+
+
+async def _faq_index(app: web.Application) -> AsyncIterator[None]:
+    """Load the active FAQ before answering anyone, then follow activations."""
+    hub = app[HUB]
+    assert hub.faq is not None
+    if hub.settings.faq_path is not None:
+        from bot.faq_store import seed_if_empty
+
+        for v in await seed_if_empty(hub.sm, hub.clock, hub.settings.faq_path):
+            log.info("đã nạp bộ câu hỏi %s (%s câu) từ HUB_FAQ_PATH", v.agency, v.entry_count)
+    await hub.faq.refresh()
+    task = asyncio.create_task(hub.faq.run(), name="faq-index")
+    yield
+    hub.faq.stop()
+    await stop_gracefully([task])
 
 
 async def _workers(app: web.Application) -> AsyncIterator[None]:

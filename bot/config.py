@@ -67,6 +67,8 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 10.0
     faq_path: Path | None = None
+    faq_poll_interval: float = 2.0
+    faq_semantic: bool = True
     media_dir: Path = ROOT / "var" / "media"
     hotline_name: str = "Tổng đài 1022"
     outbox_max_attempts: int = 8
@@ -97,6 +99,8 @@ class Settings:
             rasa_url=env.get("HUB_RASA_URL") or "http://127.0.0.1:5005",
             rasa_timeout=float(env.get("HUB_RASA_TIMEOUT") or 10.0),
             faq_path=Path(faq_path) if faq_path else None,
+            faq_poll_interval=float(env.get("HUB_FAQ_POLL_INTERVAL") or 2.0),
+            faq_semantic=_bool(env.get("HUB_FAQ_SEMANTIC"), True),
             media_dir=Path(env.get("HUB_MEDIA_DIR") or ROOT / "var" / "media"),
             hotline_name=env.get("HUB_HOTLINE_NAME") or "Tổng đài 1022",
             outbox_max_attempts=int(env.get("HUB_OUTBOX_MAX_ATTEMPTS") or 8),

@@ -25,6 +25,7 @@ class EngineRequest:
     message_id: int
     profile: Mapping[str, Any] = field(default_factory=dict)  # known contact fields (Điều 7.2)
     attachments: int = 0
+    last_bot_meta: Mapping[str, Any] = field(default_factory=dict)  # meta of the bot's last reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,8 @@ class EngineResult:
     replies: list[EngineReply]
     handoff: bool = False  # move the conversation to ``waiting_human``
     handoff_reason: str | None = None
-    meta: Mapping[str, Any] = field(default_factory=dict)
+    meta: Mapping[str, Any] = field(default_factory=dict)  # stored on the last reply
+    engine: str | None = None  # which engine answered (set by the pipeline on fallback)
 
 
 class DialogueEngine(Protocol):

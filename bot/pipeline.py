@@ -15,6 +15,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import or_, select, update
@@ -169,6 +170,15 @@ class Pipeline:
             contact = await s.get(Contact, conv.contact_id)
             identity = await s.get(ChannelIdentity, conv.identity_id)
             profile = _profile(contact, identity)
+            last_bot = (
+                await s.execute(
+                    select(Message.meta)
+                    .where(Message.conversation_id == conv_id, Message.sender_role == "bot")
+                    .order_by(Message.seq.desc())
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+            profile["_last_bot_meta"] = last_bot or {}
             return msg, conv, profile
 
     async def _process_next(self, conv_id: int) -> bool:
@@ -183,6 +193,7 @@ class Pipeline:
         return True
 
     async def _ask(self, msg: Message, conv: Conversation, profile: dict[str, object]) -> EngineResult:
+        last_bot_meta = profile.pop("_last_bot_meta", None)
         req = EngineRequest(
             conversation_id=conv.id,
             sender_id=f"conv-{conv.id}",
@@ -191,6 +202,7 @@ class Pipeline:
             message_id=msg.id,
             profile=profile,
             attachments=len(msg.attachments),
+            last_bot_meta=last_bot_meta if isinstance(last_bot_meta, dict) else {},
         )
         started = time.perf_counter()
         try:
@@ -204,6 +216,7 @@ class Pipeline:
             )
             self.metrics.engine_down(self.engine.name)
             result = await self.fallback.respond(req)
+            result = replace(result, engine=self.fallback.name)
         self.metrics.observe_engine(time.perf_counter() - started)
         return result
 
@@ -222,8 +235,11 @@ class Pipeline:
             conv = await s.get(Conversation, conv_id, with_for_update=True)
             assert conv is not None
             if result is not None and conv.state == ConversationState.BOT:
-                for answer in result.replies:
-                    meta = {"buttons": list(answer.buttons)} if answer.buttons else None
+                for n, answer in enumerate(result.replies, 1):
+                    meta: dict[str, object] = {"buttons": list(answer.buttons)} if answer.buttons else {}
+                    if n == len(result.replies):
+                        meta.update(result.meta)
+                    meta["engine"] = result.engine or self.engine.name
                     replies.append(await add_reply(s, conv, answer.text, now, meta=meta))
                 if result.handoff:
                     conv.state = ConversationState.WAITING_HUMAN.value

@@ -16,6 +16,7 @@ from faq.engine import FaqEngine
 from faq.evaluate import format_table, metrics_by_kind, predict, read_queries, write_jsonl
 from faq.importer import ImportRejected, load_entries, parse_file
 from faq.model import FaqEntry
+from faq.validate import ValidationReport
 
 
 class HubImportUnavailable(RuntimeError):
@@ -62,8 +63,12 @@ def _progress(done: int, total: int) -> None:
         print(file=sys.stderr)
 
 
+def _warn(report: ValidationReport) -> None:
+    print("Cảnh báo (bỏ qua khi chấm):\n" + report.to_text(), file=sys.stderr)
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
-    entries = load_entries(Path(args.faq))
+    entries = load_entries(Path(args.faq), strict=False, warn=_warn)
     engine = FaqEngine.build(entries)
     queries, has_expected = read_queries(Path(args.queries))
     decisions = predict(engine, queries)

@@ -7,7 +7,8 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import bot.db.models_console  # noqa: F401  (console/workflow tables)
+import bot.db.models_console
+import bot.db.models_faq  # noqa: F401  (FAQ versions)
 from bot.db.models import Base
 from bot.db.session import create_engine
 

@@ -1,0 +1,298 @@
+"""FAQ versions in the hub's database, and the per-worker index that follows them.
+
+* ``import_version`` stores a validated spreadsheet as a new version of one agency and
+  (optionally) activates it — all in one transaction: a file is never half-imported.
+* ``activate`` makes a version the agency's active one (rollback = activating an older one)
+  and bumps the generation.
+* :class:`FaqIndex` keeps this worker's :class:`faq.holder.IndexHolder` on the active set:
+  it polls the generation (one tiny query) and rebuilds off the event loop, swapping
+  atomically — no citizen message is answered from a half-built index, and every worker
+  switches within ``poll_interval`` seconds without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from bot.clock import Clock
+from bot.db.models_faq import FaqEntryRow, FaqGeneration, FaqVersion
+from bot.db.session import SessionMaker
+from bot.lifecycle import Stopper
+from faq.engine import EngineConfig
+from faq.holder import IndexHolder
+from faq.model import FaqEntry
+from faq.versions import FaqDiff, diff
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    id: int
+    agency: str
+    number: int
+    active: bool
+    entry_count: int
+    diff: FaqDiff | None = None
+
+
+def _row(entry: FaqEntry, version_id: int) -> FaqEntryRow:
+    return FaqEntryRow(
+        version_id=version_id,
+        faq_id=entry.id,
+        question=entry.question,
+        answer=entry.answer,
+        domain=entry.domain,
+        agency=entry.agency,
+        alternatives=list(entry.alternatives) or None,
+        keywords=list(entry.keywords) or None,
+    )
+
+
+def _entry(row: FaqEntryRow) -> FaqEntry:
+    return FaqEntry(
+        id=row.faq_id,
+        question=row.question,
+        answer=row.answer,
+        domain=row.domain,
+        agency=row.agency,
+        alternatives=tuple(row.alternatives or ()),
+        keywords=tuple(row.keywords or ()),
+    )
+
+
+async def version_entries(sm: SessionMaker, version_id: int) -> list[FaqEntry]:
+    async with sm() as s:
+        rows = (await s.execute(select(FaqEntryRow).where(FaqEntryRow.version_id == version_id))).scalars()
+        return [_entry(r) for r in rows]
+
+
+async def active_version(sm: SessionMaker, agency: str) -> FaqVersion | None:
+    async with sm() as s:
+        return (
+            await s.execute(
+                select(FaqVersion).where(FaqVersion.agency == agency, FaqVersion.active.is_(True))
+            )
+        ).scalar_one_or_none()
+
+
+async def active_entries(sm: SessionMaker) -> list[FaqEntry]:
+    async with sm() as s:
+        rows = (
+            await s.execute(
+                select(FaqEntryRow)
+                .join(FaqVersion, FaqVersion.id == FaqEntryRow.version_id)
+                .where(FaqVersion.active.is_(True))
+                .order_by(FaqVersion.agency, FaqEntryRow.id)
+            )
+        ).scalars()
+        return [_entry(r) for r in rows]
+
+
+async def generation(sm: SessionMaker) -> int:
+    async with sm() as s:
+        value = (
+            await s.execute(select(FaqGeneration.generation).where(FaqGeneration.id == 1))
+        ).scalar_one_or_none()
+        return int(value or 0)
+
+
+async def _bump(session: Any, clock: Clock) -> None:
+    row = await session.get(FaqGeneration, 1, with_for_update=True)
+    if row is None:
+        session.add(FaqGeneration(id=1, generation=1, updated_at=clock.now()))
+    else:
+        row.generation += 1
+        row.updated_at = clock.now()
+
+
+async def import_version(
+    sm: SessionMaker,
+    clock: Clock,
+    entries: Sequence[FaqEntry],
+    agency: str,
+    *,
+    activate: bool = False,
+    source_name: str | None = None,
+    created_by: str | None = None,
+) -> VersionInfo:
+    """Store ``entries`` as the next version of ``agency`` in one transaction."""
+    if not agency:
+        raise ValueError("Cần chỉ rõ đơn vị (--agency) của bộ câu hỏi")
+    current = await active_version(sm, agency)
+    old = await version_entries(sm, current.id) if current else []
+    changes = diff(old, entries)
+    now = clock.now()
+    async with sm() as s, s.begin():
+        number = (
+            await s.execute(
+                select(func.coalesce(func.max(FaqVersion.number), 0)).where(FaqVersion.agency == agency)
+            )
+        ).scalar_one() + 1
+        version = FaqVersion(
+            agency=agency,
+            number=number,
+            active=False,
+            entry_count=len(entries),
+            source_name=source_name,
+            created_by=created_by,
+            diff_summary={
+                "added": len(changes.added),
+                "changed": len(changes.changed),
+                "removed": len(changes.removed),
+                "against": current.number if current else None,
+            },
+            created_at=now,
+        )
+        s.add(version)
+        await s.flush()
+        s.add_all(_row(e, version.id) for e in entries)
+        if activate:
+            await _activate(s, version, clock)
+    return VersionInfo(version.id, agency, number, activate, len(entries), changes)
+
+
+async def _activate(session: Any, version: FaqVersion, clock: Clock) -> None:
+    await session.execute(
+        update(FaqVersion)
+        .where(FaqVersion.agency == version.agency, FaqVersion.id != version.id)
+        .values(active=False)
+    )
+    version.active = True
+    version.activated_at = clock.now()
+    await _bump(session, clock)
+
+
+async def activate(sm: SessionMaker, clock: Clock, version_id: int) -> VersionInfo:
+    """Make a version its agency's active one (also how a rollback is done)."""
+    async with sm() as s, s.begin():
+        version = await s.get(FaqVersion, version_id, with_for_update=True)
+        if version is None:
+            raise LookupError(f"Không có phiên bản {version_id}")
+        await _activate(s, version, clock)
+        return VersionInfo(version.id, version.agency, version.number, True, version.entry_count)
+
+
+async def versions(sm: SessionMaker, agency: str | None = None) -> list[VersionInfo]:
+    async with sm() as s:
+        stmt = select(FaqVersion).order_by(FaqVersion.agency, FaqVersion.number.desc())
+        if agency:
+            stmt = stmt.where(FaqVersion.agency == agency)
+        return [
+            VersionInfo(v.id, v.agency, v.number, v.active, v.entry_count)
+            for v in (await s.execute(stmt)).scalars()
+        ]
+
+
+async def diff_with_active(sm: SessionMaker, version_id: int) -> FaqDiff:
+    async with sm() as s:
+        version = await s.get(FaqVersion, version_id)
+        if version is None:
+            raise LookupError(f"Không có phiên bản {version_id}")
+    current = await active_version(sm, version.agency)
+    old = await version_entries(sm, current.id) if current else []
+    return diff(old, await version_entries(sm, version_id))
+
+
+class FaqIndex:
+    """This worker's FAQ index, kept on the database's active set."""
+
+    def __init__(
+        self,
+        sm: SessionMaker,
+        *,
+        config: EngineConfig | None = None,
+        poll_interval: float = 2.0,
+        staged: bool = True,
+    ) -> None:
+        self.sm = sm
+        self.holder = IndexHolder()
+        self.config = config
+        self.poll_interval = poll_interval
+        self.staged = staged
+        self.generation = -1
+        self.stopper = Stopper()
+        self.ready = asyncio.Event()
+
+    @property
+    def available(self) -> bool:
+        return self.holder.version is not None
+
+    async def refresh(self) -> bool:
+        """Rebuild when the active set changed; True if a new index was installed."""
+        gen = await generation(self.sm)
+        if gen == self.generation:
+            return False
+        entries = await active_entries(self.sm)
+        if entries:
+            await self.holder.rebuild_async(
+                entries, version=f"g{gen}", config=self.config, staged=self.staged
+            )
+            log.info("FAQ index: thế hệ %s, %s câu hỏi", gen, len(entries))
+        self.generation = gen
+        self.ready.set()
+        return True
+
+    async def run(self) -> None:
+        while not self.stopper.stopping:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("FAQ index refresh failed; keeping the current index")
+            await self.stopper.sleep(self.poll_interval)
+
+    def stop(self) -> None:
+        self.stopper.stop()
+
+
+async def wait_ready(index: FaqIndex, timeout: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(index.ready.wait(), timeout)
+
+
+async def import_entries_by_agency(
+    sm: SessionMaker,
+    clock: Clock,
+    entries: Sequence[FaqEntry],
+    agency: str | None,
+    *,
+    activate: bool,
+    source_name: str | None = None,
+    created_by: str | None = None,
+) -> list[VersionInfo]:
+    """One new version per agency: ``agency`` for all entries when given (an agency officer
+    uploads only for their own), else grouped by each entry's agency column."""
+    groups: dict[str, list[FaqEntry]] = {}
+    for e in entries:
+        groups.setdefault(agency or e.agency, []).append(e)
+    if "" in groups:
+        raise ValueError("Có câu hỏi không ghi đơn vị: hãy thêm cột Đơn vị hoặc dùng --agency")
+    return [
+        await import_version(
+            sm, clock, group, name, activate=activate, source_name=source_name, created_by=created_by
+        )
+        for name, group in sorted(groups.items())
+    ]
+
+
+async def seed_if_empty(sm: SessionMaker, clock: Clock, path: Any) -> list[VersionInfo]:
+    """``HUB_FAQ_PATH``: import and activate a spreadsheet (or folder) when the hub has no
+    FAQ version at all yet — a convenient first start; later updates go through import."""
+    from pathlib import Path
+
+    from faq.importer import load_entries
+
+    async with sm() as s:
+        if (await s.execute(select(func.count()).select_from(FaqVersion))).scalar_one():
+            return []
+    entries = await asyncio.to_thread(load_entries, Path(path))
+    return await import_entries_by_agency(
+        sm, clock, entries, None, activate=True, source_name=str(path), created_by="HUB_FAQ_PATH"
+    )

@@ -1,0 +1,108 @@
+"""FAQ versions in a running hub: the bot answers from the active version; activating a
+new version or rolling back switches every worker within seconds, without a restart, and
+no query sees a half-built index."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+from bot.app import HUB
+from bot.clock import SystemClock
+from bot.faq_store import activate, diff_with_active, import_version, versions
+from faq.model import FaqEntry
+from tests.conftest import settings_with, wait_for
+
+
+def entries(answer: str) -> list[FaqEntry]:
+    return [
+        FaqEntry("T1", "Thủ tục đăng ký tạm trú cần những giấy tờ gì?", answer, "Hành chính", "Công an tỉnh"),
+        FaqEntry(
+            "T2",
+            "Lệ phí cấp đổi giấy phép lái xe là bao nhiêu?",
+            "Lệ phí là 135.000 đồng.",
+            "Giao thông",
+            "Sở Giao thông vận tải",
+        ),
+        FaqEntry("T3", "Tiêm vắc xin cho trẻ em ở đâu?", "Tại trạm y tế xã, phường.", "Y tế", "Sở Y tế"),
+    ]
+
+
+async def ask(client: Any, token: str, text: str) -> str:
+    r = await client.post(
+        "/webchat/api/messages",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"client_id": str(uuid.uuid4()), "text": text},
+    )
+    seq = (await r.json())["seq"]
+
+    async def reply() -> str | None:
+        got = await client.get(
+            f"/webchat/api/messages?after={seq}", headers={"Authorization": f"Bearer {token}"}
+        )
+        msgs = [m for m in (await got.json())["messages"] if m["direction"] == "out"]
+        return msgs[0]["text"] if msgs else None
+
+    text_out: str = await wait_for(reply, timeout=15)
+    return text_out
+
+
+async def new_token(client: Any) -> str:
+    token: str = (await (await client.post("/webchat/api/session", json={})).json())["session_token"]
+    return token
+
+
+async def test_switch_and_rollback_while_citizens_ask(aiohttp_client: Any, hub_settings: Any) -> None:
+    from bot.app import create_app
+
+    settings = settings_with(hub_settings, faq_poll_interval=0.2, faq_semantic=False)
+    client = await aiohttp_client(await create_app(settings))
+    hub = client.app[HUB]
+    clock = SystemClock()
+    v1 = await import_version(
+        hub.sm, clock, entries("Mang căn cước và sổ hộ khẩu (bản cũ)."), "Công an tỉnh", activate=True
+    )
+    await wait_for(lambda: hub.faq.available, timeout=10)
+    question = "dang ky tam tru can giay to j"
+    answer = await ask(client, await new_token(client), question)
+    assert "bản cũ" in answer and "Công an tỉnh" in answer
+
+    v2 = await import_version(hub.sm, clock, entries("Chỉ cần căn cước công dân (bản mới)."), "Công an tỉnh")
+    change = await diff_with_active(hub.sm, v2.id)
+    assert (
+        [(c.new.id, c.fields) for c in change.changed] == [("T1", ("answer",))]
+        and not change.added
+        and not change.removed
+    )
+    assert "bản cũ" in await ask(client, await new_token(client), question)  # imported, not active
+
+    async def asker() -> list[str]:
+        token = await new_token(client)
+        return [await ask(client, token, question) for _ in range(3)]
+
+    askers = [asyncio.create_task(asker()) for _ in range(4)]
+    await activate(hub.sm, clock, v2.id)
+    answers = [a for t in askers for a in await t]
+    assert all(("bản cũ" in a) or ("bản mới" in a) for a in answers), answers
+    await wait_for(lambda: _answers_with(client, question, "bản mới"), timeout=10)
+
+    await activate(hub.sm, clock, v1.id)  # rollback
+    await wait_for(lambda: _answers_with(client, question, "bản cũ"), timeout=10)
+    assert [(v.number, v.active) for v in await versions(hub.sm, "Công an tỉnh")] == [(2, False), (1, True)]
+
+
+async def _answers_with(client: Any, question: str, fragment: str) -> bool:
+    return fragment in await ask(client, await new_token(client), question)
+
+
+async def test_unanswerable_question_is_handed_off(aiohttp_client: Any, hub_settings: Any) -> None:
+    from bot.app import create_app
+
+    settings = settings_with(hub_settings, faq_poll_interval=0.2, faq_semantic=False)
+    client = await aiohttp_client(await create_app(settings))
+    hub = client.app[HUB]
+    await import_version(hub.sm, SystemClock(), entries("Mang căn cước."), "Công an tỉnh", activate=True)
+    await wait_for(lambda: hub.faq.available, timeout=10)
+    answer = await ask(client, await new_token(client), "Ngày mai trời có mưa không?")
+    assert "Tổng đài viên" in answer
