@@ -5,6 +5,7 @@ message once; a forged signature stores nothing. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from bot.app import HUB, create_app
 from bot.config import Settings
 from bot.db.models import ChannelIdentity, Contact, Message
 from tests.conftest import ROOT, wait_for
-from tests.simulators.facebook_sim import FacebookSimulator
+from tests.simulators.facebook_sim import FacebookSimulator, Fault
 
 PSID = "24968543211234567"
 OTHER = "24968543219999999"
@@ -151,3 +152,37 @@ async def test_handshake_through_the_hub(rig: Rig) -> None:
         params={"hub.mode": "subscribe", "hub.verify_token": "nope", "hub.challenge": "987654"},
     )
     assert bad.status == 403
+
+
+async def test_transient_graph_errors_are_retried_and_sent_once(rig: Rig) -> None:
+    sim = rig.sim
+    sim.fail_next(Fault.SERVER_ERROR)
+    sim.fail_next(Fault.BAD_GATEWAY)
+    await sim.post(rig.url, sim.delivery(sim.entry(sim.text(PSID, "Hỏi lúc Facebook trục trặc"))))
+    await wait_for(lambda: len(sim.sent) >= 1)
+    failed_attempts = [r for r in sim.requests if r.path.endswith("/messages") and r.status >= 500]
+    assert len(failed_attempts) == 2
+    await asyncio.sleep(0.6)  # room for a wrong second send
+    assert len(sim.sent) == 1
+
+    async def sent() -> bool:
+        out = await rig.rows(direction="out")
+        return len(out) == 1 and out[0].status in ("sent", "delivered")
+
+    await wait_for(sent)
+
+
+async def test_person_unavailable_fails_for_good_with_the_reason_shown(rig: Rig) -> None:
+    sim = rig.sim
+    sim.fail_next(Fault.UNAVAILABLE)
+    await sim.post(rig.url, sim.delivery(sim.entry(sim.text(PSID, "Tôi sắp chặn Trang"))))
+
+    async def failed() -> Message | None:
+        out = await rig.rows(direction="out")
+        return out[0] if out and out[0].status == "failed" else None
+
+    msg = await wait_for(failed)
+    assert msg.status_reason and "không nhận được tin nhắn" in msg.status_reason
+    assert sim.sent == []
+    await asyncio.sleep(0.6)  # a permanent error is not retried
+    assert len([r for r in sim.requests if r.path.endswith("/messages")]) == 1
