@@ -317,8 +317,14 @@ def parse_file(
     limits: ImportLimits | None = None,
     on_progress: ProgressCallback | None = None,
     default_agency: str = "",
+    strict: bool = True,
 ) -> ImportResult:
-    """Read, validate and convert one file. Raises ImportRejected on any problem (nothing half-done)."""
+    """Read, validate and convert one file. Raises ImportRejected on any problem (nothing half-done).
+
+    ``strict=False`` (evaluation only, never for imports into the hub) keeps going past row
+    problems: rows without question/answer and repeated ids are left out, the rest is used,
+    and the report lists everything.
+    """
     sheets = read_sheets(path, limits)
     report = ValidationReport()
     several = len([s for s in sheets if find_header(s.rows)]) > 1
@@ -335,9 +341,21 @@ def parse_file(
     report.rows_read = len(raw)
     if not raw and report.ok:
         report.add(Issue(path.name, 0, "", "empty", "tệp không có câu hỏi nào."))
-    if not report.ok:
+    if not report.ok and (strict or not raw):
         raise ImportRejected(report)
+    if not strict:
+        raw = _usable_rows(raw)
     return ImportResult(to_entries(raw, default_agency), report)
+
+
+def _usable_rows(rows: Sequence[RawRow]) -> list[RawRow]:
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r.question.strip() and r.answer.strip() and r.id not in seen:
+            seen.add(r.id)
+            out.append(r)
+    return out
 
 
 def load_entries(
@@ -345,16 +363,28 @@ def load_entries(
     rules: ValidationRules | None = None,
     limits: ImportLimits | None = None,
     on_progress: ProgressCallback | None = None,
+    strict: bool = True,
+    warn: Callable[[ValidationReport], None] | None = None,
 ) -> list[FaqEntry]:
     """Entries from one file or every spreadsheet in a folder (validated together)."""
+
+    def one(path: Path) -> list[FaqEntry]:
+        result = parse_file(path, rules, limits, on_progress, strict=strict)
+        if warn is not None and not result.report.ok:
+            warn(result.report)
+        return result.entries
+
     if not source.is_dir():
-        return parse_file(source, rules, limits, on_progress).entries
+        return one(source)
     files = sorted(p for p in source.iterdir() if p.suffix.lower() in (".xlsx", ".xls", ".csv"))
     entries: list[FaqEntry] = []
     for f in files:
-        entries.extend(parse_file(f, rules, limits, on_progress).entries)
+        entries.extend(one(f))
     ids = [e.id for e in entries]
-    if len(set(ids)) != len(ids):
+    if not strict:
+        unique = {e.id: e for e in reversed(entries)}
+        entries = [e for e in entries if unique.get(e.id) is e]
+    elif len(set(ids)) != len(ids):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         raise _reject(f"mã câu hỏi trùng giữa các tệp: {', '.join(dup[:10])}.", "duplicate_id")
     return entries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from dataclasses import replace
@@ -130,24 +131,42 @@ def test_eval_cli_contract(tmp_path: Path) -> None:
     assert "teencode" in proc.stdout and "top1" in proc.stdout
 
 
-def test_import_cli_says_database_part_is_not_available(tmp_path: Path) -> None:
+def test_import_cli_stores_a_version_in_the_hub_database(tmp_path: Path) -> None:
+    env = {**os.environ, "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "faq",
+        "import",
+        str(ROOT / "tests/faq/data/faq_dev.csv"),
+        "--agency",
+        "Sở Y tế",
+    ]
+    first = subprocess.run(
+        [*cmd, "--activate"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "Sở Y tế #1: 60 câu" in first.stdout and "kích hoạt" in first.stdout
+    # the next version is compared with the active one
+    again = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert "Sở Y tế #2: 60 câu (+0 mới, ~0 sửa, -0 bỏ)" in again.stdout
+
+
+def test_import_cli_rejects_a_bad_file_and_stores_nothing(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Câu hỏi,Trả lời\nHỏi gì đó?,\n", encoding="utf-8")
+    env = {**os.environ, "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"}
     proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "faq",
-            "import",
-            str(ROOT / "tests/faq/data/faq_dev.csv"),
-            "--agency",
-            "Sở Y tế",
-        ],
+        [sys.executable, "-m", "faq", "import", str(bad), "--agency", "Sở Y tế"],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert proc.returncode == 2
-    assert "CHƯA được nhập" in proc.stdout
+    assert proc.returncode == 1
+    assert "thiếu nội dung trả lời" in proc.stdout and "chưa nhập câu hỏi nào" in proc.stdout
+    assert not (tmp_path / "hub.sqlite3").exists()
 
 
 def test_reply_texts_name_the_agency_and_number_the_choices(dev_engine: FaqEngine) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from faq.importer import ImportRejected, load_entries, parse_file
 from faq.model import FaqEntry, stable_id
+from faq.validate import ValidationReport
 from faq.versions import diff
 from tests.faq.spreadsheets import ROWS_A, write_xls, write_xlsx_messy
 
@@ -159,3 +160,20 @@ def test_diff_added_changed_removed() -> None:
     assert [(ch.old.id, ch.fields) for ch in d.changed] == [("2", ("answer",))]
     assert not d.empty and "1 câu hỏi mới" in d.summary()
     assert diff([a, b], [a, b]).empty
+
+
+def test_non_strict_loading_for_evaluation_skips_bad_rows(tmp_path: Path) -> None:
+    rows = [
+        HEADER,
+        DATA[0],
+        ["Y03", "Câu hỏi không có trả lời?", "", "Y tế", "Sở Y tế"],
+        [DATA[0][0], *DATA[1][1:]],
+    ]
+    path = tmp_path / "faq.csv"
+    path.write_text(_csv_text(rows), encoding="utf-8")
+    with pytest.raises(ImportRejected):
+        load_entries(path)
+    reports: list[ValidationReport] = []
+    entries = load_entries(path, strict=False, warn=reports.append)
+    assert [e.id for e in entries] == ["Y01"]
+    assert {i.code for i in reports[0].issues} == {"missing_answer", "duplicate_id"}
