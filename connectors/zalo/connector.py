@@ -214,19 +214,32 @@ class ZaloConnector(Connector):
 
         return await self._with_token(send_attachment)
 
+    async def _progress(self, key: str) -> list[str]:
+        stored = await self.ctx.state.get(key)
+        if not stored:
+            return []
+        try:
+            ids = json.loads(stored)
+        except ValueError:
+            ids = None
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            log.warning("zalo: unreadable send progress %s ignored", key)
+            return []
+        return ids
+
     async def send(self, message: OutboundMessage) -> SendResult:
-        """Send every part; parts already sent in an earlier attempt of the same hub message
-        (same ``message_id``) are not sent again, so a retry after a partial failure never
-        duplicates what the citizen already got."""
+        """Send every part. For a message of several parts, the ids sent so far are kept under
+        ``zalo:sent:<hub message id>``: a retry of the same hub message sends only the parts the
+        citizen did not get yet (a single-part message needs no record)."""
         if not message.external_user_id:
             raise PermanentSendError("Thiếu mã người dùng Zalo của công dân.")
         parts = plan_parts(message)
         progress_key = f"zalo:sent:{message.message_id}"
-        stored = await self.ctx.state.get(progress_key)
-        ids: list[str] = json.loads(stored) if stored else []
+        ids = await self._progress(progress_key) if len(parts) > 1 else []
         for part in parts[len(ids) :]:
             ids.append(await self._send_part(message.external_user_id, part))
-            await self.ctx.state.set(progress_key, json.dumps(ids))
+            if len(parts) > 1:
+                await self.ctx.state.set(progress_key, json.dumps(ids))
         return SendResult(channel_message_ids=tuple(ids))
 
     async def fetch_profile(self, external_user_id: str) -> ContactProfile | None:

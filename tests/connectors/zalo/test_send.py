@@ -346,11 +346,22 @@ async def test_missing_settings_disable_the_channel_with_the_variables_named(
             )
 
 
-async def test_progress_record_is_json(
+async def test_progress_is_recorded_only_for_multi_part_messages(
     store: MemoryStateStore, sim: ZaloSimulator, connector: ZaloConnector
 ) -> None:
     await connector.send(outbound("một", mid=4242))
-    assert json.loads(store.values["zalo:sent:4242"]) == [sim.sent[0].message_id]
+    assert "zalo:sent:4242" not in store.values
+    image = Attachment(kind="image", url="https://1022.thanhhoa.gov.vn/anh.png")
+    await connector.send(outbound("hai phần", attachments=(image,), mid=4243))
+    assert json.loads(store.values["zalo:sent:4243"]) == [s.message_id for s in sim.sent[1:]]
+
+
+async def test_unreadable_progress_record_is_ignored(
+    store: MemoryStateStore, sim: ZaloSimulator, connector: ZaloConnector
+) -> None:
+    store.values["zalo:sent:4244"] = "{không phải json"
+    await connector.send(outbound(SENTENCE * 30, mid=4244))
+    assert len(sim.sent) == 2
 
 
 class RotatedByAnotherWorker(MemoryStateStore):
