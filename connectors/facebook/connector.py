@@ -85,8 +85,8 @@ class FacebookConnector(Connector):
 
     async def send(self, message: OutboundMessage) -> SendResult:
         """Send text (split at 2,000 characters), then attachments, as separate Messenger
-        messages. Parts already accepted in an earlier attempt of the same ``message_id`` are
-        not sent again (remembered in the state store), so retries do not duplicate."""
+        messages. In a multi-part message every part but the last is remembered in the state
+        store once accepted, so a retry after a partial failure does not send it again."""
         window = decide(self._clock(), message.last_inbound_at, message.sender_role)
         parts = self._parts(message)
         if not parts:
@@ -96,23 +96,29 @@ class FacebookConnector(Connector):
         mids: list[str] = []
         for index, (body, upload) in enumerate(parts):
             key = f"facebook:sent:{message.message_id}:{index}"
-            done = await self._state.get(key)
+            remember = index < len(parts) - 1  # the last part's success is the send's success
+            done = await self._state.get(key) if remember else None
             if done:
                 mids.append(done)
                 continue
             body["metadata"] = f"{OUR_METADATA_PREFIX}{message.message_id}:{index}"
-            if upload is None:
-                result = await self._client.post_json(
-                    self._send_path, self._request(message.external_user_id, window, body)
-                )
-            else:
-                result = await self._upload(message.external_user_id, window, body, upload)
-            mid = result.get("message_id")
-            if not isinstance(mid, str) or not mid:
-                raise PermanentSendError("Facebook không trả về message_id cho tin đã gửi.", code="no_mid")
-            await self._state.set(key, mid)
+            mid = await self._send_part(message.external_user_id, window, body, upload)
+            if remember:
+                await self._state.set(key, mid)
             mids.append(mid)
         return SendResult(channel_message_ids=tuple(mids), status=DeliveryStatus.SENT)
+
+    async def _send_part(
+        self, psid: str, window: WindowDecision, body: dict[str, Any], upload: Attachment | None
+    ) -> str:
+        if upload is None:
+            result = await self._client.post_json(self._send_path, self._request(psid, window, body))
+        else:
+            result = await self._upload(psid, window, body, upload)
+        mid = result.get("message_id")
+        if not isinstance(mid, str) or not mid:
+            raise PermanentSendError("Facebook không trả về message_id cho tin đã gửi.", code="no_mid")
+        return mid
 
     def _parts(self, message: OutboundMessage) -> list[tuple[dict[str, Any], Attachment | None]]:
         parts: list[tuple[dict[str, Any], Attachment | None]] = [

@@ -21,6 +21,7 @@ from connectors.base import (
 )
 from connectors.facebook import FacebookConnector, GraphError, OutsideWindow, PageTokenInvalid
 from tests.connectors.facebook.conftest import PSID, MovableClock
+from tests.connectors.fakestate import MemoryStateStore
 from tests.simulators.facebook_sim import FacebookSimulator, Fault
 
 HOUR = 3600.0
@@ -165,7 +166,7 @@ async def test_empty_message_refused(
 
 
 async def test_retry_after_partial_failure_does_not_resend_accepted_parts(
-    connector: FacebookConnector, sim: FacebookSimulator, citizen_wrote: float
+    connector: FacebookConnector, sim: FacebookSimulator, citizen_wrote: float, state: MemoryStateStore
 ) -> None:
     text = " ".join(["đoạn"] * 1000)  # 4,999 characters: three parts
     sim.fail_next(Fault.SERVER_ERROR, after=1)
@@ -175,6 +176,10 @@ async def test_retry_after_partial_failure_does_not_resend_accepted_parts(
     result = await connector.send(out(text, last_inbound=citizen_wrote, message_id=9))
     assert len(sim.sent) == 3
     assert result.channel_message_ids == tuple(s.mid for s in sim.sent)
+    # only the parts before the last are remembered; one-part messages leave no state
+    assert sorted(state.values) == ["facebook:sent:9:0", "facebook:sent:9:1"]
+    await connector.send(out("ngắn", last_inbound=citizen_wrote, message_id=10))
+    assert len(state.values) == 2
 
 
 # ------------------------------------------------------------------ Graph errors
