@@ -137,7 +137,7 @@ class SmtpServer:
             decode_data=False,
             authenticator=self._authenticate if self.auth else None,
             auth_required=self.auth is not None,
-            auth_require_tls=False,
+            auth_require_tls=self.tls_cert is not None,  # AUTH only after STARTTLS when offered
             tls_context=context,
             require_starttls=False,
         )
