@@ -9,7 +9,7 @@ the empty reverse path arrives with ``Return-Path: <>``).
 Faults can be scripted: ``rcpt_replies[address] = "550 5.1.1 ..."`` refuses a recipient,
 ``data_replies`` (a list, consumed in order) answers the next DATA commands with e.g.
 ``"451 4.3.0 try later"``. Options: ``smtputf8`` (advertise SMTPUTF8), ``auth`` (a
-``(user, password)`` pair to require, accepted over plain text for tests), ``tls_cert``
+``(user, password)`` pair to require; over plain text unless STARTTLS is offered), ``tls_cert``
 (a ``(cert, key)`` pair to offer STARTTLS).
 
 Usage::
