@@ -69,8 +69,8 @@ class TokenManager:
         seed: TokenPair,
         clock: Callable[[], float],
         key: str = STATE_KEY,
-        lock_timeout: float = 30.0,
-        lock_attempts: int = 25,
+        lock_timeout: float = 15.0,
+        lock_attempts: int = 8,
     ) -> None:
         self._state = state
         self._client = client

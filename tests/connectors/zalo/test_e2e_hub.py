@@ -6,6 +6,7 @@ nothing; staff replies typed in Zalo's OA console are recorded as operator messa
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import func, select
 from bot.app import HUB, Hub, create_app
 from bot.config import Settings
 from bot.db.models import ChannelIdentity, Direction, Message
+from bot.store.state import read_all
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.simulators.zalo_sim import ZaloSimulator
 
@@ -133,3 +135,19 @@ async def test_malformed_signed_delivery_is_kept_not_lost(zalo_hub: ZaloHub) -> 
     broken = sim.event("user_send_text", sender={"id": CITIZEN}, message={"text": "thiếu msg_id"})
     delivery = await sim.deliver(zalo_hub.url, broken)
     assert delivery.status == 400 and "msg_id" in delivery.body.decode()
+
+
+async def test_expired_token_is_refreshed_and_the_rotated_pair_stored_in_the_database(
+    zalo_hub: ZaloHub,
+) -> None:
+    hub, sim = zalo_hub.hub, zalo_hub.sim
+    first_refresh = sim.refresh_token
+    sim.expire_access_token()
+    for i in range(3):  # three citizens write at once; their answers need the token together
+        user = sim.add_user(f"Công dân {i}")
+        await sim.deliver(zalo_hub.url, sim.user_text(user.user_id, f"Câu hỏi {i}"))
+    await wait_for(lambda: len(sim.sent) >= 3, timeout=30)
+    assert sim.refresh_calls == 1 and first_refresh in sim.spent_refresh_tokens
+    state = await read_all(hub.sm, "zalo")
+    pair = json.loads(state["zalo:oa_tokens"])
+    assert pair["refresh_token"] == sim.refresh_token and pair["access_token"] in sim.access_tokens
