@@ -37,9 +37,20 @@ separators = st.sampled_from([" ", " ", " ", ". ", "\n", "! ", ", "])
 
 
 @settings(max_examples=300)
-@given(st.lists(st.tuples(words, separators), max_size=120), st.integers(min_value=15, max_value=200))
+@given(st.lists(st.tuples(words, separators), max_size=120), st.integers(min_value=24, max_value=200))
 def test_chunks_fit_and_no_word_is_cut(pieces: list[tuple[str, str]], limit: int) -> None:
-    text = "".join(w + s for w, s in pieces)
+    text = "".join(w + s for w, s in pieces)  # every word fits the limit (<= 24 units)
     chunks = split_text(text, limit)
     assert all(c and c == c.strip() and utf16_len(c) <= limit for c in chunks)
     assert " ".join(chunks).split() == text.split()  # every word intact, in order, nothing lost
+
+
+@settings(max_examples=300)
+@given(st.lists(st.tuples(words, separators), max_size=60), st.integers(min_value=2, max_value=30))
+def test_nothing_is_lost_even_with_words_longer_than_the_limit(
+    pieces: list[tuple[str, str]], limit: int
+) -> None:
+    text = "".join(w + s for w, s in pieces)
+    chunks = split_text(text, limit)
+    assert all(c and utf16_len(c) <= limit for c in chunks)
+    assert "".join("".join(chunks).split()) == "".join(text.split())
