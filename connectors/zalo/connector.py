@@ -49,19 +49,44 @@ class _Part:
     text: str = ""
     attachment: Attachment | None = None
     upload_as_image: bool = False
+    mime_type: str = ""
 
 
-def _check_upload(att: Attachment) -> bool:
+_EXTENSIONS = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+
+
+def mime_of(att: Attachment, data: bytes) -> str:
+    """The declared type, else the file name's extension, else the content's magic bytes."""
+    if att.mime_type:
+        return att.mime_type.lower().split(";")[0].strip()
+    ext = (att.name or "").rsplit(".", 1)[-1].lower() if "." in (att.name or "") else ""
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    return "application/octet-stream"
+
+
+def _check_upload(att: Attachment, data: bytes, mime: str) -> bool:
     """``True`` for an image upload, ``False`` for a file upload; refuse what Zalo refuses."""
-    assert att.data is not None
-    mime = (att.mime_type or "").lower()
     name = att.name or "tệp đính kèm"
-    if att.kind in ("image", "gif") and mime in IMAGE_TYPES:
-        if len(att.data) > MAX_IMAGE_BYTES:
+    if mime in IMAGE_TYPES:
+        if len(data) > MAX_IMAGE_BYTES:
             raise PermanentSendError(f"Ảnh {name} lớn hơn 1 MB, Zalo không nhận; hãy gửi ảnh nhỏ hơn.")
         return True
     if mime in FILE_TYPES:
-        if len(att.data) > MAX_FILE_BYTES:
+        if len(data) > MAX_FILE_BYTES:
             raise PermanentSendError(f"Tệp {name} lớn hơn 5 MB, Zalo không nhận.")
         return False
     raise PermanentSendError(
@@ -69,17 +94,25 @@ def _check_upload(att: Attachment) -> bool:
     )
 
 
+def _attachment_parts(att: Attachment) -> list[_Part]:
+    if att.data is not None:
+        mime = mime_of(att, att.data)
+        return [_Part(attachment=att, upload_as_image=_check_upload(att, att.data, mime), mime_type=mime)]
+    if att.kind == "image" and att.url:
+        return [_Part(attachment=att)]
+    if att.url:  # Zalo cannot send a file by URL: send the link as text
+        label = f"{att.name}: " if att.name else ""
+        return [_Part(text=chunk) for chunk in split_text(label + att.url, MAX_TEXT)]
+    raise PermanentSendError(
+        f"Tệp đính kèm {att.name or ''} không có nội dung hay đường dẫn để gửi qua Zalo."
+    )
+
+
 def plan_parts(message: OutboundMessage) -> list[_Part]:
     """Every Zalo message ``message`` becomes, in order; validated before anything is sent."""
     parts = [_Part(text=chunk) for chunk in split_text(message.text, MAX_TEXT)]
     for att in message.attachments:
-        if att.data is not None:
-            parts.append(_Part(attachment=att, upload_as_image=_check_upload(att)))
-        elif att.kind == "image" and att.url:
-            parts.append(_Part(attachment=att))
-        elif att.url:  # Zalo cannot send a file by URL: send the link as text
-            label = f"{att.name}: " if att.name else ""
-            parts.extend(_Part(text=chunk) for chunk in split_text(label + att.url, MAX_TEXT))
+        parts.extend(_attachment_parts(att))
     if not parts:
         raise PermanentSendError("Tin nhắn rỗng: không có nội dung nào để gửi qua Zalo.")
     return parts
@@ -190,15 +223,13 @@ class ZaloConnector(Connector):
                     "payload": {"template_type": "media", "elements": [element]},
                 }
             else:
-                ext = (IMAGE_TYPES if part.upload_as_image else FILE_TYPES).get(
-                    (att.mime_type or "").lower(), "bin"
-                )
+                ext = (IMAGE_TYPES if part.upload_as_image else FILE_TYPES).get(part.mime_type, "bin")
                 uploaded = await self.client.upload(
                     token,
                     image=part.upload_as_image,
                     filename=att.name or f"tep.{ext}",
                     content=att.data,
-                    mime_type=att.mime_type or "application/octet-stream",
+                    mime_type=part.mime_type,
                 )
                 if part.upload_as_image:
                     element = {"media_type": "image", "attachment_id": uploaded}

@@ -116,6 +116,24 @@ async def test_image_by_url_and_file_by_url(sim: ZaloSimulator, connector: ZaloC
     assert sim.uploads == {}
 
 
+async def test_type_from_name_or_content_when_not_declared(
+    sim: ZaloSimulator, connector: ZaloConnector
+) -> None:
+    png = Attachment(kind="image", data=PNG)  # no name, no type: the PNG signature tells
+    pdf = Attachment(kind="file", data=b"%PDF-1.7 ...", name="Huong dan.pdf")
+    await connector.send(outbound("", attachments=(png, pdf)))
+    kinds = sorted((u.kind, u.content_type) for u in sim.uploads.values())
+    assert kinds == [("file", "application/pdf"), ("image", "image/png")]
+
+
+async def test_attachment_without_content_or_link_is_refused(
+    sim: ZaloSimulator, connector: ZaloConnector
+) -> None:
+    with pytest.raises(PermanentSendError, match="không có nội dung"):
+        await connector.send(outbound("Kèm", attachments=(Attachment(kind="file", name="mat.pdf"),)))
+    assert sim.sent == []
+
+
 @pytest.mark.parametrize(
     ("attachment", "reason"),
     [
