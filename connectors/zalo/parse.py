@@ -51,6 +51,13 @@ _ATTACHMENT_KINDS = {
 }
 
 _RECEIPTS = {"user_received_message": EventKind.DELIVERY, "user_seen_message": EventKind.READ}
+_MEDIA = ("text", "image", "file", "location", "sticker", "audio", "video", "link", "gif")
+# events whose shape we know: a malformed one is a PayloadError, never silently UNKNOWN
+HANDLED = frozenset(
+    [f"user_send_{m}" for m in _MEDIA]
+    + ["oa_send_text", "oa_send_image", "oa_send_file", "oa_send_sticker", "oa_send_gif"]
+    + ["follow", "unfollow", "user_received_message", "user_seen_message"]
+)
 _FOLLOWS = {"follow": EventKind.FOLLOW, "unfollow": EventKind.UNFOLLOW}
 
 
@@ -243,14 +250,30 @@ def _unknown(body: Mapping[str, Any], event: str) -> InboundMessage:
     )
 
 
+def _family(event: str) -> tuple[EventKind, str] | None:
+    """Message-like events: ``(kind, whose id is the citizen's)``."""
+    if event.startswith("user_send_") and "group" not in event:
+        return EventKind.MESSAGE, "sender"
+    if event.startswith("oa_send_") and not any(w in event for w in ("anonymous", "group", "consent")):
+        return EventKind.ECHO, "recipient"
+    return None
+
+
 def parse_event(body: Mapping[str, Any]) -> InboundMessage:
     event = body.get("event_name")
     if not isinstance(event, str) or not event:
         raise PayloadError("Zalo: sự kiện thiếu trường event_name")
-    if event.startswith("user_send_"):
-        return _message(body, event, EventKind.MESSAGE, "sender")
-    if event.startswith("oa_send_") and "anonymous" not in event and "group" not in event:
-        return _message(body, event, EventKind.ECHO, "recipient")
+    family = _family(event)
+    if family is not None:
+        try:
+            return _message(body, event, *family)
+        except PayloadError:
+            if event in HANDLED:
+                raise
+            # a variant we do not know in detail (user_send_business_card, oa_send_list…) and
+            # shaped differently: keep it as UNKNOWN rather than refuse it (Zalo would retry
+            # a refused delivery for hours and finally switch the webhook off)
+            return _unknown(body, event)
     if event in _FOLLOWS:
         return _follow(body, event)
     if event in _RECEIPTS:

@@ -139,6 +139,20 @@ def test_unknown_event_keeps_raw() -> None:
     assert msg.raw_type == "user_reacted_message"
 
 
+def test_unfamiliar_variants_without_our_fields_are_unknown_not_refused() -> None:
+    for name in ("user_send_business_card", "oa_send_list", "oa_send_consent", "user_send_group_text"):
+        body = {"event_name": name, "timestamp": "1763889000000", "sender": {"id": USER_ID}, "message": {}}
+        (msg,) = parse_delivery(json.dumps(body).encode())
+        assert msg.kind is EventKind.UNKNOWN and msg.raw_type == name
+    card = {
+        "event_name": "user_send_business_card",
+        "sender": {"id": USER_ID},
+        "message": {"msg_id": "m1", "attachments": [{"type": "business_card", "payload": {"url": "u"}}]},
+    }
+    (msg,) = parse_delivery(json.dumps(card).encode())
+    assert msg.kind is EventKind.MESSAGE and msg.attachments[0].meta["zalo_type"] == "business_card"
+
+
 def test_big_numeric_ids_keep_every_digit() -> None:
     msg = parse_one("user_send_text_numeric_ids")
     assert msg.external_user_id == "8063947237857451397"  # a float would give ...451400
