@@ -101,15 +101,22 @@ class TokenManager:
     async def access_token(self) -> str:
         """The token to call with; refreshed first when its known expiry is near."""
         pair = await self.current()
-        if pair.expires_at is not None and self._clock() >= pair.expires_at - EXPIRY_MARGIN:
-            pair = await self.refresh(pair.access_token)
-        return pair.access_token
+        if pair.expires_at is None or self._clock() < pair.expires_at - EXPIRY_MARGIN:
+            return pair.access_token
+        try:
+            return (await self.refresh(pair.access_token)).access_token
+        except AuthExpired:
+            if self._clock() < pair.expires_at:
+                log.warning("zalo: early token refresh failed; the current token still works for now")
+                return pair.access_token
+            raise
 
     async def refresh(self, failed_access_token: str) -> TokenPair:
         """Make sure the stored access token is not ``failed_access_token`` any more.
 
-        ``state.lock`` does not wait: when another worker holds it we poll (short, growing
-        pauses) until that worker has stored the new pair, or give up with :class:`AuthExpired`."""
+        Whether ``state.lock`` waits for the holder (the hub's store) or answers ``False`` at
+        once (a non-blocking store), we re-read and retry with short, growing pauses until the
+        holder has stored the new pair, or give up with :class:`AuthExpired`."""
         async with self._local:  # coroutines of this worker queue here: one attempt at a time
             for attempt in range(self._lock_attempts):
                 raw, pair = await self._read()

@@ -245,6 +245,21 @@ async def test_refresh_happens_before_the_known_expiry(
     assert [o for _, o in sim.requests].count("-216") == 1  # the second refresh was proactive
 
 
+async def test_failed_early_refresh_keeps_using_the_still_valid_token(
+    sim: ZaloSimulator, connector: ZaloConnector, clock: MovableClock
+) -> None:
+    sim.expire_access_token()
+    await connector.send(outbound("1"))  # refresh #1: expires_at is now known
+    clock.advance(90000 - 100)  # inside the 5-minute margin, not yet expired
+    sim.script(Fault.http(503, endpoint="oauth"))
+    await connector.send(outbound("2"))
+    assert sim.refresh_calls == 1 and len(sim.sent) == 2  # OAuth was down: sent with the old token
+    clock.advance(200)  # now really expired, and OAuth is down again
+    sim.script(Fault.http(503, endpoint="oauth"))
+    with pytest.raises(AuthExpired):
+        await connector.send(outbound("3"))
+
+
 # --------------------------------------------------------------------------- faults
 
 
