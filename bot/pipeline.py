@@ -16,11 +16,11 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from bot.clock import Clock
+from bot.clock import Clock, as_utc
 from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState, Message
 from bot.db.session import SessionMaker
 from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable
@@ -187,9 +187,10 @@ class Pipeline:
             return False
         msg, conv, profile = pending
         result: EngineResult | None = None
+        asked_at = self.clock.now()
         if conv.state == ConversationState.BOT:
             result = await self._ask(msg, conv, profile)
-        await self._commit(msg, conv_id, result)
+        await self._commit(msg, conv_id, result, asked_at)
         return True
 
     async def _ask(self, msg: Message, conv: Conversation, profile: dict[str, object]) -> EngineResult:
@@ -220,7 +221,9 @@ class Pipeline:
         self.metrics.observe_engine(time.perf_counter() - started)
         return result
 
-    async def _commit(self, msg: Message, conv_id: int, result: EngineResult | None) -> None:
+    async def _commit(
+        self, msg: Message, conv_id: int, result: EngineResult | None, asked_at: datetime | None = None
+    ) -> None:
         now = self.clock.now()
         replies: list[Message] = []
         async with self.sm() as s, s.begin():
@@ -234,22 +237,31 @@ class Pipeline:
                 return
             conv = await s.get(Conversation, conv_id, with_for_update=True)
             assert conv is not None
-            if result is not None and conv.state == ConversationState.BOT:
+            # an operator who took over meanwhile silences the bot; a handoff the engine's
+            # own action made during this call (e.g. a ticket) does not
+            by_engine = (
+                conv.state == ConversationState.WAITING_HUMAN
+                and asked_at is not None
+                and (since := as_utc(conv.waiting_since)) is not None
+                and since >= asked_at
+            )
+            if result is not None and (conv.state == ConversationState.BOT or by_engine):
                 for n, answer in enumerate(result.replies, 1):
                     meta: dict[str, object] = {"buttons": list(answer.buttons)} if answer.buttons else {}
                     if n == len(result.replies):
                         meta.update(result.meta)
                     meta["engine"] = result.engine or self.engine.name
                     replies.append(await add_reply(s, conv, answer.text, now, meta=meta))
-                if result.handoff:
+                if result.handoff and conv.state == ConversationState.BOT:
                     conv.state = ConversationState.WAITING_HUMAN.value
                     conv.waiting_since = now
                     conv.handoff_reason = result.handoff_reason
             conv.updated_at = now
             state = conv.state
+            handed_off = result is not None and (result.handoff or by_engine)
         for reply in replies:
             await self._publish(reply)
-        if result is not None and result.handoff:
+        if handed_off:
             await self.bus.publish(QUEUE_TOPIC, {"type": "queue", "conversation_id": conv_id, "state": state})
         if replies:
             self.on_outbox()

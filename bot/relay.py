@@ -29,6 +29,7 @@ from bot.events import EventBus, conversation_topic
 from bot.lifecycle import Stopper
 from bot.metrics import Metrics
 from bot.serialize import message_event
+from bot.store.ingest import apply_early_receipts
 from connectors.base import (
     Attachment,
     DeliveryStatus,
@@ -177,7 +178,8 @@ class Relay:
             meta = dict(msg.meta or {})
             references = tuple(meta.get("references", ()))
             if last_in is not None and conv.channel == "email":
-                refs = tuple((last_in.meta or {}).get("reply_to_ids", ()))
+                # reply_to_ids is In-Reply-To then References newest first: RFC 5322 wants oldest first
+                refs = tuple(reversed((last_in.meta or {}).get("reply_to_ids", ())))
                 references = refs + ((last_in.channel_message_id,) if last_in.channel_message_id else ())
             out = OutboundMessage(
                 channel=conv.channel,
@@ -238,6 +240,7 @@ class Relay:
                 msg.channel_message_id = result.channel_message_ids[0]
                 for cmid in result.channel_message_ids:
                     s.add(ChannelMessageRef(channel=out.channel, channel_message_id=cmid, message_id=msg.id))
+                await apply_early_receipts(s, msg, out.channel, result.channel_message_ids)
         self.metrics.sent(out.channel)
         created = as_utc(msg.created_at)
         if created is not None:

@@ -10,15 +10,18 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy import func, select, text
 
+from actions.server import Handler, make_action_handler
 from bot import console, webchat
 from bot.app import HUB
 from bot.db.models import Message, OutboxItem, WebhookFailure
+from bot.hub_services import HubActionServices
 from connectors.base import PayloadError, SignatureError
 from connectors.registry import ConnectorRegistry
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
+LOOPBACK = {"127.0.0.1", "::1"}
 
 
 def setup(app: web.Application, registry: ConnectorRegistry) -> None:
@@ -29,8 +32,21 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
         for route in connector.routes():
             app.router.add_route(route.method, route.path, route.handler)
     app.router.add_post("/webhooks/{channel}", webhook)
+    app.router.add_post("/rasa/actions", loopback_only(make_action_handler(HubActionServices(app[HUB]))))
     webchat.setup(app)
     console.setup(app)
+
+
+def loopback_only(handler: Handler) -> Handler:
+    """Rasa's action calls come from the loopback Rasa process only: the hub faces the
+    internet, its action endpoint must not."""
+
+    async def guarded(request: web.Request) -> web.StreamResponse:
+        if request.remote not in LOOPBACK:
+            raise web.HTTPForbidden(text="chỉ dành cho tiến trình Rasa trên máy chủ")
+        return await handler(request)
+
+    return guarded
 
 
 async def webhook(request: web.Request) -> web.Response:

@@ -28,6 +28,7 @@ from bot.db.models import (
 from bot.db.models import (
     ChannelIdentity,
     ChannelMessageRef,
+    ChannelState,
     Contact,
     Conversation,
     ConversationState,
@@ -348,6 +349,8 @@ async def _apply_receipt(session: AsyncSession, event: InboundMessage, now: date
                 )
             ).scalars()
         )
+    if event.refers_to:
+        await _keep_unmatched_receipts(session, event, new_status, now)
     moved: list[int] = []
     for msg in (await session.execute(select(Message).where(Message.id.in_(set(ids))))).scalars():
         if STATUS_ORDER.get(new_status.value, 0) > STATUS_ORDER.get(msg.status, 0):
@@ -355,6 +358,46 @@ async def _apply_receipt(session: AsyncSession, event: InboundMessage, now: date
             msg.updated_at = now
             moved.append(msg.id)
     return IngestResult(event.kind, updated_message_ids=tuple(moved))
+
+
+def _receipt_key(channel: str, channel_message_id: str) -> str:
+    return f"receipt:{channel}:{channel_message_id}"
+
+
+async def _keep_unmatched_receipts(
+    session: AsyncSession, event: InboundMessage, status: DeliveryStatus, now: datetime
+) -> None:
+    """A receipt can overtake the send's own response (the vendor answers the webhook
+    before our HTTP call returns): keep it until the relay records that message id."""
+    known = set(
+        (
+            await session.execute(
+                select(ChannelMessageRef.channel_message_id).where(
+                    ChannelMessageRef.channel == event.channel,
+                    ChannelMessageRef.channel_message_id.in_(event.refers_to),
+                )
+            )
+        ).scalars()
+    )
+    for cmid in set(event.refers_to) - known:
+        key = _receipt_key(event.channel, cmid)
+        row = await session.get(ChannelState, key)
+        if row is None:
+            session.add(ChannelState(key=key, value=status.value, updated_at=now))
+        elif STATUS_ORDER.get(status.value, 0) > STATUS_ORDER.get(row.value, 0):
+            row.value, row.updated_at = status.value, now
+
+
+async def apply_early_receipts(
+    session: AsyncSession, msg: Message, channel: str, channel_message_ids: Sequence[str]
+) -> None:
+    """Called by the relay when it records a send: apply receipts that came first."""
+    keys = [_receipt_key(channel, c) for c in channel_message_ids]
+    rows = list((await session.execute(select(ChannelState).where(ChannelState.key.in_(keys)))).scalars())
+    for row in rows:
+        if STATUS_ORDER.get(row.value, 0) > STATUS_ORDER.get(msg.status, 0):
+            msg.status = row.value
+        await session.delete(row)
 
 
 async def _apply_follow(session: AsyncSession, event: InboundMessage, now: datetime) -> IngestResult:

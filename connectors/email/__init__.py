@@ -12,9 +12,18 @@ import contextlib
 import logging
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import ClassVar
 
-from connectors.base import Connector, Deliver, InboundMessage, OutboundMessage, SendResult
+from connectors.base import (
+    Connector,
+    Deliver,
+    InboundMessage,
+    OutboundMessage,
+    PermanentSendError,
+    SenderRole,
+    SendResult,
+)
 from connectors.email.autoreply import auto_generated_reason, limiter_key, may_auto_reply
 from connectors.email.imap_poller import ImapPoller, Sleep, backoff_delay
 from connectors.email.mime import MimeLimits, html_to_text, parse_email
@@ -71,7 +80,22 @@ class EmailConnector(Connector):
         return [self.parse_one(raw)]
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        return await self.sender.send(message)
+        """Automatic replies (bot, system) go out at most once a day per sender and
+        conversation (RFC 3834 §2); people's replies always go out."""
+        automatic = message.sender_role in (SenderRole.BOT, SenderRole.SYSTEM)
+        key = limiter_key(message.external_user_id, message.conversation_id)
+        now = datetime.fromtimestamp(self.ctx.clock(), UTC)
+        if automatic:
+            stored = await self.ctx.state.get(key)
+            last = datetime.fromisoformat(stored) if stored else None
+            if not may_auto_reply(message.external_user_id, message.conversation_id, last, now):
+                raise PermanentSendError(
+                    "Không gửi: đã có một thư trả lời tự động cho người này trong 24 giờ qua (RFC 3834)"
+                )
+        result = await self.sender.send(message)
+        if automatic:
+            await self.ctx.state.set(key, now.isoformat())
+        return result
 
     async def start(self, deliver: Deliver) -> None:
         if self._task is None or self._task.done():

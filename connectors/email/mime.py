@@ -257,7 +257,10 @@ def _payload_bytes(part: Message) -> bytes:
         raw = part.get_payload()
         return str(raw).encode("utf-8", "surrogateescape") if raw is not None else b""
     except Exception:
-        raw = part.get_payload()
+        try:
+            raw = part.get_payload()
+        except Exception:  # e.g. a NUL in a header the stdlib chokes on: keep the raw part
+            raw = part._payload  # noqa: SLF001 - last resort, still no crash
         return str(raw).encode("utf-8", "replace") if isinstance(raw, str) else b""
 
 

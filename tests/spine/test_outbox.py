@@ -129,3 +129,16 @@ def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
         assert all(0 <= d <= ceiling for d in delays)
         assert max(delays) > ceiling * 0.8  # jitter spans the range
     assert policy.delay(1, RateLimited("x", retry_after=42), rng) >= 42
+
+
+async def test_receipt_that_overtakes_the_send_response_is_applied(
+    hub: Any, vendor: Vendor, clock: ManualClock
+) -> None:
+    await _citizen_says(hub, clock, 1, "xin chào")
+    receipt = InboundMessage(
+        channel="loopback", kind=EventKind.DELIVERY, external_user_id="u1", refers_to=("v-1",)
+    )
+    await ingest_one(hub.sm, receipt, clock)  # arrives before the relay recorded v-1
+    await hub.relay.run_once()
+    item = await _item(hub)
+    assert (await _message(hub, item.message_id)).status == "delivered"

@@ -1,0 +1,139 @@
+"""The hub's side of :class:`actions.services.HubServices`: what Rasa's custom actions
+reach while running inside this hub worker (this worker's FAQ index, its database).
+
+Rasa's ``sender_id`` is the pipeline's ``conv-<conversation id>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
+from bot.db.models import Contact, Conversation, ConversationState
+from faq.model import FaqEntry
+from handoff.calendar import configured_calendar
+from handoff.deadlines import add_working_time
+from handoff.tickets import create_ticket
+
+if TYPE_CHECKING:
+    from bot.app import Hub
+
+LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
+DEFAULT_SCOPE = (
+    "thông tin, chính sách, hướng dẫn của tỉnh",
+    "y tế, phòng chống dịch bệnh",
+    "an sinh xã hội",
+    "giao thông, vận tải",
+    "an ninh trật tự",
+    "thủ tục hành chính",
+)
+
+
+def conversation_id(sender_id: str) -> int:
+    prefix, _, number = sender_id.partition("-")
+    if prefix != "conv" or not number.isdigit():
+        raise LookupError(f"sender_id {sender_id!r} is not a hub conversation")
+    return int(number)
+
+
+def _answer(entry: FaqEntry) -> FaqAnswer:
+    return FaqAnswer(entry.id, entry.question, entry.answer, entry.agency)
+
+
+class HubActionServices:
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.calendar = configured_calendar(hub.settings.env or None)
+
+    async def faq_decide(self, text: str) -> FaqDecision:
+        index = self.hub.faq
+        if index is None or not index.available:
+            return FaqDecision(DecisionKind.HANDOFF)
+        decision = await index.holder.decide_async(text)
+        if decision.decision == "answer" and decision.entry is not None:
+            return FaqDecision(DecisionKind.ANSWER, _answer(decision.entry))
+        if decision.decision == "suggest":
+            return FaqDecision(
+                DecisionKind.SUGGEST,
+                suggestions=tuple(
+                    FaqSuggestion(c.entry.id, c.entry.question) for c in decision.candidates[:3]
+                ),
+            )
+        return FaqDecision(DecisionKind.HANDOFF)
+
+    async def faq_answer(self, faq_id: str) -> FaqAnswer | None:
+        index = self.hub.faq
+        if index is None or not index.available:
+            return None
+        entry = next((e for e in index.holder.engine.entries if e.id == faq_id), None)
+        return _answer(entry) if entry is not None else None
+
+    async def create_ticket(
+        self,
+        sender_id: str,
+        *,
+        full_name: str | None,
+        phone: str | None,
+        address: str | None,
+        email: str | None,
+        reason: str,
+        summary: str,
+    ) -> TicketInfo:
+        now = self.hub.clock.now()
+        async with self.hub.sm() as s, s.begin():
+            conv = await s.get(Conversation, conversation_id(sender_id), with_for_update=True)
+            if conv is None:
+                raise LookupError(f"no conversation for {sender_id}")
+            ticket = await create_ticket(
+                s,
+                conv,
+                content=summary or reason,
+                now=now,
+                kind="incident" if reason == "report_incident" else "request",
+                full_name=full_name,
+                phone=phone,
+                email=email,
+                address=address,
+            )
+            self._wait_for_human(conv, now, f"Phiếu {ticket.code}: {reason}")
+        due = add_working_time(now, 8, self.calendar).astimezone(LOCAL)
+        return TicketInfo(ticket.code, f"trong 8 giờ làm việc, trước {due:%H:%M} ngày {due:%d/%m/%Y}")
+
+    @staticmethod
+    def _wait_for_human(conv: Conversation, now: Any, reason: str) -> None:
+        if conv.state == ConversationState.BOT:
+            conv.state = ConversationState.WAITING_HUMAN.value
+            conv.waiting_since = now
+            conv.handoff_reason = reason
+
+    async def contact_profile(self, sender_id: str) -> Mapping[str, Any]:
+        async with self.hub.sm() as s:
+            conv = await s.get(Conversation, conversation_id(sender_id))
+            contact = await s.get(Contact, conv.contact_id) if conv else None
+            if contact is None:
+                return {}
+            fields = ("full_name", "phone", "address", "email")
+            return {k: v for k in fields if (v := getattr(contact, k))}
+
+    async def request_handoff(self, sender_id: str, reason: str) -> None:
+        async with self.hub.sm() as s, s.begin():
+            conv = await s.get(Conversation, conversation_id(sender_id), with_for_update=True)
+            if conv is not None:
+                self._wait_for_human(conv, self.hub.clock.now(), reason)
+
+    async def hotline_info(self) -> HotlineInfo:
+        from bot.db.models_console import Domain
+
+        async with self.hub.sm() as s:
+            names = tuple(
+                (
+                    await s.execute(
+                        select(Domain.name).where(Domain.active.is_(True)).order_by(Domain.position)
+                    )
+                ).scalars()
+            )
+        return HotlineInfo(self.hub.settings.hotline_name, names or DEFAULT_SCOPE)
