@@ -260,7 +260,7 @@ def _payload_bytes(part: Message) -> bytes:
         try:
             raw = part.get_payload()
         except Exception:  # e.g. a NUL in a header the stdlib chokes on: keep the raw part
-            raw = part._payload  # noqa: SLF001 - last resort, still no crash
+            raw = part._payload
         return str(raw).encode("utf-8", "replace") if isinstance(raw, str) else b""
 
 
