@@ -116,13 +116,21 @@ def fold(text: str) -> str:
     return _builtin_fold(text)
 
 
+# Hotline-dialogue shorthand the FAQ table does not carry (yet): applied after it.
+_SUPPLEMENT: dict[str, str] = {"cb": "cán bộ", "cbo": "cán bộ", "nv": "nhân viên"}
+
+
+def _supplement(text: str) -> str:
+    return _WORD_RE.sub(lambda m: _SUPPLEMENT.get(m.group(0), m.group(0)), text)
+
+
 def normalize(text: str) -> str:
     """NFC, lower case, canonical tones, teencode expanded (preferred reading)."""
     module = _load()
     if module is not None:
-        return str(module.normalize(text))
+        return _supplement(str(module.normalize(text)))
     lowered = unicodedata.normalize("NFC", text).lower()
-    return _WORD_RE.sub(lambda m: _FALLBACK_TEENCODE.get(m.group(0), m.group(0)), lowered)
+    return _supplement(_WORD_RE.sub(lambda m: _FALLBACK_TEENCODE.get(m.group(0), m.group(0)), lowered))
 
 
 def has_diacritics(text: str) -> bool:
