@@ -15,10 +15,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
 from bot.app import HUB, create_app
-from bot.auth.accounts import create_user
+from bot.auth.passwords import hash_password
 from bot.clock import ManualClock
 from bot.config import Settings
-from bot.db.models_console import Agency
+from bot.db.models_console import Agency, User
 
 PASSWORD = "mat-khau-du-dai-123"
 # Tuesday 2 March 2027, 09:00 in Việt Nam: office hours
@@ -48,11 +48,35 @@ async def console_app(hub_settings: Settings, console_clock: ManualClock) -> web
 async def console_client(aiohttp_client: Any, console_app: web.Application) -> TestClient[Any, Any]:
     client: TestClient[Any, Any] = await aiohttp_client(console_app)
     hub = console_app[HUB]
+    now = hub.clock.now()
     async with hub.sm() as s, s.begin():
         for name, (role, agency) in ACCOUNTS.items():
-            await create_user(s, username=name, password=PASSWORD, role=role, now=hub.clock.now(),
-                              full_name=f"Cán bộ {name}", agency_code=agency)
+            agency_row = None
+            if agency:
+                agency_row = (await s.execute(select(Agency).where(Agency.code == agency))).scalar_one()
+            s.add(
+                User(
+                    username=name,
+                    full_name=f"Cán bộ {name}",
+                    password_hash=_password_hash(),
+                    role=role,
+                    agency_id=agency_row.id if agency_row else None,
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     return client
+
+
+_HASH: list[str] = []
+
+
+def _password_hash() -> str:
+    """One real argon2 hash of PASSWORD per test run (hashing is deliberately slow)."""
+    if not _HASH:
+        _HASH.append(hash_password(PASSWORD))
+    return _HASH[0]
 
 
 @dataclass
@@ -67,7 +91,9 @@ class Browserless:
         async with self.http.get(self.base + path, **kw) as r:
             return r.status, await _body(r)
 
-    async def post(self, path: str, json: Any = None, *, csrf: str | None = None, **kw: Any) -> tuple[int, Any]:
+    async def post(
+        self, path: str, json: Any = None, *, csrf: str | None = None, **kw: Any
+    ) -> tuple[int, Any]:
         headers = dict(kw.pop("headers", {}))
         token = self.csrf if csrf is None else csrf
         if token:

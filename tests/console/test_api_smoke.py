@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import webchat_session, wait_for
+from tests.conftest import wait_for, webchat_session
 from tests.console.conftest import agency_id_of
 
 
@@ -13,8 +13,11 @@ async def test_smoke(people: Any, console_app: Any, console_client: Any) -> None
     assert status == 200 and body["user"]["role"] == "operator"
     citizen = await people()
     sess = await webchat_session(citizen.http, citizen.base)
-    async with citizen.http.post(citizen.base + "/webchat/api/messages", json={"client_id": str(uuid.uuid4()), "text": "Xin chào"},
-                                 headers={"Authorization": f"Bearer {sess['session_token']}"}) as r:
+    async with citizen.http.post(
+        citizen.base + "/webchat/api/messages",
+        json={"client_id": str(uuid.uuid4()), "text": "Xin chào"},
+        headers={"Authorization": f"Bearer {sess['session_token']}"},
+    ) as r:
         assert r.status == 200
 
     async def queued() -> Any:

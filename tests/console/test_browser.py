@@ -22,6 +22,7 @@ async def _login(ctx: Any, base: str, username: str) -> Any:
     await page.goto(f"{base}/console/login")
     await page.fill("#username", username)
     await page.fill("#password", PASSWORD)
+    await page.wait_for_selector("#login-submit:not([disabled])", timeout=WAIT)
     await page.click("#login-submit")
     await page.wait_for_url(f"{base}/console/", timeout=WAIT)
     await page.wait_for_selector("#live:text('●')", timeout=WAIT)  # live socket connected
@@ -48,14 +49,18 @@ async def test_operator_to_agency_end_to_end(console_client: Any, console_app: A
         await op.wait_for_selector("#history li.msg-in", timeout=WAIT)
         shown = await op.inner_text("#history li.msg-in .msg-text")
         assert shown == XSS  # rendered as text, exactly
-        assert await op.evaluate("document.querySelectorAll('#history img, #history script, #inj').length") == 0
+        assert (
+            await op.evaluate("document.querySelectorAll('#history img, #history script, #inj').length") == 0
+        )
         assert await op.evaluate("typeof window.__xss") == "undefined"
 
         await op.click("#take")
         await op.wait_for_selector("#reply-send:not([disabled])", timeout=WAIT)
         await op.fill("#reply-text", "Chào anh/chị, cán bộ tổng đài đang xem yêu cầu.")
         await op.click("#reply-send")
-        await citizen.wait_for_selector("#messages li:has-text('cán bộ tổng đài đang xem yêu cầu')", timeout=WAIT)
+        await citizen.wait_for_selector(
+            "#messages li:has-text('cán bộ tổng đài đang xem yêu cầu')", timeout=WAIT
+        )
 
         await op.fill("#ticket-content", "Hỏi về chính sách hỗ trợ người lao động")
         await op.fill("#ticket-name", "Nguyễn Văn Dân")
@@ -80,7 +85,9 @@ async def test_operator_to_agency_end_to_end(console_client: Any, console_app: A
         await officer.fill("#progress-at", "2027-03-05T10:00")
         await officer.click("#progress-send")
         await officer.wait_for_selector("#ticket-status:has-text('đang xử lý')", timeout=WAIT)
-        await citizen.wait_for_selector("#messages li:has-text('Đang xác minh với phòng chuyên môn')", timeout=WAIT)
+        await citizen.wait_for_selector(
+            "#messages li:has-text('Đang xác minh với phòng chuyên môn')", timeout=WAIT
+        )
         await citizen.wait_for_selector("#messages li:has-text('10:00 ngày 05/03/2027')", timeout=WAIT)
         await officer.fill("#answer-text", "Anh/chị thuộc diện được hỗ trợ 1.500.000 đồng.")
         await officer.click("#answer-send")

@@ -68,7 +68,9 @@ async def test_session_id_rotated_at_login(people: Any) -> None:
     assert status == 200
     assert victim.cookie() and victim.cookie() != planted
     attacker = await people()
-    attacker.http.cookie_jar.update_cookies({"hub_console": planted}, response_url=aiohttp.client.URL(attacker.base))
+    attacker.http.cookie_jar.update_cookies(
+        {"hub_console": planted}, response_url=aiohttp.client.URL(attacker.base)
+    )
     assert (await attacker.get("/console/api/me"))[0] == 401  # …gets nothing
     assert (await victim.get("/console/api/me"))[0] == 200
 
@@ -113,14 +115,19 @@ async def test_role_scoping(people: Any, console_app: Any) -> None:
     conv = await _citizen_waiting(people, op)
     assert (await op.post(f"/console/api/conversations/{conv}/take"))[0] == 200
     status, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": "Cần hỏi"})
+    assert status == 200, body
     tid = body["ticket"]["id"]
     yte = await agency_id_of(console_app, "so-yte")
     assert (await op.post(f"/console/api/tickets/{tid}/forward", {"agency_id": yte}))[0] == 200
     gtvt = await people("gtvt1")
     assert (await gtvt.get(f"/console/api/tickets/{tid}"))[0] == 403
     assert (await gtvt.post(f"/console/api/tickets/{tid}/answer", {"text": "x"}))[0] == 403
-    assert (await gtvt.post(f"/console/api/tickets/{tid}/progress",
-                            {"text": "x", "appointment_at": "2030-01-01T10:00:00+07:00"}))[0] == 403
+    assert (
+        await gtvt.post(
+            f"/console/api/tickets/{tid}/progress",
+            {"text": "x", "appointment_at": "2030-01-01T10:00:00+07:00"},
+        )
+    )[0] == 403
     assert (await gtvt.post(f"/console/api/tickets/{tid}/send_back", {"reason": "x"}))[0] == 403
     _, listed = await gtvt.get("/console/api/tickets")
     assert listed["tickets"] == []
@@ -133,7 +140,9 @@ async def test_role_scoping(people: Any, console_app: Any) -> None:
     # operators neither answer for the agency, nor administer, nor read the audit log
     assert (await op.post(f"/console/api/tickets/{tid}/answer", {"text": "x"}))[0] == 403
     assert (await op.get("/console/api/audit"))[0] == 403
-    assert (await op.post("/console/api/users", {"username": "x1", "password": PASSWORD, "role": "admin"}))[0] == 403
+    assert (await op.post("/console/api/users", {"username": "x1", "password": PASSWORD, "role": "admin"}))[
+        0
+    ] == 403
     sv = await people("sv1")
     assert (await sv.get("/console/api/audit"))[0] == 200
     assert (await sv.get(f"/console/api/tickets/{tid}"))[0] == 200
@@ -142,7 +151,9 @@ async def test_role_scoping(people: Any, console_app: Any) -> None:
 async def test_only_one_operator_takes_a_conversation(people: Any) -> None:
     op1, op2 = await people("op1"), await people("op2")
     conv = await _citizen_waiting(people, op1)
-    results = await asyncio.gather(*(who.post(f"/console/api/conversations/{conv}/take") for who in (op1, op2)))
+    results = await asyncio.gather(
+        *(who.post(f"/console/api/conversations/{conv}/take") for who in (op1, op2))
+    )
     assert sorted(s for s, _ in results) == [200, 409]
     loser = op2 if results[0][0] == 200 else op1
     status, _ = await loser.post(f"/console/api/conversations/{conv}/reply", {"text": "chen ngang"})
@@ -160,8 +171,9 @@ async def test_audit_log_records_who_what_where_and_cannot_be_changed(people: An
     assert ("op1", "take_over", str(conv), "127.0.0.1") in actions
     assert ("op1", "reply", str(conv), "127.0.0.1") in actions
     for method in ("PUT", "PATCH", "DELETE"):
-        async with sv.http.request(method, sv.base + "/console/api/audit",
-                                   headers={"X-CSRF-Token": sv.csrf}) as r:
+        async with sv.http.request(
+            method, sv.base + "/console/api/audit", headers={"X-CSRF-Token": sv.csrf}
+        ) as r:
             assert r.status in (404, 405)
     hub = console_app[HUB]
     for sql in ("UPDATE audit_log SET action = 'nothing'", "DELETE FROM audit_log"):

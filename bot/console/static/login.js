@@ -4,9 +4,12 @@
   var form = document.getElementById("login-form");
   var errorEl = document.getElementById("login-error");
   var csrf = "";
+  var submit = document.getElementById("login-submit");
+  submit.disabled = true;  // until the pre-login session's CSRF token is here
   fetch("/console/api/csrf", { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
-    .then(function (b) { csrf = b.csrf; });
+    .then(function (b) { csrf = b.csrf; submit.disabled = false; })
+    .catch(function () { errorEl.textContent = "Không kết nối được máy chủ"; });
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     errorEl.textContent = "";
