@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from faq.engine import FaqEngine
+from faq.importer import decode_csv
 from faq.model import FaqDecision
 from faq.normalize import nfc
 
@@ -33,9 +35,7 @@ class Metrics:
 
 def read_queries(path: Path) -> tuple[list[Query], bool]:
     """Queries in file order; the flag says whether an ``expected_id`` column exists."""
-    raw = path.read_bytes()
-    text = raw.decode("utf-8-sig") if not raw.startswith((b"\xff\xfe", b"\xfe\xff")) else raw.decode("utf-16")
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(decode_csv(path.read_bytes()), newline=""))
     fields = [f.strip() for f in (reader.fieldnames or [])]
     if "query" not in fields:
         raise ValueError(f"{path}: thiếu cột 'query'")

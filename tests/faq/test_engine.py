@@ -177,3 +177,17 @@ def test_reply_texts_name_the_agency_and_number_the_choices(dev_engine: FaqEngin
     suggest = reply_text(dev_engine.decide("tiêm vắc xin")).splitlines()
     assert [line[:3] for line in suggest[1:4]] == ["1. ", "2. ", "3. "]
     assert reply_text(dev_engine.decide("xin chào")) == HANDOFF_TEXT
+
+
+def test_query_file_with_bom_and_multiline_quoted_query(tmp_path: Path) -> None:
+    from faq.evaluate import read_queries
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(
+        b"\xef\xbb\xbf"
+        + 'query,expected_id\n"Chào tổng đài.\nCho hỏi, đky tk thế nào?",D058\nxin chào,\n'.encode()
+    )
+    queries, has_expected = read_queries(path)
+    assert has_expected and len(queries) == 2
+    assert queries[0].text == "Chào tổng đài.\nCho hỏi, đky tk thế nào?" and queries[0].expected_id == "D058"
+    assert queries[1].expected_id is None and queries[1].kind == "-"
