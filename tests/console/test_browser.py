@@ -61,6 +61,10 @@ async def test_operator_to_agency_end_to_end(console_client: Any, console_app: A
         await citizen.wait_for_selector(
             "#messages li:has-text('cán bộ tổng đài đang xem yêu cầu')", timeout=WAIT
         )
+        # the citizen's next message shows up live in the operator's open conversation
+        await citizen.fill("#text", "Tôi ở phường Điện Biên")
+        await citizen.click("#send")
+        await op.wait_for_selector("#history li.msg-in:has-text('Tôi ở phường Điện Biên')", timeout=WAIT)
 
         await op.fill("#ticket-content", "Hỏi về chính sách hỗ trợ người lao động")
         await op.fill("#ticket-name", "Nguyễn Văn Dân")

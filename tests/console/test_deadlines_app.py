@@ -20,8 +20,8 @@ from tests.console.conftest import agency_id_of
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def vn(*a: int) -> datetime:
-    return datetime(*a, tzinfo=VN).astimezone(UTC)
+def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VN).astimezone(UTC)
 
 
 async def _forwarded_ticket(people: Any, console_app: Any, code: str = "so-yte") -> int:

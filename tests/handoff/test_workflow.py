@@ -37,8 +37,8 @@ def cal() -> WorkingCalendar:
     return load_calendar_text(CAL_YAML, "test")
 
 
-def vn(*args: int) -> datetime:
-    return datetime(*args, tzinfo=VN)
+def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=VN)
 
 
 async def _new_ticket(sm: SessionMaker, now: datetime) -> int:
