@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: run test install services system-packages lint bench clean
+.PHONY: run test install rasa services system-packages lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,10 +15,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Install, migrate and serve the hub on the embedded default (SQLite under ./var, no Redis).
+## Install, migrate, then run Rasa (own Python 3.10 venv, trained only when its data changed)
+## and the hub on the embedded default (SQLite under ./var, no Redis); Ctrl-C stops both.
 run: install
 	$(PY) -m bot migrate
-	exec $(PY) -m bot serve
+	exec $(PY) -m bot run
+
+## The Rasa virtualenv (.venv-rasa) and a model trained on the current nlu_data/.
+rasa: install
+	$(PY) -m bot.rasa_process train
 
 services:
 	./scripts/ensure-services.sh
@@ -27,7 +32,7 @@ system-packages:
 	./scripts/ensure-system-packages.sh
 
 ## Install what the tests need, start what they need, run them all (SQLite and PostgreSQL).
-test: install system-packages services
+test: install system-packages services rasa
 	$(PY) -m pytest -p no:cacheprovider
 
 lint: install

@@ -22,6 +22,16 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    import dataclasses
+
+    from bot.runner import run
+
+    settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
+    asyncio.run(run(settings, with_rasa=not args.no_rasa))
+    return 0
+
+
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.db.migrate import upgrade
     from bot.db.session import create_engine
@@ -45,6 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", help="địa chỉ lắng nghe (mặc định HUB_HOST hoặc 127.0.0.1)")
     s.add_argument("--port", type=int, help="cổng (mặc định HUB_PORT hoặc 8022)")
     s.set_defaults(func=_serve)
+    r = sub.add_parser("run", help="chạy Rasa (huấn luyện khi dữ liệu đổi) rồi hub; dừng cả hai cùng nhau")
+    r.add_argument("--host")
+    r.add_argument("--port", type=int)
+    r.add_argument("--no-rasa", action="store_true", help="chỉ chạy hub với bộ câu hỏi thường gặp")
+    r.set_defaults(func=_run)
     m = sub.add_parser("migrate", help="áp dụng migration cơ sở dữ liệu")
     m.set_defaults(func=_migrate)
     from bot import users_cli
