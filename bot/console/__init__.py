@@ -55,6 +55,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{api}/contacts/merge", conversations.merge_contacts)
     r.add_get(f"{api}/tickets", tickets_api.list_tickets)
     r.add_get(f"{api}/tickets/unclear", tickets_api.supervisor_queue)
+    r.add_get(f"{api}/tickets/export.csv", tickets_api.export_csv)
     r.add_get(f"{api}/tickets/{{id:\\d+}}", tickets_api.get_ticket)
     r.add_get(f"{api}/tickets/{{id:\\d+}}/files/{{file_id:\\d+}}", tickets_api.download_file)
     for action in tickets_api.ACTIONS:
@@ -65,6 +66,7 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{api}/domains", admin_api.domains)
     r.add_post(f"{api}/domains", admin_api.save_domain)
     r.add_get(f"{api}/canned", admin_api.canned)
+    r.add_get(f"{api}/faq", admin_api.faq_search)
     r.add_post(f"{api}/canned", admin_api.save_canned)
     r.add_get(f"{api}/users", admin_api.users)
     r.add_post(f"{api}/users", admin_api.create_user)

@@ -3,6 +3,7 @@ edited by admins), accounts (admins), the audit log (read-only), notifications."
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +13,7 @@ from sqlalchemy import or_, select, update
 from bot.auth import accounts, audit
 from bot.auth.passwords import WeakPassword
 from bot.clock import as_utc
-from bot.console.core import OVERSIGHT, client_ip, hub_of, int_field, json_body, require, str_field
+from bot.console.core import OVERSIGHT, STAFF, client_ip, hub_of, int_field, json_body, require, str_field
 from bot.db.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
 from handoff.workflow import WorkflowError
 
@@ -322,3 +323,29 @@ async def notifications(request: web.Request) -> web.Response:
                 ]
             }
         )
+
+
+async def faq_search(request: web.Request) -> web.Response:
+    """FAQ search for operators (Điều 10.1: answer from the Q&A database), over this
+    worker's active FAQ index — the same ranking the bot uses."""
+    require(request, *STAFF)
+    q = request.query.get("q", "").strip()[:500]
+    index = getattr(hub_of(request), "faq", None)
+    if not q or index is None or not index.available:
+        return web.json_response({"available": bool(index is not None and index.available), "results": []})
+    engine = index.holder.engine
+    ranked = await asyncio.to_thread(engine.rank, q)
+    results = []
+    for sc in ranked[:8]:
+        e = engine.entries[sc.index]
+        results.append(
+            {
+                "id": e.id,
+                "question": e.question,
+                "answer": e.answer,
+                "domain": e.domain,
+                "agency": e.agency,
+                "score": round(sc.score, 4),
+            }
+        )
+    return web.json_response({"available": True, "results": results})

@@ -230,3 +230,72 @@ async def test_merge_contacts_history_across_channels(people: Any, console_app: 
     sv = await people("sv1")
     _, log = await sv.get("/console/api/audit?object_type=contact")
     assert any(e["action"] == "merge_contacts" and e["username"] == "op1" for e in log["entries"])
+
+
+async def test_faq_search_for_operators(people: Any, console_app: Any) -> None:
+    from bot.faq_store import import_entries_by_agency
+    from faq.model import FaqEntry
+
+    hub = console_app[HUB]
+    op = await people("op1")
+    _, body = await op.get("/console/api/faq?q=tiêm")
+    assert body == {"available": False, "results": []}
+    entries = [
+        FaqEntry(
+            id="yt-1",
+            question="Lịch tiêm vắc xin cho trẻ em ở đâu?",
+            answer="Xem tại trạm y tế xã.",
+            domain="y tế",
+            agency="Sở Y tế",
+        ),
+        FaqEntry(
+            id="gt-1",
+            question="Xe khách liên tỉnh có chạy không?",
+            answer="Có, theo lịch của bến xe.",
+            domain="giao thông",
+            agency="Sở Giao thông vận tải",
+        ),
+    ]
+    await import_entries_by_agency(hub.sm, hub.clock, entries, None, activate=True, created_by="test")
+    await hub.faq.refresh()
+    _, body = await op.get("/console/api/faq?q=" + "lịch tiêm cho trẻ")
+    assert body["available"] is True
+    assert body["results"][0]["id"] == "yt-1" and body["results"][0]["answer"] == "Xem tại trạm y tế xã."
+    yte = await people("yte1")
+    assert (await yte.get("/console/api/faq?q=x"))[0] == 403
+
+
+async def test_records_export_scoped_by_agency(people: Any, console_app: Any) -> None:
+    op = await people("op1")
+    _, sess = await _citizen(people, op)
+    conv = sess["conversation_id"]
+    await op.post(f"/console/api/conversations/{conv}/take")
+    _, body = await op.post(
+        f"/console/api/conversations/{conv}/tickets",
+        {"content": 'Hỏi, có dấu phẩy; và "ngoặc"', "full_name": "Lê Thị Xuất", "phone": "0900000001"},
+    )
+    tid = body["ticket"]["id"]
+    await op.post(
+        f"/console/api/tickets/{tid}/forward", {"agency_id": await agency_id_of(console_app, "so-yte")}
+    )
+    import csv
+    import io
+
+    async def export(who: Any, query: str = "") -> tuple[int, list[list[str]]]:
+        async with who.http.get(who.base + "/console/api/tickets/export.csv" + query) as r:
+            if r.status != 200:
+                return r.status, []
+            raw = await r.read()
+            assert raw.startswith("\ufeff".encode())
+            return 200, list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+
+    sv, yte, gtvt = await people("sv1"), await people("yte1"), await people("gtvt1")
+    status, rows = await export(sv)
+    assert status == 200 and rows[0][0] == "Mã phiếu"
+    assert rows[1][:3] == ["1022-2027-000001", "Lê Thị Xuất", "0900000001"]
+    assert rows[1][5] == 'Hỏi, có dấu phẩy; và "ngoặc"' and rows[1][7] == "Sở Y tế"
+    assert len((await export(yte))[1]) == 2
+    assert len((await export(gtvt))[1]) == 1  # header only: not their agency
+    assert len((await export(sv, "?from=2027-03-03"))[1]) == 1  # created on 2 March
+    assert (await export(sv, "?from=03/03/2027"))[0] == 400
+    assert (await export(op))[0] == 403

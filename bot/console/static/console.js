@@ -345,6 +345,21 @@
     $("take").addEventListener("click", function () { convAction("/take"); });
     $("release").addEventListener("click", function () { convAction("/release"); });
     $("conv-close").addEventListener("click", function () { convAction("/close"); });
+    onSubmit("faq-form", function () {
+      var q = $("faq-q").value.trim();
+      if (!q) { return; }
+      api("GET", "/faq?q=" + encodeURIComponent(q)).then(function (d) {
+        if (!d.available) { flash("Chưa có bộ câu hỏi – trả lời nào được kích hoạt", true); }
+        fillList("faq-results", d.results, function (r) {
+          var li = el("li", "faq-item");
+          li.appendChild(el("strong", null, r.question));
+          li.appendChild(el("div", "snippet", r.answer));
+          if (r.agency) { li.appendChild(el("span", "agency", r.agency)); }
+          li.addEventListener("click", function () { $("reply-text").value = r.answer; });
+          return li;
+        });
+      }).catch(fail);
+    });
     $("canned").addEventListener("change", function () { if (this.value) { $("reply-text").value = this.value; } });
     onSubmit("reply-form", function () {
       var t = $("reply-text").value.trim();
