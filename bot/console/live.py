@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 import json
 import logging
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from sqlalchemy import delete
 
 from bot.app import HUB, Hub
 from bot.console.core import CONSOLE, NOTICES_TOPIC, STAFF, TICKETS_TOPIC, current_user
-from bot.db.models_console import Role, User
+from bot.db.models_console import LoginAttempt, Role, User, UserSession
 from bot.events import QUEUE_TOPIC, Subscription, conversation_topic
 from handoff.workflow import check_deadlines
 
@@ -130,12 +132,22 @@ async def run_deadline_check(hub: Hub, app: web.Application) -> int:
     return len(payload)
 
 
+async def purge_expired(hub: Hub) -> int:
+    """Drop expired sessions and login attempts older than a day (lock-out needs 15 min)."""
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        gone = await s.execute(delete(UserSession).where(UserSession.expires_at < now))
+        await s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def deadline_worker(app: web.Application) -> None:
     hub = app[HUB]
     interval = app[CONSOLE].deadline_interval
     while True:
         try:
             await run_deadline_check(hub, app)
+            await purge_expired(hub)
         except asyncio.CancelledError:
             raise
         except Exception:

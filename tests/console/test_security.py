@@ -184,3 +184,16 @@ async def test_audit_log_records_who_what_where_and_cannot_be_changed(people: An
             assert "append-only" in str(err)
         else:
             raise AssertionError(f"{sql} was allowed")
+
+
+async def test_expired_sessions_are_purged(people: Any, console_app: Any, console_clock: ManualClock) -> None:
+    from bot.console.live import purge_expired
+
+    op = await people("op1")
+    anon = await people()
+    await anon.get("/console/api/csrf")
+    console_clock.advance(hours=3)  # the pre-login session (2 h) expired; op1's (12 h idle) did not
+    assert await purge_expired(console_app[HUB]) == 1
+    assert (await op.get("/console/api/me"))[0] == 200
+    console_clock.advance(hours=13)
+    assert (await op.get("/console/api/me"))[0] == 401

@@ -440,6 +440,7 @@
   }).then(function () {
     connect();
     loadNotices();
+    setInterval(function () { if (!$("view-queue").hidden) { loadQueue(); } }, 30000);  // waiting times
     show(hasRole("operator supervisor admin") ? "queue" : "tickets");
   }).catch(fail);
 })();
