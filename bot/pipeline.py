@@ -227,6 +227,9 @@ class Pipeline:
         now = self.clock.now()
         replies: list[Message] = []
         async with self.sm() as s, s.begin():
+            # lock order everywhere: conversation first, then its messages (no deadlocks)
+            conv = await s.get(Conversation, conv_id, with_for_update=True)
+            assert conv is not None
             # re-check under the transaction: another worker may have answered it meanwhile
             claimed = await s.execute(
                 update(Message)
@@ -235,8 +238,6 @@ class Pipeline:
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 return
-            conv = await s.get(Conversation, conv_id, with_for_update=True)
-            assert conv is not None
             # an operator who took over meanwhile silences the bot; a handoff the engine's
             # own action made during this call (e.g. a ticket) does not
             by_engine = (

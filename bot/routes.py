@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 
 from actions.server import Handler, make_action_handler
-from bot import console, webchat
+from bot import console, faq_admin, webchat
 from bot.app import HUB
 from bot.db.models import Message, OutboxItem, WebhookFailure
 from bot.hub_services import HubActionServices
@@ -35,6 +35,7 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
     app.router.add_post("/rasa/actions", loopback_only(make_action_handler(HubActionServices(app[HUB]))))
     webchat.setup(app)
     console.setup(app)
+    faq_admin.setup(app)
 
 
 def loopback_only(handler: Handler) -> Handler:

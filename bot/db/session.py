@@ -51,6 +51,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = make_url(url).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # One connection per worker: SQLite has a single writer anyway, and waiting in the
+        # pool's queue is far cheaper than SQLite's busy-handler sleeps between connections.
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_setup(engine)
         return engine

@@ -238,6 +238,12 @@ def _duplicate(event: InboundMessage, msg: Message) -> IngestResult:
 async def _store_message(session: AsyncSession, event: InboundMessage, clock: Clock) -> IngestResult:
     now = clock.now()
     identity, new_identity = await get_or_create_identity(session, event, now)
+    # the identity lock serialises this person's deliveries: a copy that raced us past the
+    # first check finds the winner's committed row here, before taking any other lock
+    if event.channel_message_id and (
+        existing := await _existing(session, event.channel, event.channel_message_id)
+    ):
+        return _duplicate(event, existing)
     conv = await find_or_open_conversation(session, identity, event, now)
     seq = await next_seq(session, conv.id, now)
     citizen = event.kind in (EventKind.MESSAGE, EventKind.POSTBACK)

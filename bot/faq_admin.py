@@ -1,0 +1,282 @@
+"""FAQ spreadsheets in the operator console (plan IV.4; Điều 14.4, 15.3): agencies upload
+their own question sets, see what changed against the active version, activate it, and
+roll back to any earlier version. Admins (and supervisors) may act for any agency; an
+agency officer only for their own.
+
+Routes (behind the console's session and CSRF middleware):
+
+GET  /console/faq                                 the page
+GET  /console/api/faq/versions[?agency=]          versions, newest first
+POST /console/api/faq/import                      multipart: file, agency, activate → job id
+GET  /console/api/faq/jobs/{id}                   progress / result of an import
+GET  /console/api/faq/versions/{id}/diff          added / changed / removed against the active one
+POST /console/api/faq/versions/{id}/activate      activate (or roll back to) a version
+
+An import is validated in a worker thread while its progress is kept in the database (any
+hub worker can answer the page's polling); nothing is stored unless the whole file is valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.app import HUB, Hub
+from bot.auth.audit import record
+from bot.console.core import client_ip, error, require
+from bot.db.models import ChannelState
+from bot.db.models_console import Agency, Role, User
+from bot.db.models_faq import FaqVersion
+from bot.faq_store import activate, diff_with_active, import_version, versions
+from faq.importer import ImportLimits, ImportRejected, parse_file
+
+log = logging.getLogger(__name__)
+
+PAGE = Path(__file__).resolve().parent / "static" / "faq"
+JOB_PREFIX = "faq-import:"
+ALLOWED = {".xlsx", ".xls", ".csv"}
+FAQ_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENCY)
+
+
+def setup(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/console/faq", page)
+    r.add_get("/console/faq/{name}", static)
+    r.add_get("/console/api/faq/versions", list_versions)
+    r.add_post("/console/api/faq/import", start_import)
+    r.add_get("/console/api/faq/jobs/{id}", job_status)
+    r.add_get("/console/api/faq/versions/{id:\\d+}/diff", version_diff)
+    r.add_post("/console/api/faq/versions/{id:\\d+}/activate", activate_version)
+
+
+async def page(request: web.Request) -> web.StreamResponse:
+    """The page itself is static; its API calls need a logged-in session."""
+    return web.FileResponse(PAGE / "index.html", headers={"Cache-Control": "no-cache"})
+
+
+async def static(request: web.Request) -> web.StreamResponse:
+    name = request.match_info["name"]
+    if name not in {"faq.js", "faq.css"}:
+        raise web.HTTPNotFound()
+    ctype = "application/javascript" if name.endswith(".js") else "text/css"
+    return web.Response(
+        body=(PAGE / name).read_bytes(),
+        content_type=ctype,
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+async def _own_agency(hub: Hub, user: User) -> str | None:
+    """The agency an officer may act for (None: any, for admins and supervisors)."""
+    if user.role != Role.AGENCY.value:
+        return None
+    async with hub.sm() as s:
+        agency = await s.get(Agency, user.agency_id) if user.agency_id else None
+    if agency is None:
+        raise web.HTTPForbidden(text=json.dumps({"error": "Tài khoản chưa gắn với đơn vị nào"}))
+    return agency.name
+
+
+def _version_dict(v: Any) -> dict[str, Any]:
+    return {"id": v.id, "agency": v.agency, "number": v.number, "active": v.active, "entries": v.entry_count}
+
+
+async def list_versions(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    user = require(request, *FAQ_ROLES)
+    own = await _own_agency(hub, user)
+    agency = own or request.query.get("agency") or None
+    return web.json_response({"versions": [_version_dict(v) for v in await versions(hub.sm, agency)]})
+
+
+async def _set_job(hub: Hub, job: str, data: dict[str, Any]) -> None:
+    async with hub.sm() as s, s.begin():
+        row = await s.get(ChannelState, JOB_PREFIX + job)
+        value = json.dumps(data, ensure_ascii=False)
+        if row is None:
+            s.add(ChannelState(key=JOB_PREFIX + job, value=value, updated_at=hub.clock.now()))
+        else:
+            row.value, row.updated_at = value, hub.clock.now()
+
+
+async def _read_upload(request: web.Request, limit: int) -> tuple[dict[str, str], str, bytes]:
+    fields: dict[str, str] = {}
+    name, data = "", b""
+    reader = await request.multipart()
+    while (part := await reader.next()) is not None:
+        if getattr(part, "name", None) == "file":
+            name = Path(part.filename or "").name  # type: ignore[union-attr]
+            data = bytearray()  # type: ignore[assignment]
+            while chunk := await part.read_chunk():  # type: ignore[union-attr]
+                data += chunk
+                if len(data) > limit:
+                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(data))
+            data = bytes(data)
+        elif getattr(part, "name", None):
+            fields[str(part.name)] = (await part.text())[:300]  # type: ignore[union-attr]
+    return fields, name, data
+
+
+async def start_import(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    user = require(request, *FAQ_ROLES)
+    own = await _own_agency(hub, user)
+    limits = ImportLimits()
+    try:
+        fields, name, data = await _read_upload(request, limits.max_file_bytes)
+    except web.HTTPRequestEntityTooLarge:
+        return error(413, f"Tệp quá lớn: tối đa {limits.max_file_bytes // (1024 * 1024)} MB")
+    if not name or not data:
+        return error(400, "Chưa chọn tệp bảng tính")
+    if Path(name).suffix.lower() not in ALLOWED:
+        return error(400, "Chỉ nhận tệp .xlsx, .xls hoặc .csv")
+    agency = own or fields.get("agency", "").strip()
+    if own is not None and fields.get("agency") and fields["agency"].strip() != own:
+        return error(403, "Cán bộ đầu mối chỉ được tải bộ câu hỏi của đơn vị mình")
+    if not agency:
+        return error(400, "Chọn đơn vị của bộ câu hỏi")
+    job = secrets.token_hex(8)
+    await _set_job(hub, job, {"state": "running", "done": 0, "total": 0, "agency": agency, "file": name})
+    hub.spawn(
+        _run_import(hub, job, user, agency, name, data, fields.get("activate") == "true", client_ip(request))
+    )
+    return web.json_response({"job": job}, status=202)
+
+
+async def _run_import(
+    hub: Hub, job: str, user: User, agency: str, name: str, data: bytes, do_activate: bool, ip: str | None
+) -> None:
+    loop = asyncio.get_running_loop()
+    progress: dict[str, int] = {"done": 0, "total": 0}
+
+    def on_progress(done: int, total: int) -> None:
+        progress.update(done=done, total=total)
+
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            await _set_job(hub, job, {"state": "running", "agency": agency, "file": name, **progress})
+
+    reporter = loop.create_task(report())
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / name
+            path.write_bytes(data)
+            try:
+                result = await asyncio.to_thread(parse_file, path, None, None, on_progress, agency)
+            except ImportRejected as err:
+                reporter.cancel()
+                await _set_job(
+                    hub, job, {"state": "rejected", "report": err.report.to_text(), "agency": agency}
+                )
+                return
+        info = await import_version(
+            hub.sm,
+            hub.clock,
+            result.entries,
+            agency,
+            activate=do_activate,
+            source_name=name,
+            created_by=user.username,
+        )
+        reporter.cancel()
+        async with hub.sm() as s, s.begin():
+            record(
+                s,
+                user=user,
+                action="faq.import",
+                object_type="faq_version",
+                object_id=info.id,
+                now=hub.clock.now(),
+                ip=ip,
+                detail={
+                    "agency": agency,
+                    "file": name,
+                    "entries": info.entry_count,
+                    "activated": do_activate,
+                },
+            )
+        d = info.diff
+        await _set_job(
+            hub,
+            job,
+            {
+                "state": "done",
+                "agency": agency,
+                "version": _version_dict(info),
+                "report": result.report.to_text(),
+                "diff": {"added": len(d.added), "changed": len(d.changed), "removed": len(d.removed)}
+                if d
+                else None,
+            },
+        )
+    except Exception as err:
+        reporter.cancel()
+        log.exception("FAQ import failed")
+        await _set_job(hub, job, {"state": "failed", "error": f"Lỗi khi nhập: {err}", "agency": agency})
+
+
+async def job_status(request: web.Request) -> web.Response:
+    hub = request.app[HUB]
+    require(request, *FAQ_ROLES)
+    async with hub.sm() as s:
+        row = await s.get(ChannelState, JOB_PREFIX + request.match_info["id"])
+    if row is None:
+        return error(404, "Không có lượt nhập này")
+    return web.json_response(json.loads(row.value))
+
+
+async def _version_for(request: web.Request) -> tuple[Hub, User, FaqVersion]:
+    hub = request.app[HUB]
+    user = require(request, *FAQ_ROLES)
+    own = await _own_agency(hub, user)
+    async with hub.sm() as s:
+        version = await s.get(FaqVersion, int(request.match_info["id"]))
+    if version is None:
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": "Không có phiên bản này"}), content_type="application/json"
+        )
+    if own is not None and version.agency != own:
+        raise web.HTTPForbidden(
+            text=json.dumps({"error": "Phiên bản của đơn vị khác"}), content_type="application/json"
+        )
+    return hub, user, version
+
+
+async def version_diff(request: web.Request) -> web.Response:
+    hub, _, version = await _version_for(request)
+    d = await diff_with_active(hub.sm, version.id)
+    return web.json_response(
+        {
+            "added": [{"id": e.id, "question": e.question} for e in d.added],
+            "changed": [
+                {"id": c.new.id, "question": c.new.question, "fields": list(c.fields)} for c in d.changed
+            ],
+            "removed": [{"id": e.id, "question": e.question} for e in d.removed],
+        }
+    )
+
+
+async def activate_version(request: web.Request) -> web.Response:
+    hub, user, version = await _version_for(request)
+    info = await activate(hub.sm, hub.clock, version.id)
+    async with hub.sm() as s, s.begin():
+        record(
+            s,
+            user=user,
+            action="faq.activate",
+            object_type="faq_version",
+            object_id=version.id,
+            now=hub.clock.now(),
+            ip=client_ip(request),
+            detail={"agency": version.agency, "number": version.number},
+        )
+    return web.json_response({"version": _version_dict(info)})
