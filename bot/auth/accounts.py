@@ -168,8 +168,14 @@ async def find_session(session: AsyncSession, token: str | None, now: datetime) 
     return row
 
 
+TOUCH_EVERY = timedelta(seconds=60)
+
+
 async def touch(row: UserSession, now: datetime) -> None:
-    """Sliding idle expiry for logged-in sessions."""
+    """Sliding idle expiry for logged-in sessions (written at most once a minute)."""
+    seen = as_utc(row.last_seen_at)
+    if seen is not None and now - seen < TOUCH_EVERY:
+        return
     row.last_seen_at = now
     if row.user_id is not None:
         row.expires_at = now + SESSION_IDLE

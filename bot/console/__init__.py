@@ -73,6 +73,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{api}/users/{{id:\\d+}}/active", admin_api.set_user_active)
     r.add_get(f"{api}/audit", admin_api.audit_log)
     r.add_get(f"{api}/notifications", admin_api.notifications)
+    r.add_get(f"{api}/report", admin_api.report)
     # on_startup runs after every cleanup_ctx start (the migrations included)
     app.on_startup.append(_startup)
     app.on_shutdown.append(_cleanup)

@@ -45,6 +45,16 @@ async def test_inbox_marks_and_supervisor_notice(
         await sv.click("#tabs button[data-view='notices']")
         await sv.wait_for_selector("#notices-list li:has-text('vi phạm Điều 10.3')", timeout=WAIT)
         await sv.wait_for_selector("#notices-list li:has-text('quá hạn')", timeout=WAIT)
+        await sv.click("#tabs button[data-view='report']")
+        row = await sv.wait_for_selector("#report-rows tr:has-text('Sở Y tế')", timeout=WAIT)
+        assert [c.strip() for c in (await row.inner_text()).split("\t")] == [
+            "Sở Y tế",
+            "1",
+            "0",
+            "0",
+            "1",
+            "1",
+        ]
         await yte_ctx.close()
         await sv_ctx.close()
 

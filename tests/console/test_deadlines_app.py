@@ -107,3 +107,33 @@ async def test_tet_and_saturday_holiday_through_the_console(
     assert datetime.fromisoformat(t["due_at"]) == vn(2027, 2, 12, 15, 0)
     _, t2 = await sv.get(f"/console/api/tickets/{tid2}")
     assert datetime.fromisoformat(t2["due_at"]) == vn(2027, 5, 4, 15, 0)
+
+
+async def test_supervisor_report_counts_on_time_late_overdue_and_breaches(
+    people: Any, console_app: Any, console_clock: ManualClock
+) -> None:
+    console_clock.set(vn(2027, 3, 2, 9, 0))  # Tuesday: due Wednesday 09:00
+    on_time = await _forwarded_ticket(people, console_app)
+    late = await _forwarded_ticket(people, console_app)
+    overdue = await _forwarded_ticket(people, console_app, "so-gtvt")
+    yte = await people("yte1")
+    assert (await yte.post(f"/console/api/tickets/{on_time}/answer", {"text": "Trả lời ngay"}))[0] == 200
+    console_clock.set(vn(2027, 3, 3, 10, 0))  # one working hour late
+    # 2 open tickets × (overdue → supervisor, overdue → agency, breach → supervisor)
+    assert await run_deadline_check(console_app[HUB], console_app) == 6
+    yte = await people("yte1")  # a new day: log in again (12 h idle expiry)
+    assert (await yte.post(f"/console/api/tickets/{late}/answer", {"text": "Trả lời muộn"}))[0] == 200
+    sv = await people("sv1")
+    status, rep = await sv.get("/console/api/report?from=2027-03-01&to=2027-03-31")
+    assert status == 200, rep
+    assert rep["total"] == 3 and rep["by_channel"] == {"webchat": 3}
+    rows = {r["agency"]: r for r in rep["by_agency"]}
+    assert rows["Sở Y tế"]["answered_on_time"] == 1 and rows["Sở Y tế"]["answered_late"] == 1
+    assert rows["Sở Y tế"]["breaches"] == 1
+    assert (
+        rows["Sở Giao thông vận tải"]["overdue_now"] == 1 and rows["Sở Giao thông vận tải"]["breaches"] == 1
+    )
+    _, empty = await sv.get("/console/api/report?from=2027-04-01")
+    assert empty["total"] == 0
+    assert (await yte.get("/console/api/report"))[0] == 403
+    assert overdue

@@ -76,6 +76,7 @@
     if (view === "unclear") { loadUnclear(); }
     if (view === "notices") { loadNotices(); }
     if (view === "audit") { loadAudit(); }
+    if (view === "report") { loadReport(); }
     if (view === "admin") { loadAdmin(); }
   }
 
@@ -274,6 +275,29 @@
     }).catch(fail);
   }
 
+  var STATUS = { new: "mới", refused: "từ chối", unclear: "chờ Sở TT&TT", forwarded: "đã chuyển",
+    in_progress: "đang xử lý", phone_answered: "đã trả lời qua ĐT", answered: "đã trả lời", closed: "đã đóng" };
+
+  function loadReport() {
+    var q = [];
+    if ($("report-from").value) { q.push("from=" + $("report-from").value); }
+    if ($("report-to").value) { q.push("to=" + $("report-to").value); }
+    api("GET", "/report" + (q.length ? "?" + q.join("&") : "")).then(function (r) {
+      var parts = Object.keys(r.by_status).map(function (k) { return (STATUS[k] || k) + ": " + r.by_status[k]; });
+      var chans = Object.keys(r.by_channel).map(function (k) { return (CHANNEL[k] || k) + ": " + r.by_channel[k]; });
+      $("report-summary").textContent = "Tổng số phiếu: " + r.total + " · " + parts.join(", ") +
+        (chans.length ? " · Kênh — " + chans.join(", ") : "");
+      var body = $("report-rows");
+      while (body.firstChild) { body.removeChild(body.firstChild); }
+      r.by_agency.forEach(function (a) {
+        var tr = el("tr");
+        [a.agency, a.forwarded || 0, a.answered_on_time || 0, a.answered_late || 0, a.overdue_now || 0, a.breaches || 0]
+          .forEach(function (v) { tr.appendChild(el("td", null, v)); });
+        body.appendChild(tr);
+      });
+    }).catch(fail);
+  }
+
   function loadAdmin() {
     api("GET", "/users").then(function (d) {
       fillList("users-list", d.users, function (u) {
@@ -293,6 +317,7 @@
       var ds = document.querySelectorAll(".domain-select");
       for (var j = 0; j < ds.length; j++) { fillSelect(ds[j], domains, "— chọn lĩnh vực —"); }
       var canned = $("canned");
+      while (canned.options.length > 1) { canned.remove(1); }
       r[2].canned.forEach(function (c) {
         var o = el("option", null, c.title); o.value = c.text; canned.appendChild(o);
       });
@@ -421,6 +446,12 @@
         username: $("user-username").value, full_name: $("user-fullname").value, role: $("user-role").value,
         agency_id: $("user-agency").value || null, password: $("user-password").value
       }).then(function () { flash("Đã tạo tài khoản"); $("user-form").reset(); loadAdmin(); }).catch(fail);
+    });
+    onSubmit("report-form", loadReport);
+    onSubmit("domain-form", function () {
+      api("POST", "/domains", { code: $("domain-code").value, name: $("domain-name").value,
+        agency_id: $("domain-agency").value || null })
+        .then(function () { flash("Đã thêm lĩnh vực"); return loadReference(); }).then(loadAdmin).catch(fail);
     });
     onSubmit("agency-form", function () {
       api("POST", "/agencies", { code: $("agency-code").value, name: $("agency-name").value })
