@@ -252,4 +252,6 @@ class ActionSessionStart(Action):
                 if profile.get(slot) and slot not in carried
             ]
         events.append(ActionExecuted("action_listen"))
+        if tracker.paused:  # a new session must not un-pause a conversation a human holds
+            events.append(ConversationPaused())
         return events

@@ -84,7 +84,6 @@ _REFUSAL_WORDS = (
     "khong co",
     "bo qua",
     "khong can",
-    "thoi",
     "khong tien",
     "khong de lai",
     "skip",
@@ -92,14 +91,23 @@ _REFUSAL_WORDS = (
 _REFUSE_ALL_WORDS = ("thong tin", "tat ca", "gi ca", "het")
 
 
+_REFUSAL_FIRST = frozenset({"khong", "ko", "k", "kg", "kh", "hok", "thoi", "no", "chang", "cha", "skip", "-"})
+
+
 def is_refusal(text: str, intent: str | None) -> bool:
-    """The citizen declines to give the requested field ("không có", "bỏ qua", deny intent)."""
-    folded = " " + re.sub(r"\s+", " ", fold(text)).strip(" .!,") + " "
-    if intent == "deny":
+    """The citizen declines to give the requested field ("không có", "bỏ qua", "thôi").
+
+    Lexical cues decide: a free-text answer ("phường Ba Đình") can be misread as ``deny``
+    by the classifier, so the intent alone never declines a field; it only widens the
+    cues to any negation word for a short reply.
+    """
+    folded = " " + re.sub(r"[^\w-]+", " ", fold(text)).strip() + " "
+    words = folded.split()
+    if not words:
+        return False
+    if words[0] in _REFUSAL_FIRST or any(f" {w} " in folded for w in _REFUSAL_WORDS):
         return True
-    if folded.strip() in {"ko", "k", "khong", "kg", "hok", "no", "-"}:
-        return True
-    return any(f" {w} " in folded or folded.strip().startswith(w) for w in _REFUSAL_WORDS)
+    return intent == "deny" and len(words) <= 3 and bool(_REFUSAL_FIRST & set(words))
 
 
 def refuses_everything(text: str) -> bool:

@@ -120,6 +120,19 @@ class Tracker:
             count += 1
         return {e["name"]: e.get("value") for e in self.events[len(self.events) - count :]}
 
+    def slot_before_candidates(self, key: str) -> Any:
+        """The slot's value before the form appended this turn's candidates."""
+        index = len(self.events)
+        while index > 0 and self.events[index - 1].get("event") == "slot":
+            index -= 1
+        value = None
+        for event in self.events[:index]:
+            if event.get("event") == "slot" and event.get("name") == key:
+                value = event.get("value")
+            elif event.get("event") in {"session_started", "restart"}:
+                value = None
+        return value
+
 
 # --- dispatcher -------------------------------------------------------------------------
 
@@ -198,15 +211,22 @@ class FormValidationAction(Action):
         events = await self.prepare(dispatcher, tracker, domain)
         tracker.add_slots(events)
         candidates = tracker.slots_to_validate()
+        requested = tracker.get_slot("requested_slot")
         for slot, value in candidates.items():
             validator = getattr(self, f"validate_{slot}", None)
             if validator is None:
                 events.append(SlotSet(slot, value))
                 continue
-            result = validator(value, dispatcher, tracker, domain)
+            # A value picked up in passing (an entity for another field) must neither
+            # overwrite a valid answer with nothing nor make the bot complain about it.
+            in_passing = requested is not None and slot != requested
+            target = CollectingDispatcher() if in_passing else dispatcher
+            result = validator(value, target, tracker, domain)
             if inspect.isawaitable(result):
                 result = await result
             for key, new_value in dict(result or {}).items():
+                if in_passing and key == slot and new_value is None:
+                    new_value = tracker.slot_before_candidates(slot)
                 events.append(SlotSet(key, new_value))
                 tracker.slots[key] = new_value
         return events

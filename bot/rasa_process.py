@@ -170,6 +170,7 @@ def _rasa_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
             "TF_CPP_MIN_LOG_LEVEL": "2",
             "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
             "PYTHONWARNINGS": "ignore",
+            "RASA_CACHE_DIRECTORY": str(RUN_DIR / "cache"),  # not ./.rasa in the work tree
         }
     )
     env.pop("PYENV_VERSION", None)

@@ -113,6 +113,13 @@ async def test_session_start_sets_hotline_name_and_ends_with_listen(
     assert slots["phone"] == "0987654321"
 
 
+async def test_session_start_keeps_a_paused_conversation_paused(client: TestClient[Any, Any]) -> None:
+    payload = golden("session_start")
+    payload["tracker"]["paused"] = True
+    body = await (await client.post("/rasa/actions", json=payload)).json()
+    assert body["events"][-1] == {"event": "pause", "timestamp": None}
+
+
 async def test_unknown_action_is_404_in_rasa_shape(client: TestClient[Any, Any]) -> None:
     payload = golden("answer_faq") | {"next_action": "action_does_not_exist"}
     resp = await client.post("/rasa/actions", json=payload)

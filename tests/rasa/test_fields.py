@@ -70,6 +70,9 @@ def test_clean_address_and_email() -> None:
         ("thôi", "deny", True),
         ("Nguyễn Văn An", "provide_contact", False),
         ("xóm Không, xã Có", None, False),
+        ("phường Ba Đình", "deny", False),
+        ("thôn Thới Bình", None, False),
+        ("không ạ", "deny", True),
     ],
 )
 def test_is_refusal(text: str, intent: str | None, refused: bool) -> None:
