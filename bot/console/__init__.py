@@ -71,6 +71,8 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{api}/users", admin_api.users)
     r.add_post(f"{api}/users", admin_api.create_user)
     r.add_post(f"{api}/users/{{id:\\d+}}/active", admin_api.set_user_active)
+    r.add_post(f"{api}/users/{{id:\\d+}}/password", admin_api.reset_password)
+    r.add_post(f"{api}/me/password", admin_api.change_own_password)
     r.add_get(f"{api}/audit", admin_api.audit_log)
     r.add_get(f"{api}/notifications", admin_api.notifications)
     r.add_get(f"{api}/report", admin_api.report)

@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import or_, select, update
 
 from bot.auth import accounts, audit
-from bot.auth.passwords import WeakPassword
+from bot.auth.passwords import WeakPassword, verify_password
 from bot.clock import as_utc
 from bot.console.core import OVERSIGHT, STAFF, client_ip, hub_of, int_field, json_body, require, str_field
 from bot.db.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
@@ -398,3 +398,62 @@ async def report(request: web.Request) -> web.Response:
             "by_agency": [{"agency": name, **dict(c)} for name, c in sorted(agencies.items())],
         }
     )
+
+
+async def reset_password(request: web.Request) -> web.Response:
+    """Admin sets a new password; every session of that account ends."""
+    admin = require(request, Role.ADMIN)
+    hub = hub_of(request)
+    body = await json_body(request)
+    now = hub.clock.now()
+    try:
+        async with hub.sm() as s, s.begin():
+            user = await s.get(User, int(request.match_info["id"]))
+            if user is None:
+                raise WorkflowError("Không tìm thấy tài khoản", 404)
+            await accounts.set_password(s, user, str_field(body, "password", max_len=1000), now)
+            user.locked_until = None
+            audit.record(
+                s,
+                user=admin,
+                action="reset_password",
+                object_type="user",
+                object_id=user.id,
+                now=now,
+                ip=client_ip(request),
+            )
+    except WeakPassword as err:
+        raise WorkflowError(str(err), 400) from err
+    return web.json_response({"ok": True})
+
+
+async def change_own_password(request: web.Request) -> web.Response:
+    """Any user, with the current password; other sessions end, this one gets a new id."""
+    from bot.console.core import set_cookie
+
+    user = require(request)
+    hub = hub_of(request)
+    body = await json_body(request)
+    now = hub.clock.now()
+    if not verify_password(user.password_hash, str_field(body, "current", max_len=1000)):
+        raise WorkflowError("Mật khẩu hiện tại không đúng", 403)
+    try:
+        async with hub.sm() as s, s.begin():
+            row = await s.get(User, user.id)
+            assert row is not None
+            await accounts.set_password(s, row, str_field(body, "password", max_len=1000), now)
+            new = await accounts.new_session(s, row.id, now, client_ip(request))
+            audit.record(
+                s,
+                user=row,
+                action="change_password",
+                object_type="user",
+                object_id=row.id,
+                now=now,
+                ip=client_ip(request),
+            )
+    except WeakPassword as err:
+        raise WorkflowError(str(err), 400) from err
+    response = web.json_response({"ok": True, "csrf": new.csrf})
+    set_cookie(request, response, new.token)
+    return response

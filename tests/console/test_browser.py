@@ -66,7 +66,7 @@ async def test_operator_to_agency_end_to_end(console_client: Any, console_app: A
         await citizen.click("#send")
         await op.wait_for_selector("#history li.msg-in:has-text('Tôi ở phường Điện Biên')", timeout=WAIT)
 
-        await op.fill("#ticket-content", "Hỏi về chính sách hỗ trợ người lao động")
+        await op.fill("#ticket-content", "Hỏi về chính sách hỗ trợ người lao động. " + XSS)
         await op.fill("#ticket-name", "Nguyễn Văn Dân")
         await op.fill("#ticket-phone", "0912345678")
         await op.click("#ticket-create")
@@ -85,6 +85,10 @@ async def test_operator_to_agency_end_to_end(console_client: Any, console_app: A
         row = await officer.wait_for_selector("#tickets-list li:has-text('1022-2027-000001')", timeout=WAIT)
         await row.click()
         await officer.wait_for_selector("#ticket-code:has-text('1022-2027-000001')", timeout=WAIT)
+        # ticket content (citizen-supplied) is text in the agency's inbox as well
+        assert (await officer.inner_text("#ticket-body")).endswith(XSS)
+        assert await officer.evaluate("document.querySelectorAll('main img, main script, #inj').length") == 0
+        assert await officer.evaluate("typeof window.__xss") == "undefined"
         await officer.fill("#progress-text", "Đang xác minh với phòng chuyên môn")
         await officer.fill("#progress-at", "2027-03-05T10:00")
         await officer.click("#progress-send")

@@ -197,3 +197,30 @@ async def test_expired_sessions_are_purged(people: Any, console_app: Any, consol
     assert (await op.get("/console/api/me"))[0] == 200
     console_clock.advance(hours=13)
     assert (await op.get("/console/api/me"))[0] == 401
+
+
+async def test_password_change_and_admin_reset_end_other_sessions(people: Any, console_app: Any) -> None:
+    op_a, op_b = await people("op1"), await people("op1")  # two browsers, same account
+    status, body = await op_a.post(
+        "/console/api/me/password", {"current": "sai", "password": "mat-khau-moi-12345"}
+    )
+    assert status == 403
+    status, body = await op_a.post("/console/api/me/password", {"current": PASSWORD, "password": "ngan"})
+    assert status == 400
+    status, body = await op_a.post(
+        "/console/api/me/password", {"current": PASSWORD, "password": "mat-khau-moi-12345"}
+    )
+    assert status == 200, body
+    op_a.csrf = body["csrf"]
+    assert (await op_a.get("/console/api/me"))[0] == 200  # this browser goes on, with a new session id
+    assert (await op_b.get("/console/api/me"))[0] == 401  # the other one is logged out
+    assert (await (await people()).login("op1"))[0] == 401  # the old password is gone
+    admin = await people("admin1")
+    _, users = await admin.get("/console/api/users")
+    op1_id = next(u["id"] for u in users["users"] if u["username"] == "op1")
+    assert (await op_a.post(f"/console/api/users/{op1_id}/password", {"password": "x" * 12}))[0] == 403
+    assert (await admin.post(f"/console/api/users/{op1_id}/password", {"password": "dat-lai-boi-admin-1"}))[
+        0
+    ] == 200
+    assert (await op_a.get("/console/api/me"))[0] == 401
+    assert (await (await people()).login("op1", "dat-lai-boi-admin-1"))[0] == 200

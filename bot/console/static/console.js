@@ -448,6 +448,10 @@
       }).then(function () { flash("Đã tạo tài khoản"); $("user-form").reset(); loadAdmin(); }).catch(fail);
     });
     onSubmit("report-form", loadReport);
+    onSubmit("password-form", function () {
+      api("POST", "/me/password", { current: $("pw-current").value, password: $("pw-new").value })
+        .then(function (r) { csrf = r.csrf; $("password-form").reset(); flash("Đã đổi mật khẩu"); }).catch(fail);
+    });
     onSubmit("domain-form", function () {
       api("POST", "/domains", { code: $("domain-code").value, name: $("domain-name").value,
         agency_id: $("domain-agency").value || null })
