@@ -14,7 +14,8 @@ from bot.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_p
 from bot.clock import as_utc
 from bot.db.models_console import Agency, LoginAttempt, Role, User, UserSession
 
-MAX_FAILURES = 5
+MAX_FAILURES = 5  # per account
+MAX_IP_FAILURES = 30  # per client address, across accounts (password spraying)
 FAILURE_WINDOW = timedelta(minutes=15)
 LOCK_FOR = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=12)
@@ -104,15 +105,26 @@ async def _recent_failures(session: AsyncSession, username: str, now: datetime) 
     return int((await session.execute(q)).scalar_one())
 
 
+async def _recent_ip_failures(session: AsyncSession, ip: str, now: datetime) -> int:
+    q = select(func.count()).where(
+        LoginAttempt.ip == ip, LoginAttempt.ok.is_(False), LoginAttempt.at > now - FAILURE_WINDOW
+    )
+    return int((await session.execute(q)).scalar_one())
+
+
 async def authenticate(
     session: AsyncSession, username: str, password: str, now: datetime, ip: str | None
 ) -> User:
     """The user for these credentials, or :class:`LoginFailed`. Every attempt is recorded;
-    ``MAX_FAILURES`` failures within ``FAILURE_WINDOW`` lock the account for ``LOCK_FOR``."""
+    ``MAX_FAILURES`` failures within ``FAILURE_WINDOW`` lock the account for ``LOCK_FOR``;
+    ``MAX_IP_FAILURES`` failures from one address in that window refuse that address."""
     try:
         name = normalise_username(username)
     except AccountError:
         name = (username or "")[:100]
+    if ip is not None and await _recent_ip_failures(session, ip, now) >= MAX_IP_FAILURES:
+        session.add(LoginAttempt(username=name, ip=ip, ok=False, at=now))
+        raise LoginFailed("Quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau 15 phút", locked=True)
     user = (await session.execute(select(User).where(User.username == name))).scalar_one_or_none()
     locked_until = as_utc(user.locked_until) if user is not None else None
     if locked_until is not None and locked_until > now:

@@ -30,6 +30,9 @@ def setup(app: web.Application) -> None:
         media_dir=hub.settings.media_dir,
         secure_cookies=hub.settings.secure_cookies,
         deadline_interval=float(env.get("HUB_DEADLINE_CHECK_SECONDS") or 60.0),
+        trusted_proxies=frozenset(
+            p.strip() for p in (env.get("HUB_TRUSTED_PROXIES") or "").split(",") if p.strip()
+        ),
     )
     app.middlewares.append(console_middleware)
     r = app.router
@@ -75,6 +78,7 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{api}/me/password", admin_api.change_own_password)
     r.add_get(f"{api}/audit", admin_api.audit_log)
     r.add_get(f"{api}/notifications", admin_api.notifications)
+    r.add_post(f"{api}/notifications/read", admin_api.mark_notifications_read)
     r.add_get(f"{api}/report", admin_api.report)
     # on_startup runs after every cleanup_ctx start (the migrations included)
     app.on_startup.append(_startup)

@@ -457,3 +457,12 @@ async def change_own_password(request: web.Request) -> web.Response:
     response = web.json_response({"ok": True, "csrf": new.csrf})
     set_cookie(request, response, new.token)
     return response
+
+
+async def mark_notifications_read(request: web.Request) -> web.Response:
+    user = require(request)
+    async with hub_of(request).sm() as s, s.begin():
+        await s.execute(
+            update(Notification).where(_notice_filter(user), Notification.read.is_(False)).values(read=True)
+        )
+    return web.json_response({"ok": True})

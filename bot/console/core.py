@@ -44,6 +44,7 @@ class ConsoleState:
     media_dir: Path
     secure_cookies: bool
     deadline_interval: float = 60.0
+    trusted_proxies: frozenset[str] = frozenset()
 
 
 CONSOLE = web.AppKey("console", ConsoleState)
@@ -52,7 +53,17 @@ SESSION_KEY = web.RequestKey("console_session", UserSession)
 
 
 def client_ip(request: web.Request) -> str | None:
-    return request.remote
+    """The client's address; behind a reverse proxy listed in ``HUB_TRUSTED_PROXIES`` the
+    last address that proxy appended to ``X-Forwarded-For``."""
+    remote = request.remote
+    trusted = request.app[CONSOLE].trusted_proxies
+    if remote in trusted and (fwd := request.headers.get("X-Forwarded-For")):
+        hops = [h.strip() for h in fwd.split(",") if h.strip()]
+        while hops and hops[-1] in trusted:
+            hops.pop()
+        if hops:
+            return hops[-1][:64]
+    return remote
 
 
 def hub_of(request: web.Request) -> Hub:

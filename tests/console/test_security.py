@@ -224,3 +224,37 @@ async def test_password_change_and_admin_reset_end_other_sessions(people: Any, c
     ] == 200
     assert (await op_a.get("/console/api/me"))[0] == 401
     assert (await (await people()).login("op1", "dat-lai-boi-admin-1"))[0] == 200
+
+
+async def test_password_spraying_from_one_address_is_refused(people: Any, console_app: Any) -> None:
+    from bot.auth.accounts import MAX_IP_FAILURES
+
+    who = await people()
+    for i in range(MAX_IP_FAILURES):
+        status, _ = await who.login(f"khong-co-{i}", "doan-mat-khau-1")
+        assert status == 401
+    status, body = await who.login("op2")  # right password, but this address is refused for now
+    assert status == 429 and "địa chỉ" in body["error"]
+
+
+async def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
+    hub_settings: Settings, aiohttp_client: Any
+) -> None:
+    from bot.console.core import client_ip
+
+    seen: list[str | None] = []
+
+    async def probe(request: Any) -> Any:
+        from aiohttp import web
+
+        seen.append(client_ip(request))
+        return web.Response(text="ok")
+
+    for trusted, expect in (("", "127.0.0.1"), ("127.0.0.1", "203.0.113.7")):
+        app = await create_app(
+            replace(hub_settings, env={"HUB_TRUSTED_PROXIES": trusted}), clock=ManualClock()
+        )
+        app.router.add_get("/probe", probe)
+        client = await aiohttp_client(app)
+        await client.get("/probe", headers={"X-Forwarded-For": "198.51.100.1, 203.0.113.7"})
+        assert seen[-1] == expect

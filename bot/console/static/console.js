@@ -74,7 +74,10 @@
     if (view === "queue") { loadQueue(); }
     if (view === "tickets") { loadTickets(); }
     if (view === "unclear") { loadUnclear(); }
-    if (view === "notices") { loadNotices(); }
+    if (view === "notices") {
+      loadNotices();
+      api("POST", "/notifications/read").then(function () { $("notice-count").textContent = ""; }).catch(fail);
+    }
     if (view === "audit") { loadAudit(); }
     if (view === "report") { loadReport(); }
     if (view === "admin") { loadAdmin(); }
@@ -253,9 +256,10 @@
   // ------------------------------------------------------------------ other views
   function loadNotices() {
     api("GET", "/notifications").then(function (d) {
-      $("notice-count").textContent = d.notifications.length ? "(" + d.notifications.length + ")" : "";
+      var unread = d.notifications.filter(function (n) { return !n.read; }).length;
+      $("notice-count").textContent = unread ? "(" + unread + ")" : "";
       fillList("notices-list", d.notifications, function (n) {
-        var li = el("li", "notice notice-" + n.kind, fmtTime(n.created_at) + " · " + n.text);
+        var li = el("li", "notice notice-" + n.kind + (n.read ? "" : " unread"), fmtTime(n.created_at) + " · " + n.text);
         if (n.ticket_id) { li.addEventListener("click", function () { show("tickets"); openTicket(n.ticket_id); }); }
         return li;
       });
