@@ -86,15 +86,16 @@ class EmailConnector(Connector):
         key = limiter_key(message.external_user_id, message.conversation_id)
         now = datetime.fromtimestamp(self.ctx.clock(), UTC)
         if automatic:
-            stored = await self.ctx.state.get(key)
-            last = datetime.fromisoformat(stored) if stored else None
-            if not may_auto_reply(message.external_user_id, message.conversation_id, last, now):
+            stored = (await self.ctx.state.get(key) or "").split("|")
+            last = datetime.fromisoformat(stored[0]) if stored[0] else None
+            retry = len(stored) > 1 and stored[1] == str(message.message_id)  # the same reply again
+            if not retry and not may_auto_reply(message.external_user_id, message.conversation_id, last, now):
                 raise PermanentSendError(
                     "Không gửi: đã có một thư trả lời tự động cho người này trong 24 giờ qua (RFC 3834)"
                 )
         result = await self.sender.send(message)
         if automatic:
-            await self.ctx.state.set(key, now.isoformat())
+            await self.ctx.state.set(key, f"{now.isoformat()}|{message.message_id}")
         return result
 
     async def start(self, deliver: Deliver) -> None:

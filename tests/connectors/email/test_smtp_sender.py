@@ -25,7 +25,7 @@ from connectors.email import EmailConnector
 from tests.servers.dovecot import free_port, make_self_signed_cert
 from tests.servers.smtp import SmtpServer
 
-from .conftest import email_settings
+from .conftest import FakeClock, email_settings
 
 CITIZEN = "nguyen.van.a@example.vn"
 
@@ -103,8 +103,24 @@ async def test_retry_keeps_the_message_id(make_connector: Any, plain_smtp: SmtpS
     connector = connector_for(make_connector, plain_smtp)
     first = await connector.send(reply())
     second = await connector.send(reply())
-    other = await connector.send(reply(message_id=43))
+    other = await connector.send(reply(message_id=43, sender_role=SenderRole.OPERATOR))
     assert first.channel_message_ids == second.channel_message_ids != other.channel_message_ids
+
+
+async def test_at_most_one_automatic_reply_per_sender_and_conversation_a_day(
+    make_connector: Any, plain_smtp: SmtpServer
+) -> None:
+    clock = FakeClock()
+    connector: EmailConnector = make_connector(email_settings(1, plain_smtp.port), clock=clock)
+    await connector.send(reply(message_id=1))
+    await connector.send(reply(message_id=1))  # the outbox retrying the same reply
+    with pytest.raises(PermanentSendError, match="24 giờ"):
+        await connector.send(reply(message_id=2))
+    await connector.send(reply(message_id=3, sender_role=SenderRole.OPERATOR))  # people always
+    await connector.send(reply(message_id=4, conversation_id=8))  # another conversation
+    clock.now += 24 * 3600 + 1
+    await connector.send(reply(message_id=5))
+    assert len(plain_smtp.received) == 5
 
 
 async def test_operator_reply_is_not_marked_automatic(make_connector: Any, plain_smtp: SmtpServer) -> None:
