@@ -88,7 +88,9 @@ def start_hub(kind: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, s
         dropper = ""
     else:
         name = f"hubbench_{uuid.uuid4().hex[:8]}"
-        subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'CREATE DATABASE "{name}"'], check=True)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'CREATE DATABASE "{name}"'], check=True
+        )
         db = f"postgresql+asyncpg://127.0.0.1:5432/{name}"
         dropper = name
     creds = workdir / "credentials.yml"
@@ -165,7 +167,15 @@ def main() -> None:
                 proc.wait(15)
             if dropper:
                 subprocess.run(
-                    ["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)'],
+                    [
+                        "psql",
+                        "-h",
+                        "127.0.0.1",
+                        "-d",
+                        "test",
+                        "-qc",
+                        f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)',
+                    ],
                     check=False,
                 )
 

@@ -48,7 +48,9 @@ def start_hub(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[byte
     port = free_port()
     full = {**os.environ, **env, "HUB_PORT": str(port), "HUB_LOG_LEVEL": "WARNING", "HUB_ENGINE": "handoff"}
     log = (workdir / "hub.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=full, stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=full, stdout=log, stderr=log
+    )
     deadline = time.monotonic() + 60
     import socket
 
@@ -91,7 +93,9 @@ async def timed_posts(calls: list[Any], concurrency: int) -> dict[str, Any]:
 
 async def bench_zalo(sim: ZaloSimulator, hub: str, n: int, c: int) -> dict[str, Any]:
     url = f"{hub}/webhooks/zalo"
-    events = [sim.user_text(sim.add_user(f"Người dân {i}").user_id, f"Cho tôi hỏi thủ tục số {i}") for i in range(n)]
+    events = [
+        sim.user_text(sim.add_user(f"Người dân {i}").user_id, f"Cho tôi hỏi thủ tục số {i}") for i in range(n)
+    ]
 
     def call(e: dict[str, Any]) -> Any:
         async def go() -> int:
@@ -125,7 +129,8 @@ def mail(i: int) -> bytes:
     ).encode()
 
 
-async def count_email(db_url: str) -> int:
+async def email_span(db_url: str) -> tuple[int, float]:
+    """How many e-mails are stored, and seconds between the first and the last one."""
     from sqlalchemy import func, select
 
     from bot.db.models import Message
@@ -134,13 +139,14 @@ async def count_email(db_url: str) -> int:
     engine = create_engine(db_url)
     try:
         async with make_sessionmaker(engine)() as s:
-            return int(
-                (
-                    await s.execute(
-                        select(func.count()).where(Message.channel == "email", Message.direction == "in")
+            n, first, last = (
+                await s.execute(
+                    select(func.count(), func.min(Message.created_at), func.max(Message.created_at)).where(
+                        Message.channel == "email", Message.direction == "in"
                     )
-                ).scalar_one()
-            )
+                )
+            ).one()
+            return int(n), (last - first).total_seconds() if n else 0.0
     finally:
         await engine.dispose()
 
@@ -171,28 +177,36 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         for i in range(n_mail):
             dovecot.append("hotline", mail(i))
         proc, hub = start_hub(env, work)
-        mail_started = time.perf_counter()
         try:
-            results["zalo"] = await bench_zalo(zalo, hub, args.n, args.concurrency)
-            results["facebook"] = await bench_facebook(fb, hub, args.n, args.concurrency)
-            while (stored := await count_email(db_url)) < n_mail and time.perf_counter() - mail_started < 300:
+            # e-mail first, alone: the poller starts with the hub and drains the mailbox
+            deadline = time.perf_counter() + 300
+            while (span := await email_span(db_url))[0] < n_mail and time.perf_counter() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.2)
-            elapsed = time.perf_counter() - mail_started
+            stored, seconds = span
             results["email"] = {
                 "mails": n_mail,
                 "stored": stored,
-                "seconds_from_hub_start": round(elapsed, 2),
-                "ingest_per_s": round(stored / elapsed, 1),
-                "note": "includes hub start-up and the IMAP login; the mails wait in the mailbox",
+                "first_to_last_stored_s": round(seconds, 2),
+                "ingest_per_s": round((stored - 1) / seconds, 1) if seconds > 0 else None,
             }
+            results["zalo"] = await bench_zalo(zalo, hub, args.n, args.concurrency)
+            results["facebook"] = await bench_facebook(fb, hub, args.n, args.concurrency)
         finally:
             proc.terminate()
             proc.wait(30)
             await zalo.close()
             await fb.stop()
             if dropper:
-                subprocess.run(
-                    ["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)'],
+                subprocess.run(  # noqa: ASYNC221 - the benchmark is over
+                    [
+                        "psql",
+                        "-h",
+                        "127.0.0.1",
+                        "-d",
+                        "test",
+                        "-qc",
+                        f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)',
+                    ],
                     check=False,
                 )
     return results
