@@ -9,7 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
+
+
+def engine_sender_id(conversation_id: int, created_at: datetime | None) -> str:
+    """What a dialogue engine keys its own state by: the conversation id plus its creation
+    time, so a reset hub database never meets a stale Rasa tracker of an old ``conv-1``."""
+    stamp = int(created_at.timestamp() * 1000) if created_at is not None else 0
+    return f"conv-{conversation_id}-{stamp}"
+
+
+def conversation_of(sender_id: str) -> int:
+    """The hub conversation id inside an engine sender id (``conv-<id>-<stamp>``)."""
+    parts = sender_id.split("-")
+    if len(parts) < 2 or parts[0] != "conv" or not parts[1].isdigit():
+        raise LookupError(f"sender_id {sender_id!r} is not a hub conversation")
+    return int(parts[1])
 
 
 class EngineUnavailable(Exception):

@@ -1,7 +1,7 @@
 """The hub's side of :class:`actions.services.HubServices`: what Rasa's custom actions
 reach while running inside this hub worker (this worker's FAQ index, its database).
 
-Rasa's ``sender_id`` is the pipeline's ``conv-<conversation id>``.
+Rasa's ``sender_id`` is the pipeline's ``conv-<conversation id>-<created ms>``.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
 from bot.db.models import Contact, Conversation, ConversationState
+from bot.engine import conversation_of
 from faq.model import FaqEntry
 from handoff.calendar import configured_calendar
 from handoff.deadlines import add_working_time
@@ -33,11 +34,7 @@ DEFAULT_SCOPE = (
 )
 
 
-def conversation_id(sender_id: str) -> int:
-    prefix, _, number = sender_id.partition("-")
-    if prefix != "conv" or not number.isdigit():
-        raise LookupError(f"sender_id {sender_id!r} is not a hub conversation")
-    return int(number)
+conversation_id = conversation_of
 
 
 def _answer(entry: FaqEntry) -> FaqAnswer:

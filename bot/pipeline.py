@@ -23,7 +23,7 @@ from sqlalchemy import or_, select, update
 from bot.clock import Clock, as_utc
 from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState, Message
 from bot.db.session import SessionMaker
-from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable
+from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable, engine_sender_id
 from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
@@ -139,6 +139,18 @@ class Pipeline:
                 update(Conversation).where(Conversation.id == conv_id).values(processing_until=None)
             )
 
+    async def resume(self, conv_id: int) -> None:
+        """An operator handed the conversation back: tell the engine (best effort; the
+        citizen's next message reaches the bot either way)."""
+        async with self.sm() as s:
+            conv = await s.get(Conversation, conv_id)
+        if conv is None:
+            return
+        try:
+            await self.engine.resume(engine_sender_id(conv.id, as_utc(conv.created_at)))
+        except Exception:
+            log.warning("the dialogue engine could not resume conversation %s", conv_id, exc_info=True)
+
     # ------------------------------------------------------------------ processing
 
     async def process_conversation(self, conv_id: int) -> int:
@@ -197,7 +209,7 @@ class Pipeline:
         last_bot_meta = profile.pop("_last_bot_meta", None)
         req = EngineRequest(
             conversation_id=conv.id,
-            sender_id=f"conv-{conv.id}",
+            sender_id=engine_sender_id(conv.id, as_utc(conv.created_at)),
             channel=conv.channel,
             text=msg.text,
             message_id=msg.id,

@@ -362,13 +362,7 @@ async def _end_hold(request: web.Request, state: ConversationState, action: str,
 async def release(request: web.Request) -> web.Response:
     """Hand back to the bot; the dialogue engine is told (failures ignored)."""
     response = await _end_hold(request, ConversationState.BOT, "hand_back", "trả hội thoại cho trợ lý ảo")
-    hub = hub_of(request)
-    try:
-        await hub.pipeline.engine.resume(f"conv-{int(request.match_info['id'])}")
-    except Exception:
-        log.warning(
-            "the dialogue engine could not resume conversation %s", request.match_info["id"], exc_info=True
-        )
+    await hub_of(request).pipeline.resume(int(request.match_info["id"]))
     return response
 
 
