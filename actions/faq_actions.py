@@ -164,8 +164,8 @@ class ActionRefuseOutOfScope(_ServiceAction):
         info = await hotline(self.services)
         say(
             dispatcher,
-            f"Xin lỗi anh/chị, nội dung này nằm ngoài phạm vi tiếp nhận, trả lời của {info.name} "
-            "theo quy chế hoạt động của Tổng đài, nên Tổng đài không thể trả lời. "
+            f"Xin lỗi anh/chị, nội dung này nằm ngoài phạm vi tiếp nhận của {info.name} "
+            "theo quy chế hoạt động, nên Tổng đài không trả lời được. "
             f"{info.name} tiếp nhận câu hỏi, phản ánh của người dân về: {scope_text(info)}.",
         )
         return [SlotSet("faq_suggestions", None)]
