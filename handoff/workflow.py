@@ -525,7 +525,7 @@ async def check_deadlines(
         select(Ticket, TicketTrack)
         .join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
         .where(Ticket.status.in_([s.value for s in OPEN_AT_AGENCY]), Ticket.due_at.is_not(None))
-        .with_for_update(of=Ticket)
+        .with_for_update()
     )
     notes: list[Notification] = []
     for ticket, track in rows.all():

@@ -260,3 +260,22 @@ async def test_progress_in_time_is_no_breach_and_phone_writeup_has_four_hours(
                 s, ticket_id, officer, vn(2027, 3, 4, 11, 0), "Nội dung đã trả lời qua điện thoại."
             )
         assert await _check(database_url, vn(2027, 3, 10, 10, 0), cal) == []
+
+
+async def test_concurrent_deadline_checks_notify_once(database_url: str, cal: WorkingCalendar) -> None:
+    """Every hub worker runs the check: two at once still tell the supervisor once."""
+    friday = vn(2027, 3, 5, 15, 0)
+    async with migrated(database_url, friday) as sm:
+        for _ in range(3):
+            await _forward_at(sm, cal, friday)
+    import asyncio
+
+    results = await asyncio.gather(*(_check(database_url, vn(2027, 3, 8, 15, 1), cal) for _ in range(4)))
+    assert sum(len(r) for r in results) == 9  # 3 tickets × (supervisor overdue, agency overdue, breach)
+    async with migrated(database_url, friday) as sm, sm() as s:
+        kinds = (
+            (await s.execute(select(Notification.kind).where(Notification.role == "supervisor")))
+            .scalars()
+            .all()
+        )
+        assert sorted(kinds) == ["breach"] * 3 + ["overdue"] * 3
