@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -131,6 +131,7 @@ async def create_app(
         poll_interval=settings.worker_poll_interval,
     )
     hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, redis)
+    pipeline.typing = typing_indicator(registry)
     hub.faq = FaqIndex(sm, poll_interval=settings.faq_poll_interval, config=faq_config(settings))
     pipeline.engine, pipeline.fallback = choose_engines(hub)
     if engine_factory is not None:
@@ -172,6 +173,14 @@ async def _connectors(app: web.Application) -> AsyncIterator[None]:
             await connector.stop()
         except Exception:
             log.exception("stopping %s failed", connector.name)
+
+
+def typing_indicator(registry: ConnectorRegistry) -> Callable[[str, str], Awaitable[None]]:
+    async def typing(channel: str, external_id: str) -> None:
+        if channel in registry:
+            await registry.get(channel).typing(external_id, True)
+
+    return typing
 
 
 def faq_config(settings: Settings) -> EngineConfig | None:

@@ -49,7 +49,9 @@ class Pipeline:
         workers: int = 4,
         poll_interval: float = 2.0,
         after_commit: Callable[[int], Awaitable[None]] | None = None,
+        typing: Callable[[str, str], Awaitable[None]] | None = None,
     ) -> None:
+        self.typing = typing
         self.sm, self.engine, self.bus, self.clock, self.metrics = sm, engine, bus, clock, metrics
         self.fallback = fallback
         self.on_outbox = on_outbox
@@ -61,6 +63,7 @@ class Pipeline:
         self.holder = secrets.token_hex(8)
         self.last_beat = time.monotonic()
         self.stopper = Stopper()
+        self._typing_tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ scheduling
 
@@ -191,6 +194,7 @@ class Pipeline:
                 )
             ).scalar_one_or_none()
             profile["_last_bot_meta"] = last_bot or {}
+            profile["_external_id"] = identity.external_id if identity is not None else ""
             return msg, conv, profile
 
     async def _process_next(self, conv_id: int) -> bool:
@@ -207,6 +211,9 @@ class Pipeline:
 
     async def _ask(self, msg: Message, conv: Conversation, profile: dict[str, object]) -> EngineResult:
         last_bot_meta = profile.pop("_last_bot_meta", None)
+        external_id = str(profile.pop("_external_id", ""))
+        if self.typing is not None and external_id:
+            self._show_typing(conv.channel, external_id)
         req = EngineRequest(
             conversation_id=conv.id,
             sender_id=engine_sender_id(conv.id, as_utc(conv.created_at)),
@@ -232,6 +239,18 @@ class Pipeline:
             result = replace(result, engine=self.fallback.name)
         self.metrics.observe_engine(time.perf_counter() - started)
         return result
+
+    def _show_typing(self, channel: str, external_id: str) -> None:
+        """The channel's "typing…" while the engine works (best effort, never waited for)."""
+        assert self.typing is not None
+        task: asyncio.Task[None] = asyncio.ensure_future(self.typing(channel, external_id))
+        self._typing_tasks.add(task)
+        task.add_done_callback(self._typing_done)
+
+    def _typing_done(self, task: asyncio.Task[None]) -> None:
+        self._typing_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("typing indicator failed: %s", task.exception())
 
     async def _commit(
         self, msg: Message, conv_id: int, result: EngineResult | None, asked_at: datetime | None = None

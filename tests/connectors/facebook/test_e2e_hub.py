@@ -83,6 +83,7 @@ async def test_citizen_message_answered_through_facebook_and_delivered(rig: Rig)
     [sent] = sim.sent
     assert sent.psid == PSID and sent.messaging_type == "RESPONSE"
     assert "đã nhận được tin nhắn" in sent.message["text"]
+    assert (PSID, "typing_on") in sim.actions  # shown while the bot was working
 
     async def delivered() -> bool:
         out = await rig.rows(direction="out")
