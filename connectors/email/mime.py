@@ -260,7 +260,7 @@ def _payload_bytes(part: Message) -> bytes:
         try:
             raw = part.get_payload()
         except Exception:  # e.g. a NUL in a header the stdlib chokes on: keep the raw part
-            raw = part._payload
+            raw = getattr(part, "_payload", None)  # last resort, still no crash
         return str(raw).encode("utf-8", "replace") if isinstance(raw, str) else b""
 
 

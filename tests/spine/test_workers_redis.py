@@ -14,7 +14,9 @@ from tests.conftest import settings_with
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
-async def test_websocket_on_one_worker_sees_messages_stored_by_another(hub_settings: Any, redis_url: str) -> None:
+async def test_websocket_on_one_worker_sees_messages_stored_by_another(
+    hub_settings: Any, redis_url: str
+) -> None:
     settings = settings_with(hub_settings, redis_url=redis_url)
     a = TestClient(TestServer(await create_app(settings)))
     b = TestClient(TestServer(await create_app(settings)))
