@@ -61,6 +61,8 @@
 
   var CHANNEL = { webchat: "Web", zalo: "Zalo", facebook: "Facebook", email: "E-mail", phone: "Điện thoại" };
   var SENDER = { citizen: "Công dân", bot: "Trợ lý ảo", operator: "Cán bộ", agency: "Đơn vị", system: "Hệ thống" };
+  var CONV_STATE = { bot: "trợ lý ảo trả lời", waiting_human: "chờ cán bộ", human: "cán bộ đang xử lý",
+    closed: "đã đóng" };
   var ROLE = { operator: "Cán bộ trực", agency: "Cán bộ đầu mối", supervisor: "Sở TT&TT", admin: "Quản trị" };
 
   function hasRole(list) { return !list || list.split(" ").indexOf(me.role) >= 0; }
@@ -151,7 +153,7 @@
       $("conv").hidden = false;
       var c = d.conversation;
       $("conv-title").textContent = c.contact_name + " — " + (CHANNEL[c.channel] || c.channel);
-      var meta = "Trạng thái: " + c.state;
+      var meta = "Trạng thái: " + (CONV_STATE[c.state] || c.state);
       if (d.assignee) { meta += " · Cán bộ xử lý: " + (d.assignee.full_name || d.assignee.username); }
       if (d.contact && d.contact.phone) { meta += " · ĐT: " + d.contact.phone; }
       meta += " · Liên hệ #" + d.contact.id;
