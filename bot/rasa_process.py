@@ -310,9 +310,7 @@ class RasaProcess:
             str(endpoints),
             "--credentials",
             str(credentials),
-            "--log-file",
-            str(self.log_path),
-        ]
+        ]  # stdout/stderr go to log_path (no --log-file: every line would be written twice)
         if self.auth_token:
             cmd += ["--auth-token", self.auth_token]
         return cmd
