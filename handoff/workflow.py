@@ -260,12 +260,16 @@ async def _forward(
     agency_id: int,
     note: str | None,
     action: str,
+    call_transferred: bool = False,
 ) -> Outcome:
     now = utc(now)
     agency = await session.get(Agency, agency_id)
     if agency is None or not agency.active:
         raise WorkflowError("Đơn vị không tồn tại hoặc đã ngừng hoạt động", 400)
-    due = answer_due(now, calendar).astimezone(UTC)
+    if call_transferred:  # answered live on the agency's line: 4 working hours to write it up
+        due = phone_writeup_due(now, calendar).astimezone(UTC)
+    else:
+        due = answer_due(now, calendar).astimezone(UTC)
     ticket.agency = agency.name
     ticket.due_at = due
     track.agency_id = agency.id
@@ -276,23 +280,29 @@ async def _forward(
     track.last_progress_at = None
     track.overdue_notified_for = None
     track.breach_at = None
+    track.phone_answered_at = now if call_transferred else None
     _move(
         session,
         ticket,
         actor,
         now,
-        action,
-        TicketStatus.FORWARDED,
+        "call_transferred" if call_transferred else action,
+        TicketStatus.PHONE_ANSWERED if call_transferred else TicketStatus.FORWARDED,
         text=track.forward_note,
         agency_id=agency.id,
     )
     out = Outcome(ticket, track)
+    what = (
+        "cuộc gọi được chuyển máy tới đơn vị, hạn cập nhật trả lời"
+        if call_transferred
+        else ("được chuyển tới đơn vị, hạn trả lời")
+    )
     _notice(
         session,
         out,
         Role.AGENCY,
         "forwarded",
-        f"Phiếu {ticket.code} được chuyển tới đơn vị, hạn trả lời {format_time(due)}",
+        f"Phiếu {ticket.code}: {what} {format_time(due)}",
         now,
         agency.id,
     )
@@ -308,14 +318,22 @@ async def forward(
     calendar: WorkingCalendar,
     agency_id: int,
     note: str | None = None,
+    *,
+    call_transferred: bool = False,
 ) -> Outcome:
-    """Phiếu chuyển to the responsible agency (Điều 10.1): 8 working hours to answer."""
+    """Phiếu chuyển to the responsible agency (Điều 10.1): 8 working hours to answer.
+    ``call_transferred``: a call put through to the agency's hotline and answered there —
+    the answer must be written into the software within 4 working hours (Điều 10.3)."""
     now = utc(now)
     _require(actor, STAFF)
     ticket, track = await load(session, ticket_id, actor)
     allowed = (TicketStatus.NEW, TicketStatus.UNCLEAR) if actor.role in OVERSIGHT else (TicketStatus.NEW,)
     _status_in(ticket, allowed, "chuyển")
-    return await _forward(session, ticket, track, actor, now, calendar, agency_id, note, "forwarded")
+    if call_transferred and ticket.kind != "call":
+        raise WorkflowError("Chỉ phiếu cuộc gọi mới chuyển máy tới đơn vị được", 400)
+    return await _forward(
+        session, ticket, track, actor, now, calendar, agency_id, note, "forwarded", call_transferred
+    )
 
 
 async def mark_unclear(

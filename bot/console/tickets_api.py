@@ -206,7 +206,14 @@ def _transition(name: str, **fields: str) -> Any:
                 return await wf.refuse(s, ticket_id, who, now, str_field(body, "reason"))
             if name == "forward":
                 return await wf.forward(
-                    s, ticket_id, who, now, cal, int_field(body, "agency_id") or 0, str_field(body, "note")
+                    s,
+                    ticket_id,
+                    who,
+                    now,
+                    cal,
+                    int_field(body, "agency_id") or 0,
+                    str_field(body, "note"),
+                    call_transferred=body.get("call_transferred") is True,
                 )
             if name == "assign":
                 return await wf.assign(

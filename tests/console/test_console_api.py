@@ -15,7 +15,7 @@ from bot.app import HUB, create_app
 from bot.clock import ManualClock
 from bot.config import Settings
 from bot.db.models import ChannelIdentity, Contact, Conversation
-from bot.engine import EngineReply, EngineRequest, EngineResult
+from bot.engine import EngineReply, EngineRequest, EngineResult, conversation_of
 from tests.conftest import wait_for, webchat_session
 from tests.console.conftest import T0, Browserless, agency_id_of
 
@@ -95,7 +95,7 @@ async def test_hand_back_tells_the_engine_and_survives_its_failure(
             0
         ] == 200
         assert (await op.post(f"/console/api/conversations/{conv}/release"))[0] == 200
-        assert engine.resumed == [f"conv-{conv}"]
+        assert [conversation_of(x) for x in engine.resumed] == [conv]
         assert "Ghi chú nội bộ XYZ" not in await _citizen_sees(citizen, sess)
         async with app[HUB].sm() as s:
             c = await s.get(Conversation, conv)
@@ -116,7 +116,7 @@ async def test_hand_back_tells_the_engine_and_survives_its_failure(
         await wait_for(waiting_again)
         assert (await op.post(f"/console/api/conversations/{conv}/take"))[0] == 200
         assert (await op.post(f"/console/api/conversations/{conv}/release"))[0] == 200
-        assert engine.resumed == [f"conv-{conv}", f"conv-{conv}"]
+        assert [conversation_of(x) for x in engine.resumed] == [conv, conv]
 
 
 async def test_refuse_and_unclear_authority_through_the_api(people: Any, console_app: Any) -> None:
@@ -299,3 +299,36 @@ async def test_records_export_scoped_by_agency(people: Any, console_app: Any) ->
     assert len((await export(sv, "?from=2027-03-03"))[1]) == 1  # created on 2 March
     assert (await export(sv, "?from=03/03/2027"))[0] == 400
     assert (await export(op))[0] == 403
+
+
+async def test_call_put_through_to_the_agency_has_four_working_hours(people: Any, console_app: Any) -> None:
+    from datetime import datetime
+
+    op = await people("op1")
+    status, body = await op.post(
+        "/console/api/calls", {"phone": "0912000111", "content": "Hỏi về giấy đi đường"}
+    )
+    assert status == 200 and body["ticket"]["status"] == "new"
+    tid = body["ticket"]["id"]
+    yte = await agency_id_of(console_app, "so-yte")
+    status, body = await op.post(
+        f"/console/api/tickets/{tid}/forward", {"agency_id": yte, "call_transferred": True}
+    )
+    assert status == 200, body
+    t = body["ticket"]
+    assert t["status"] == "phone_answered"
+    # T0 is Tuesday 09:00 in Việt Nam: 4 working hours → 14:30 (lunch 11:30–13:00 excluded)
+    assert datetime.fromisoformat(t["due_at"]) == datetime.fromisoformat("2027-03-02T14:30:00+07:00")
+    officer = await people("yte1")
+    status, body = await officer.post(
+        f"/console/api/tickets/{tid}/answer", {"text": "Đã hướng dẫn qua điện thoại"}
+    )
+    assert status == 200 and body["ticket"]["status"] == "answered"
+    _, sess = await _citizen(people, op)
+    conv = sess["conversation_id"]
+    await op.post(f"/console/api/conversations/{conv}/take")
+    _, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": "Qua web"})
+    status, body = await op.post(
+        f"/console/api/tickets/{body['ticket']['id']}/forward", {"agency_id": yte, "call_transferred": True}
+    )
+    assert status == 400

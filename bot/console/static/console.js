@@ -412,7 +412,8 @@
     });
     $("ticket-filter").addEventListener("change", loadTickets);
     onSubmit("forward-form", function () {
-      ticketAction("forward", { agency_id: $("forward-agency").value, note: $("forward-note").value });
+      ticketAction("forward", { agency_id: $("forward-agency").value, note: $("forward-note").value,
+        call_transferred: $("forward-call").checked });
     });
     onSubmit("unclear-form", function () { ticketAction("unclear", { note: $("unclear-note").value }); });
     onSubmit("refuse-form", function () { ticketAction("refuse", { reason: $("refuse-reason").value }); });
