@@ -69,28 +69,29 @@ def synthesise(base: list[FaqEntry], size: int) -> list[FaqEntry]:
     out = list(base[:size])
     seen = {e.question for e in out}
     n = len(base)
-    k = 0
-    while len(out) < size:
-        i, j = k % n, (k // n + 1 + k) % n
-        g, p = GROUPS[k % len(GROUPS)], PLACES[(k // len(GROUPS)) % len(PLACES)]
-        k += 1
-        if i == j:
-            continue
-        qi, qj = base[i].question.rstrip("?").split(), base[j].question.rstrip("?").split()
-        question = f"{g} ở {p}: {' '.join(qi[: len(qi) // 2])} {' '.join(qj[len(qj) // 2 :])}?"
-        if question in seen:
-            continue
-        seen.add(question)
-        ai, aj = _SENT.split(base[i].answer), _SENT.split(base[j].answer)
-        out.append(
-            FaqEntry(
-                id=f"S{len(out):05d}",
-                question=question,
-                answer=f"{ai[0]} {aj[-1]}",
-                domain=base[i].domain,
-                agency=base[j].agency,
+    pairs = [(i, j) for i in range(n) for j in range(n) if i != j]
+    combos = len(GROUPS) * len(PLACES)
+    for r in range(combos):  # every pair meets every (group, place) once: finite and distinct
+        for idx, (i, j) in enumerate(pairs):
+            if len(out) >= size:
+                return out
+            gp = (r + idx) % combos
+            g, p = GROUPS[gp % len(GROUPS)], PLACES[gp // len(GROUPS)]
+            qi, qj = base[i].question.rstrip("?").split(), base[j].question.rstrip("?").split()
+            question = f"{g} ở {p}: {' '.join(qi[: len(qi) // 2])} {' '.join(qj[len(qj) // 2 :])}?"
+            if question in seen:
+                continue
+            seen.add(question)
+            ai, aj = _SENT.split(base[i].answer), _SENT.split(base[j].answer)
+            out.append(
+                FaqEntry(
+                    id=f"S{len(out):05d}",
+                    question=question,
+                    answer=f"{ai[0]} {aj[-1]}",
+                    domain=base[i].domain,
+                    agency=base[j].agency,
+                )
             )
-        )
     return out
 
 
