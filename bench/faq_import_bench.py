@@ -34,8 +34,7 @@ import openpyxl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webchat_bench import free_port  # noqa: E402
-from bench.webhook_bench import database  # noqa: E402
+from bench.webchat_bench import database, drop_database, free_port  # noqa: E402
 from faq.importer import load_entries  # noqa: E402
 from faq.model import FaqEntry  # noqa: E402
 
@@ -210,19 +209,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:  # a full (semantic) index build is still running
                 hub.kill()
                 hub.wait(10)
-            if dropper:
-                subprocess.run(
-                    [
-                        "psql",
-                        "-h",
-                        "127.0.0.1",
-                        "-d",
-                        "test",
-                        "-qc",
-                        f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)',
-                    ],
-                    check=False,
-                )
+            drop_database(dropper)
 
 
 if __name__ == "__main__":

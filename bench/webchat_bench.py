@@ -81,18 +81,25 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def database(kind: str, workdir: Path) -> tuple[str, str]:
+    """A fresh database for a benchmark: SQLite in ``workdir`` or a new PostgreSQL one
+    (its name is returned second, for :func:`drop_database`)."""
+    if kind == "sqlite":
+        return f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}", ""
+    name = f"hubbench_{uuid.uuid4().hex[:8]}"
+    subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'CREATE DATABASE "{name}"'], check=True)
+    return f"postgresql+asyncpg://127.0.0.1:5432/{name}", name
+
+
+def drop_database(name: str) -> None:
+    if name:
+        sql = f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+        subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", sql], check=False)
+
+
 def start_hub(kind: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
     port = free_port()
-    if kind == "sqlite":
-        db = f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}"
-        dropper = ""
-    else:
-        name = f"hubbench_{uuid.uuid4().hex[:8]}"
-        subprocess.run(
-            ["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'CREATE DATABASE "{name}"'], check=True
-        )
-        db = f"postgresql+asyncpg://127.0.0.1:5432/{name}"
-        dropper = name
+    db, dropper = database(kind, workdir)
     creds = workdir / "credentials.yml"
     creds.write_text("webchat:\n  enabled: true\n", encoding="utf-8")
     env = {
@@ -165,19 +172,7 @@ def main() -> None:
             if proc is not None:
                 proc.terminate()
                 proc.wait(15)
-            if dropper:
-                subprocess.run(
-                    [
-                        "psql",
-                        "-h",
-                        "127.0.0.1",
-                        "-d",
-                        "test",
-                        "-qc",
-                        f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)',
-                    ],
-                    check=False,
-                )
+            drop_database(dropper)
 
 
 if __name__ == "__main__":

@@ -30,18 +30,10 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webchat_bench import free_port, percentile  # noqa: E402
+from bench.webchat_bench import database, drop_database, free_port, percentile  # noqa: E402
 from tests.servers.dovecot import DovecotServer  # noqa: E402
 from tests.simulators.facebook_sim import FacebookSimulator  # noqa: E402
 from tests.simulators.zalo_sim import ZaloSimulator  # noqa: E402
-
-
-def database(kind: str, workdir: Path) -> tuple[str, str]:
-    if kind == "sqlite":
-        return f"sqlite+aiosqlite:///{workdir / 'bench.sqlite3'}", ""
-    name = f"hubbench_{uuid.uuid4().hex[:8]}"
-    subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", f'CREATE DATABASE "{name}"'], check=True)
-    return f"postgresql+asyncpg://127.0.0.1:5432/{name}", name
 
 
 def start_hub(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -196,19 +188,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             proc.wait(30)
             await zalo.close()
             await fb.stop()
-            if dropper:
-                subprocess.run(  # noqa: ASYNC221 - the benchmark is over
-                    [
-                        "psql",
-                        "-h",
-                        "127.0.0.1",
-                        "-d",
-                        "test",
-                        "-qc",
-                        f'DROP DATABASE IF EXISTS "{dropper}" WITH (FORCE)',
-                    ],
-                    check=False,
-                )
+            drop_database(dropper)
     return results
 
 

@@ -14,6 +14,38 @@ from bot.store.ingest import next_seq
 from connectors.base import DeliveryStatus, SenderRole
 
 
+async def _append(
+    session: AsyncSession,
+    conv: Conversation,
+    text: str,
+    now: datetime,
+    *,
+    direction: Direction,
+    status: DeliveryStatus,
+    role: SenderRole,
+    user_id: int | None,
+    meta: Mapping[str, Any] | None,
+) -> Message:
+    msg = Message(
+        conversation_id=conv.id,
+        seq=await next_seq(session, conv.id, now),
+        channel=conv.channel,
+        direction=direction.value,
+        sender_role=role.value,
+        sender_user_id=user_id,
+        text=text,
+        status=status.value,
+        processed=True,
+        meta=dict(meta) if meta else None,
+        created_at=now,
+        updated_at=now,
+    )
+    msg.attachments = []
+    session.add(msg)
+    await session.flush()
+    return msg
+
+
 async def add_reply(
     session: AsyncSession,
     conv: Conversation,
@@ -25,23 +57,17 @@ async def add_reply(
     meta: Mapping[str, Any] | None = None,
 ) -> Message:
     """A message to the citizen, queued in the outbox of the conversation's channel."""
-    msg = Message(
-        conversation_id=conv.id,
-        seq=await next_seq(session, conv.id, now),
-        channel=conv.channel,
-        direction=Direction.OUTBOUND.value,
-        sender_role=role.value,
-        sender_user_id=user_id,
-        text=text,
-        status=DeliveryStatus.QUEUED.value,
-        processed=True,
-        meta=dict(meta) if meta else None,
-        created_at=now,
-        updated_at=now,
+    msg = await _append(
+        session,
+        conv,
+        text,
+        now,
+        direction=Direction.OUTBOUND,
+        status=DeliveryStatus.QUEUED,
+        role=role,
+        user_id=user_id,
+        meta=meta,
     )
-    msg.attachments = []
-    session.add(msg)
-    await session.flush()
     session.add(
         OutboxItem(
             message_id=msg.id,
@@ -67,21 +93,14 @@ async def add_note(
     meta: Mapping[str, Any] | None = None,
 ) -> Message:
     """An internal note or system record in the conversation: never sent."""
-    msg = Message(
-        conversation_id=conv.id,
-        seq=await next_seq(session, conv.id, now),
-        channel=conv.channel,
-        direction=Direction.INTERNAL.value,
-        sender_role=role.value,
-        sender_user_id=user_id,
-        text=text,
-        status=DeliveryStatus.SENT.value,
-        processed=True,
-        meta=dict(meta) if meta else None,
-        created_at=now,
-        updated_at=now,
+    return await _append(
+        session,
+        conv,
+        text,
+        now,
+        direction=Direction.INTERNAL,
+        status=DeliveryStatus.SENT,
+        role=role,
+        user_id=user_id,
+        meta=meta,
     )
-    msg.attachments = []
-    session.add(msg)
-    await session.flush()
-    return msg
