@@ -10,6 +10,11 @@ latency = POST sent → bot reply received. Loopback only.
     # or let the script start one (fresh database) and stop it afterwards
     .venv/bin/python bench/webchat_bench.py --start sqlite -n 50
     .venv/bin/python bench/webchat_bench.py --start postgres -n 50
+    # hub + Rasa (python -m bot run: Rasa trained if needed, started, waited for), 4 turns each
+    .venv/bin/python bench/webchat_bench.py --start sqlite --rasa --faq ../shared/eval/dev/faq.csv -n 20 -m 4
+
+Without an engine that keeps answering (no FAQ loaded), a conversation is handed to a
+human after its first message: then only the first reply is timed.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import socket
 import statistics
 import subprocess
@@ -31,11 +37,11 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = [
-    "Cho tôi hỏi thủ tục đăng ký tạm trú cần giấy tờ gì?",
-    "xin chao, toi muon hoi ve tiem vac xin cho tre em",
-    "Làm thế nào để liên hệ tổng đài qua Zalo?",
-    "Tôi cần gặp cán bộ để phản ánh việc ồn ào ban đêm",
+QUESTIONS = [  # a greeting, then questions the dev FAQ answers (--faq ../shared/eval/dev/faq.csv)
+    "xin chào",
+    "Tiệm cắt tóc, gội đầu có được hoạt động không?",
+    "phong tap gym co dc mo cua ko",
+    "mũi 1 astra mũi 2 moderna có sao ko",
 ]
 
 
@@ -97,7 +103,11 @@ def drop_database(name: str) -> None:
         subprocess.run(["psql", "-h", "127.0.0.1", "-d", "test", "-qc", sql], check=False)
 
 
-def start_hub(kind: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_hub(
+    kind: str, workdir: Path, *, rasa: bool = False, faq: str | None = None
+) -> tuple[subprocess.Popen[bytes], str, str]:
+    """``python -m bot serve`` (or ``python -m bot run`` with Rasa) on a fresh database;
+    returns once the hub listens (with Rasa: once Rasa is ready, the hub waits for it)."""
     port = free_port()
     db, dropper = database(kind, workdir)
     creds = workdir / "credentials.yml"
@@ -107,11 +117,17 @@ def start_hub(kind: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str, s
         "HUB_DATABASE_URL": db,
         "HUB_PORT": str(port),
         "HUB_CREDENTIALS_FILE": str(creds),
-        "HUB_LOG_LEVEL": "WARNING",
+        "HUB_LOG_LEVEL": "INFO" if rasa else "WARNING",
+        "OMP_NUM_THREADS": "1",
     }
+    if faq:
+        env["HUB_FAQ_PATH"] = faq
+    if rasa:
+        env["RASA_PORT"] = str(free_port())
     log = (workdir / "hub.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=log, stderr=log)
-    deadline = time.monotonic() + 60
+    command = [sys.executable, "-m", "bot", "run" if rasa else "serve"]
+    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + (600 if rasa else 60)
     while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
@@ -148,6 +164,38 @@ async def run(base: str, n: int, messages: int, timeout: float) -> dict[str, Any
     }
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def children(pid: int) -> list[int]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    )
+    return [int(x) for x in out.stdout.split()]
+
+
+def processes(proc: subprocess.Popen[bytes], started: float, ready: float, log: Path) -> dict[str, Any]:
+    """Start-up time and memory of the hub and (when running) its Rasa child."""
+    info: dict[str, Any] = {"hub": {"pid": proc.pid, "rss_mb": rss_mb(proc.pid)}}
+    text = log.read_text(errors="replace")
+    rasa = [c for c in children(proc.pid) if "rasa" in Path(f"/proc/{c}/cmdline").read_text(errors="replace")]
+    if rasa:
+        m = re.search(r"Rasa sẵn sàng sau ([0-9.]+) s", text)
+        info["rasa"] = {
+            "pid": rasa[0],
+            "rss_mb": rss_mb(rasa[0]),
+            "ready_s": float(m.group(1)) if m else None,
+        }
+        trained = re.search(r"Rasa model trained in ([0-9.]+) s", text)
+        info["rasa"]["trained_s"] = float(trained.group(1)) if trained else "model up to date"
+    info["hub"]["listening_after_s"] = round(ready - started, 1)
+    return info
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="a running hub, e.g. http://127.0.0.1:8022")
@@ -155,6 +203,8 @@ def main() -> None:
     p.add_argument("-n", "--conversations", type=int, default=50)
     p.add_argument("-m", "--messages", type=int, default=1, help="messages per conversation")
     p.add_argument("--timeout", type=float, default=15.0, help="seconds to wait for a reply")
+    p.add_argument("--rasa", action="store_true", help="hub + Rasa (python -m bot run), FAQ from --faq")
+    p.add_argument("--faq", help="spreadsheet the hub loads at start (HUB_FAQ_PATH)")
     args = p.parse_args()
     if not args.url and not args.start:
         p.error("give --url or --start")
@@ -163,15 +213,20 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = args.url
         if args.start:
-            proc, base, dropper = start_hub(args.start, Path(tmp))
+            started = time.monotonic()
+            proc, base, dropper = start_hub(args.start, Path(tmp), rasa=args.rasa, faq=args.faq)
+            ready = time.monotonic()
         try:
             out = asyncio.run(run(base, args.conversations, args.messages, args.timeout))
             out["database"] = args.start or "external"
+            out["engine"] = "rasa" if args.rasa else "faq"
+            if proc is not None:
+                out["processes"] = processes(proc, started, ready, Path(tmp) / "hub.log")
             print(json.dumps(out, indent=2, ensure_ascii=False))
         finally:
             if proc is not None:
                 proc.terminate()
-                proc.wait(15)
+                proc.wait(60)
             drop_database(dropper)
 
 
