@@ -27,6 +27,7 @@ class Step(StrEnum):
     PROGRESS = "progress"
     ANSWERED = "answered"
     REFUSED = "refused"
+    MORE_INFO = "more_info"
 
 
 TEMPLATES: dict[Step, str] = {
@@ -46,6 +47,10 @@ TEMPLATES: dict[Step, str] = {
     ),
     Step.ANSWERED: "Trả lời yêu cầu mã {code} ({agency}):\n{text}",
     Step.REFUSED: "Tổng đài 1022 không tiếp nhận yêu cầu mã {code}. Lý do: {text}",
+    Step.MORE_INFO: (
+        "Để giải quyết yêu cầu mã {code}, {agency} đề nghị anh/chị bổ sung thông tin: {text}\n"
+        "Anh/chị vui lòng trả lời ngay trong cuộc trò chuyện này."
+    ),
 }
 
 

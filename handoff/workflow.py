@@ -480,6 +480,41 @@ async def answer(session: AsyncSession, ticket_id: int, actor: Actor, now: datet
     return out
 
 
+async def ask_more_info(
+    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, text: str
+) -> Outcome:
+    """Guide the citizen to complete missing information (Điều 14.6); the deadline stands."""
+    now = utc(now)
+    ticket, track = await load(session, ticket_id, actor)
+    _require_agency_officer(actor, track)
+    text = _text(text, "thông tin cần bổ sung")
+    _status_in(ticket, (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS), "đề nghị bổ sung thông tin cho")
+    if ticket.conversation_id is None:
+        raise WorkflowError("Phiếu cuộc gọi: hãy gọi lại cho người dân để đề nghị bổ sung", 409)
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            user_id=actor.user_id,
+            action="more_info",
+            from_status=ticket.status,
+            to_status=ticket.status,
+            agency_id=track.agency_id,
+            text=text,
+            due_at=ticket.due_at,
+        )
+    )
+    ticket.updated_at = now
+    out = Outcome(ticket, track)
+    _said(
+        out,
+        await tell_citizen(
+            session, ticket, Step.MORE_INFO, now, text=text, user_id=actor.user_id, role=SenderRole.AGENCY
+        ),
+    )
+    return out
+
+
 async def send_back(
     session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, reason: str
 ) -> Outcome:
@@ -633,6 +668,7 @@ __all__ = [
     "PermissionDenied",
     "WorkflowError",
     "answer",
+    "ask_more_info",
     "assign",
     "can_view",
     "check_deadlines",

@@ -229,6 +229,8 @@ def _transition(name: str, **fields: str) -> Any:
                 return await wf.phone_answered(s, ticket_id, who, now, cal, str_field(body, "text"))
             if name == "answer":
                 return await wf.answer(s, ticket_id, who, now, str_field(body, "text"))
+            if name == "more_info":
+                return await wf.ask_more_info(s, ticket_id, who, now, str_field(body, "text"))
             if name == "send_back":
                 return await wf.send_back(s, ticket_id, who, now, str_field(body, "reason"))
             if name == "close":
@@ -242,6 +244,7 @@ def _transition(name: str, **fields: str) -> Any:
 
 
 ACTIONS = (
+    "more_info",
     "refuse",
     "forward",
     "assign",

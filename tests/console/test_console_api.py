@@ -332,3 +332,46 @@ async def test_call_put_through_to_the_agency_has_four_working_hours(people: Any
         f"/console/api/tickets/{body['ticket']['id']}/forward", {"agency_id": yte, "call_transferred": True}
     )
     assert status == 400
+
+
+async def test_agency_asks_the_citizen_for_missing_information(people: Any, console_app: Any) -> None:
+    op = await people("op1")
+    citizen, sess = await _citizen(people, op)
+    conv = sess["conversation_id"]
+    await op.post(f"/console/api/conversations/{conv}/take")
+    _, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": "Xin hỗ trợ"})
+    tid = body["ticket"]["id"]
+    await op.post(
+        f"/console/api/tickets/{tid}/forward", {"agency_id": await agency_id_of(console_app, "so-ldtbxh")}
+    )
+    officer = await people("gtvt1")
+    assert (await officer.post(f"/console/api/tickets/{tid}/more_info", {"text": "x"}))[0] == 403
+    status, body = await op.post(f"/console/api/tickets/{tid}/more_info", {"text": "x"})
+    assert status == 403
+    from bot.db.models import Conversation as _C  # noqa: F401
+    from bot.db.models_console import Role, User
+
+    hub = console_app[HUB]
+    ldtbxh = await agency_id_of(console_app, "so-ldtbxh")
+    async with hub.sm() as s, s.begin():  # an officer of Sở LĐTBXH
+        gt = (await s.execute(select(User).where(User.username == "gtvt1"))).scalar_one()
+        s.add(
+            User(
+                username="ldtbxh1",
+                full_name="",
+                password_hash=gt.password_hash,
+                role=Role.AGENCY.value,
+                agency_id=ldtbxh,
+                active=True,
+                created_at=hub.clock.now(),
+                updated_at=hub.clock.now(),
+            )
+        )
+    ld = await people("ldtbxh1")
+    status, body = await ld.post(
+        f"/console/api/tickets/{tid}/more_info", {"text": "Số CCCD và địa chỉ thường trú"}
+    )
+    assert status == 200, body
+    assert body["ticket"]["status"] == "forwarded" and body["ticket"]["due_at"]  # the deadline stands
+    seen = "\n".join(await _citizen_sees(citizen, sess))
+    assert "đề nghị anh/chị bổ sung thông tin: Số CCCD và địa chỉ thường trú" in seen

@@ -427,6 +427,7 @@
     $("phone-answered").addEventListener("click", function () {
       ticketAction("phone_answered", { text: $("answer-text").value });
     });
+    onSubmit("moreinfo-form", function () { ticketAction("more_info", { text: $("moreinfo-text").value }); });
     onSubmit("sendback-form", function () { ticketAction("send_back", { reason: $("sendback-reason").value }); });
     onSubmit("call-form", function () {
       var form = new FormData($("call-form"));
