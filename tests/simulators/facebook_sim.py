@@ -269,7 +269,8 @@ class FacebookSimulator:
     # ------------------------------------------------------------------ scripting
 
     def fail_next(self, fault: Fault, times: int = 1, *, scope: str = "send", after: int = 0) -> None:
-        """The next ``times`` requests in ``scope`` ("send", "profile", "any") fail so,
+        """The next ``times`` requests in ``scope`` ("send": messages, "action": typing
+        indicators, "profile", "any") fail so,
         after letting ``after`` of them through."""
         self._faults.extend(_Queued(fault, scope, after) for _ in range(times))
 
@@ -362,7 +363,8 @@ class FacebookSimulator:
                 raise _invalid(f"Unsupported post request. Object with ID '{node}' does not exist", 33)
             body, upload = await self._read_send_body(request)
             record.body = body
-            faulty = await self._apply_fault("send")
+            # scripted faults hit message sends; typing indicators have their own scope
+            faulty = await self._apply_fault("action" if "sender_action" in body else "send")
             if faulty is not None:
                 record.status = faulty.status
                 return faulty

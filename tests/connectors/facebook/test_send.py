@@ -278,7 +278,7 @@ async def test_typing_on_and_off(
 async def test_typing_failure_is_not_raised(
     connector: FacebookConnector, sim: FacebookSimulator, citizen_wrote: float
 ) -> None:
-    sim.fail_next(Fault.RATE_LIMIT)
+    sim.fail_next(Fault.RATE_LIMIT, scope="action")
     await connector.typing(PSID)
     assert sim.actions == [] and len(sim.requests) == 1
 
