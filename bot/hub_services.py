@@ -18,7 +18,7 @@ from bot.engine import conversation_of
 from faq.model import FaqEntry
 from handoff.calendar import configured_calendar
 from handoff.deadlines import add_working_time
-from handoff.tickets import create_ticket
+from handoff.tickets import create_ticket, ticket_prefix
 
 if TYPE_CHECKING:
     from bot.app import Hub
@@ -95,6 +95,7 @@ class HubActionServices:
                 phone=phone,
                 email=email,
                 address=address,
+                prefix=ticket_prefix(self.hub.settings.env or None),
             )
             self._wait_for_human(conv, now, f"Phiếu {ticket.code}: {reason}")
         due = add_working_time(now, 8, self.calendar).astimezone(LOCAL)
