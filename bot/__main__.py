@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
+
+# before numpy or the FAQ embedding model load: one OpenMP thread per worker is much faster
+# on small machines than oversubscribed cores, and the model never reaches for the network
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from aiohttp import web
 
