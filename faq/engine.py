@@ -82,6 +82,19 @@ def _bm25(docs: list[list[str]], config: EngineConfig) -> bm25s.BM25:
     return retriever
 
 
+MAX_QUERY_TF = 3
+
+
+def _cap_repeats(items: list[str], limit: int) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for t in items:
+        seen[t] = seen.get(t, 0) + 1
+        if seen[t] <= limit:
+            out.append(t)
+    return out
+
+
 def _idf_table(docs: list[list[str]]) -> dict[str, float]:
     n = len(docs)
     df: dict[str, int] = {}
@@ -156,14 +169,15 @@ class FaqEngine:
     # ------------------------------------------------------------------ rank
     def _lexical_scores(self, text: str) -> np.ndarray:
         cfg = self.config
-        q_terms = terms(text, self._lexicon, cfg.use_pairs)
+        # a term counts at most MAX_QUERY_TF times: repeating a word must not inflate the score
+        q_terms = _cap_repeats(terms(text, self._lexicon, cfg.use_pairs), MAX_QUERY_TF)
         if not q_terms:
             return np.zeros(len(self.entries), dtype=np.float32)
         # Normalise by the query's own weight in the question field: ~ IDF-weighted coverage.
-        norm = sum(self._q.idf.get(t, 0.0) for t in set(q_terms)) or 1.0
+        norm = sum(self._q.idf.get(t, 0.0) for t in q_terms) or 1.0
         scores = np.asarray(self._q.retriever.get_scores(q_terms), dtype=np.float32) / norm
         if self._a is not None:
-            a_norm = sum(self._a.idf.get(t, 0.0) for t in set(q_terms)) or 1.0
+            a_norm = sum(self._a.idf.get(t, 0.0) for t in q_terms) or 1.0
             a_scores = np.asarray(self._a.retriever.get_scores(q_terms), dtype=np.float32) / a_norm
             scores = scores + cfg.answer_weight * a_scores
         return scores

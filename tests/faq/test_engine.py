@@ -191,3 +191,10 @@ def test_query_file_with_bom_and_multiline_quoted_query(tmp_path: Path) -> None:
     assert has_expected and len(queries) == 2
     assert queries[0].text == "Chào tổng đài.\nCho hỏi, đky tk thế nào?" and queries[0].expected_id == "D058"
     assert queries[1].expected_id is None and queries[1].kind == "-"
+
+
+def test_repeating_a_word_does_not_buy_an_answer(dev_engine: FaqEngine) -> None:
+    once = dev_engine.decide("cách ly").candidates[0].score
+    spam = dev_engine.decide("cách ly " * 500)
+    assert spam.decision != "answer"
+    assert spam.candidates[0].score <= once + 0.5
