@@ -56,7 +56,7 @@ class EngineConfig:
     @classmethod
     def lexical_only(cls) -> EngineConfig:
         """No model: builds in about a second per 1,000 entries; its own tuned thresholds."""
-        return cls(use_semantic=False, answer_threshold=0.5, answer_margin=0.05, suggest_threshold=0.2)
+        return cls(use_semantic=False, answer_threshold=0.45, answer_margin=0.1, suggest_threshold=0.2)
 
 
 @dataclass(frozen=True)

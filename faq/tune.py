@@ -64,7 +64,7 @@ def outcome(rows: Sequence[Row], threshold: float, margin: float) -> tuple[float
     return ok, wrong, false
 
 
-GRID = [(t, m) for t in np.arange(0.5, 2.0, 0.05) for m in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)]
+GRID = [(t, m) for t in np.arange(0.3, 2.0, 0.05) for m in (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6)]
 
 
 def best(rows: Sequence[Row], max_wrong: float, max_false: float) -> tuple[float, float]:
