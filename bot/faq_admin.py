@@ -30,7 +30,7 @@ from aiohttp import web
 
 from bot.app import HUB, Hub
 from bot.auth.audit import record
-from bot.console.core import client_ip, error, require
+from bot.console.core import client_ip, error, require, static_asset
 from bot.db.models import ChannelState
 from bot.db.models_console import Agency, Role, User
 from bot.db.models_faq import FaqVersion
@@ -65,13 +65,7 @@ async def static(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     if name not in {"faq.js", "faq.css"}:
         raise web.HTTPNotFound()
-    ctype = "application/javascript" if name.endswith(".js") else "text/css"
-    return web.Response(
-        body=(PAGE / name).read_bytes(),
-        content_type=ctype,
-        charset="utf-8",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
+    return static_asset(PAGE / name)
 
 
 async def _own_agency(hub: Hub, user: User) -> str | None:

@@ -18,6 +18,7 @@ from bot.console.core import (
     hub_of,
     json_body,
     set_cookie,
+    static_asset,
     str_field,
 )
 from bot.db.models_console import Agency, User
@@ -147,10 +148,4 @@ async def static_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
     if name not in {"console.js", "console.css", "login.js"}:
         raise web.HTTPNotFound()
-    ctype = "application/javascript" if name.endswith(".js") else "text/css"
-    return web.Response(
-        body=(STATIC / name).read_bytes(),
-        content_type=ctype,
-        charset="utf-8",
-        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
-    )
+    return static_asset(STATIC / name)

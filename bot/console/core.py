@@ -82,6 +82,17 @@ def set_cookie(request: web.Request, response: web.StreamResponse, token: str) -
     )
 
 
+def static_asset(path: Path) -> web.Response:
+    """A console script or stylesheet: no caching, no MIME sniffing."""
+    ctype = "application/javascript" if path.suffix == ".js" else "text/css"
+    return web.Response(
+        body=path.read_bytes(),
+        content_type=ctype,
+        charset="utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
+    )
+
+
 def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 

@@ -328,16 +328,16 @@ async def _apply_receipt(session: AsyncSession, event: InboundMessage, now: date
     new_status = DeliveryStatus.READ if event.kind == EventKind.READ else DeliveryStatus.DELIVERED
     ids: list[int] = []
     if event.refers_to:
-        ids = list(
-            (
-                await session.execute(
-                    select(ChannelMessageRef.message_id).where(
-                        ChannelMessageRef.channel == event.channel,
-                        ChannelMessageRef.channel_message_id.in_(event.refers_to),
-                    )
+        refs = (
+            await session.execute(
+                select(ChannelMessageRef.channel_message_id, ChannelMessageRef.message_id).where(
+                    ChannelMessageRef.channel == event.channel,
+                    ChannelMessageRef.channel_message_id.in_(event.refers_to),
                 )
-            ).scalars()
-        )
+            )
+        ).all()
+        ids = [r.message_id for r in refs]
+        await _keep_unmatched_receipts(session, event, {r.channel_message_id for r in refs}, new_status, now)
     if event.watermark is not None:
         ids += list(
             (
@@ -355,8 +355,6 @@ async def _apply_receipt(session: AsyncSession, event: InboundMessage, now: date
                 )
             ).scalars()
         )
-    if event.refers_to:
-        await _keep_unmatched_receipts(session, event, new_status, now)
     moved: list[int] = []
     for msg in (await session.execute(select(Message).where(Message.id.in_(set(ids))))).scalars():
         if STATUS_ORDER.get(new_status.value, 0) > STATUS_ORDER.get(msg.status, 0):
@@ -371,20 +369,10 @@ def _receipt_key(channel: str, channel_message_id: str) -> str:
 
 
 async def _keep_unmatched_receipts(
-    session: AsyncSession, event: InboundMessage, status: DeliveryStatus, now: datetime
+    session: AsyncSession, event: InboundMessage, known: set[str], status: DeliveryStatus, now: datetime
 ) -> None:
     """A receipt can overtake the send's own response (the vendor answers the webhook
     before our HTTP call returns): keep it until the relay records that message id."""
-    known = set(
-        (
-            await session.execute(
-                select(ChannelMessageRef.channel_message_id).where(
-                    ChannelMessageRef.channel == event.channel,
-                    ChannelMessageRef.channel_message_id.in_(event.refers_to),
-                )
-            )
-        ).scalars()
-    )
     for cmid in set(event.refers_to) - known:
         key = _receipt_key(event.channel, cmid)
         row = await session.get(ChannelState, key)
