@@ -4,6 +4,7 @@ internal notes, hand back to the bot, close, merge contacts."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -265,25 +266,35 @@ async def _held(s: AsyncSession, conv_id: int, user: User, *, allow_oversight: b
     return conv
 
 
-async def reply(request: web.Request) -> web.Response:
-    """A reply to the citizen through their channel."""
+Writer = Callable[[AsyncSession, Conversation, str, datetime, User], Awaitable[Message]]
+
+
+async def _post_text(
+    request: web.Request, action: str, empty: str, write: Writer, *, held: bool
+) -> web.Response:
+    """A reply or a note: validate, store in one transaction with its audit record, publish."""
     user = require(request, *STAFF)
     hub = hub_of(request)
     conv_id = int(request.match_info["id"])
     text = str_field(await json_body(request), "text", max_len=4000).strip()
     if not text:
-        raise WorkflowError("Nội dung trả lời không được để trống", 400)
+        raise WorkflowError(empty, 400)
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        conv = await _held(s, conv_id, user, allow_oversight=False)
-        if conv.state == ConversationState.CLOSED.value:
-            raise WorkflowError("Hội thoại đã đóng", 409)
-        msg = await add_reply(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user.id)
-        conv.updated_at = now
+        if held:
+            conv = await _held(s, conv_id, user, allow_oversight=False)
+            if conv.state == ConversationState.CLOSED.value:
+                raise WorkflowError("Hội thoại đã đóng", 409)
+        else:
+            found = await s.get(Conversation, conv_id)
+            if found is None:
+                raise WorkflowError("Không tìm thấy hội thoại", 404)
+            conv = found
+        msg = await write(s, conv, text, now, user)
         audit.record(
             s,
             user=user,
-            action="reply",
+            action=action,
             object_type="conversation",
             object_id=conv_id,
             now=now,
@@ -292,33 +303,25 @@ async def reply(request: web.Request) -> web.Response:
         )
     await publish_messages(hub, [msg])
     return web.json_response({"ok": True, "message": message_dict(msg)})
+
+
+async def _write_reply(s: AsyncSession, conv: Conversation, text: str, now: datetime, user: User) -> Message:
+    conv.updated_at = now
+    return await add_reply(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user.id)
+
+
+async def _write_note(s: AsyncSession, conv: Conversation, text: str, now: datetime, user: User) -> Message:
+    return await add_note(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user.id)
+
+
+async def reply(request: web.Request) -> web.Response:
+    """A reply to the citizen through their channel (the operator must hold the conversation)."""
+    return await _post_text(request, "reply", "Nội dung trả lời không được để trống", _write_reply, held=True)
 
 
 async def note(request: web.Request) -> web.Response:
-    user = require(request, *STAFF)
-    hub = hub_of(request)
-    conv_id = int(request.match_info["id"])
-    text = str_field(await json_body(request), "text", max_len=4000).strip()
-    if not text:
-        raise WorkflowError("Nội dung ghi chú không được để trống", 400)
-    now = hub.clock.now()
-    async with hub.sm() as s, s.begin():
-        conv = await s.get(Conversation, conv_id)
-        if conv is None:
-            raise WorkflowError("Không tìm thấy hội thoại", 404)
-        msg = await add_note(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user.id)
-        audit.record(
-            s,
-            user=user,
-            action="note",
-            object_type="conversation",
-            object_id=conv_id,
-            now=now,
-            ip=client_ip(request),
-            detail={"message_id": msg.id},
-        )
-    await publish_messages(hub, [msg])
-    return web.json_response({"ok": True, "message": message_dict(msg)})
+    """An internal note, never sent to the citizen."""
+    return await _post_text(request, "note", "Nội dung ghi chú không được để trống", _write_note, held=False)
 
 
 async def _end_hold(request: web.Request, state: ConversationState, action: str, text: str) -> web.Response:
