@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+import os
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -12,7 +17,7 @@ from bot.db.models import ChannelIdentity, Contact, Message
 from bot.events import conversation_topic
 from bot.serialize import message_event
 from bot.store.ingest import IngestResult, ingest
-from connectors.base import Deliver, InboundMessage
+from connectors.base import Attachment, Deliver, InboundMessage
 
 if TYPE_CHECKING:
     from bot.app import Hub
@@ -20,8 +25,31 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def stash_attachments(media_dir: Path, event: InboundMessage) -> InboundMessage:
+    """Write inline attachment bytes (e-mail parts) to the media folder, content-addressed
+    (a duplicate delivery writes nothing new), before the message row is stored."""
+    if not any(a.data is not None for a in event.attachments):
+        return event
+    kept: list[Attachment] = []
+    for a in event.attachments:
+        if a.data is None:
+            kept.append(a)
+            continue
+        digest = hashlib.sha256(a.data).hexdigest()
+        path = media_dir / digest[:2] / digest
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_bytes(a.data)
+            tmp.replace(path)
+        kept.append(replace(a, data=None, size=len(a.data), meta={**a.meta, "stored_path": str(path)}))
+    return replace(event, attachments=tuple(kept))
+
+
 async def store_events(hub: Hub, events: Sequence[InboundMessage]) -> list[IngestResult]:
     """Durably store every event, then (after commit) publish and schedule answers."""
+    media = hub.settings.media_dir
+    events = [await asyncio.to_thread(stash_attachments, media, e) for e in events]
     results = await ingest(hub.sm, events, hub.clock)
     for event, res in zip(events, results, strict=True):
         if res.message_id is not None:

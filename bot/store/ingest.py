@@ -215,7 +215,8 @@ def _attachment_rows(event: InboundMessage) -> list[AttachmentRow]:
             size=a.size if a.size is not None else (len(a.data) if a.data is not None else None),
             mime_type=a.mime_type,
             url=a.url,
-            meta=dict(a.meta) or None,
+            stored_path=a.meta.get("stored_path"),
+            meta={k: v for k, v in a.meta.items() if k != "stored_path"} or None,
         )
         for a in event.attachments
     ]
