@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +32,11 @@ from faq.model import FaqEntry
 from faq.versions import FaqDiff, diff
 
 log = logging.getLogger(__name__)
+
+# While the full index (with the embedding model) builds, a lexical index serves: it may
+# offer numbered suggestions but never answers on its own — a wrong answer from a
+# government hotline is misinformation, a suggestion is not.
+INTERIM = dataclasses.replace(EngineConfig.lexical_only(), answer_threshold=float("inf"))
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ class IndexHolder:
         version: str | None = None,
         config: EngineConfig | None = None,
         staged: bool = False,
+        quick_config: EngineConfig | None = None,
     ) -> FaqEngine:
         """Build in a worker thread (off the event loop), then swap.
 
@@ -86,7 +87,8 @@ class IndexHolder:
         items = list(entries)
         generation = self._next_generation()
         if staged and cfg.use_semantic:
-            quick = await asyncio.to_thread(FaqEngine.build, items, EngineConfig.lexical_only())
+            quick_cfg = quick_config or EngineConfig.lexical_only()
+            quick = await asyncio.to_thread(FaqEngine.build, items, quick_cfg)
             self._install(quick, version, generation)
         engine = await asyncio.to_thread(FaqEngine.build, items, cfg)
         self._install(engine, version, generation)

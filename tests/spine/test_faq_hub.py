@@ -106,3 +106,14 @@ async def test_unanswerable_question_is_handed_off(aiohttp_client: Any, hub_sett
     await wait_for(lambda: hub.faq.available, timeout=10)
     answer = await ask(client, await new_token(client), "Ngày mai trời có mưa không?")
     assert "Tổng đài viên" in answer
+
+
+def test_interim_index_suggests_but_never_answers() -> None:
+    """The lexical index that serves while the full one builds offers choices only."""
+    from bot.faq_store import INTERIM
+    from faq.engine import FaqEngine
+
+    engine = FaqEngine.build(entries("Mang căn cước."), INTERIM)
+    decision = engine.decide("Thủ tục đăng ký tạm trú cần những giấy tờ gì?")
+    assert decision.decision == "suggest"
+    assert decision.candidates[0].entry.id == "T1"
