@@ -7,7 +7,9 @@ answering in a running hub (issue 3).
    (``bench/faq_bench.py``'s generator), with ONE marker entry whose answer is new.
 3. The clock starts; ``python -m faq import FILE --agency … --activate`` runs as its own
    process against the same database; a web-chat citizen asks the marker question every
-   200 ms until the hub answers with the marker answer.
+   200 ms: first the new version serves (the interim lexical index offers the marker
+   question as a numbered suggestion; it never answers by itself), then the full index
+   (with the embedding model) answers with the marker answer.
 
 Prints the import command's own time, the time until the hub answered with the new version,
 and the hub's RSS.
@@ -187,7 +189,8 @@ def main() -> None:
             import_s = time.perf_counter() - started
             if imp.returncode != 0:
                 raise SystemExit(f"import failed:\n{imp.stdout}\n{imp.stderr}")
-            answered_s = import_s + asyncio.run(ask_until(base, "MARKER-ANSWER", 600))
+            serving_s = import_s + asyncio.run(ask_until(base, "flycam", 600))
+            answered_s = import_s + asyncio.run(ask_until(base, "MARKER-ANSWER", 900))
             print(
                 json.dumps(
                     {
@@ -195,6 +198,7 @@ def main() -> None:
                         "database": args.db,
                         "semantic": not args.lexical,
                         "import_command_s": round(import_s, 2),
+                        "import_to_new_version_serving_s": round(serving_s, 2),
                         "import_to_new_answer_s": round(answered_s, 2),
                         "hub_rss_mb": round(rss_mb(hub.pid), 1),
                     },

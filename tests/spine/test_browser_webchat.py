@@ -49,3 +49,39 @@ async def test_chat_page_round_trip_reload_and_escaping(server: Any) -> None:
         assert history[2] == XSS
         assert await page.evaluate("window.__pwned === undefined")
         assert dialogs == []
+
+
+async def test_widget_bubble_on_another_site(server: Any) -> None:
+    """A portal page on another origin embeds widget.js: the bubble opens the chat in an
+    iframe on the hub's origin, and a message gets its reply there."""
+    from aiohttp import web
+
+    hub = f"http://127.0.0.1:{server.port}"
+    portal = web.Application()
+
+    async def page(_: web.Request) -> web.Response:
+        script = f'<script src="{hub}/webchat/widget.js" async></script>'
+        html = f"<!doctype html><html><body><h1>Cổng 1022</h1>{script}</body></html>"
+        return web.Response(text=html, content_type="text/html")
+
+    portal.router.add_get("/", page)
+    site = TestServer(portal, host="localhost")  # another origin than 127.0.0.1:<hub>
+    await site.start_server()
+    try:
+        async with browser() as b:
+            p = await b.new_page()
+            await p.goto(f"http://localhost:{site.port}/")
+            await p.click("button[aria-label='Hỏi đáp Tổng đài 1022']")
+            frame = p.frame_locator("iframe[title='Hỏi đáp Tổng đài 1022']")
+            await frame.locator("text=Đã kết nối").wait_for(timeout=15000)
+            await frame.locator("#text").fill("Xin chào tổng đài")
+            await frame.locator("#send").click()
+            await frame.locator(".msg.out >> text=Cán bộ tổng đài").wait_for(timeout=15000)
+            # reload the portal: the bubble reopens the same conversation with its history
+            await p.reload()
+            await p.click("button[aria-label='Hỏi đáp Tổng đài 1022']")
+            frame = p.frame_locator("iframe[title='Hỏi đáp Tổng đài 1022']")
+            await frame.locator(".msg.in >> text=Xin chào tổng đài").wait_for(timeout=15000)
+            assert await frame.locator(".msg").count() == 2
+    finally:
+        await site.close()

@@ -7,6 +7,23 @@
   var root = new URL("..", base); // /webchat/
   var api = new URL("api/", root);
   var KEY = "hub1022.webchat.session";
+  // Embedded on another site, the browser may deny storage to this iframe (third-party
+  // storage blocked): the chat still works, the session then lasts as long as the page.
+  var store = (function () {
+    try {
+      var probe = "hub1022.probe";
+      window.localStorage.setItem(probe, probe);
+      window.localStorage.removeItem(probe);
+      return window.localStorage;
+    } catch (e) {
+      var mem = {};
+      return {
+        getItem: function (k) { return Object.prototype.hasOwnProperty.call(mem, k) ? mem[k] : null; },
+        setItem: function (k, v) { mem[k] = String(v); },
+        removeItem: function (k) { delete mem[k]; }
+      };
+    }
+  })();
   var list = document.getElementById("messages");
   var form = document.getElementById("composer");
   var input = document.getElementById("text");
@@ -133,7 +150,7 @@
         }
         return fill();
       }).catch(function (e) {
-        if (e.status === 401) { localStorage.removeItem(KEY); return start().then(function () { return attempt(n); }); }
+        if (e.status === 401) { store.removeItem(KEY); return start().then(function () { return attempt(n); }); }
         if (e.status && e.status < 500) { setStatus(e.message); throw e; }
         if (n >= 5) { setStatus("Không gửi được tin nhắn, vui lòng thử lại"); throw e; }
         // same client_id on retry: the hub stores it once
@@ -143,11 +160,24 @@
     return attempt(0);
   }
 
+  function fromHost() {
+    // embedded by widget.js: the host page keeps the session and hands it back in the URL
+    var m = /(?:^#|&)session=([^&]+)/.exec(location.hash);
+    return m ? decodeURIComponent(m[1]) : null;
+  }
+
+  function tellHost(token) {
+    if (window.parent && window.parent !== window) {
+      window.parent.postMessage({ type: "hub1022:session", token: token }, "*");
+    }
+  }
+
   function start() {
-    var saved = localStorage.getItem(KEY);
+    var saved = store.getItem(KEY) || fromHost();
     return request("POST", "session", saved ? { session_token: saved } : {}).then(function (j) {
       state.token = j.session_token;
-      localStorage.setItem(KEY, j.session_token);
+      store.setItem(KEY, j.session_token);
+      tellHost(j.session_token);
       if (j.conversation_id !== state.conversation) resetConversation(j.conversation_id);
     });
   }
