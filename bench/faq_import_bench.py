@@ -159,7 +159,7 @@ def main() -> None:
             "HUB_ENGINE": "faq",
             "HUB_FAQ_PATH": str(DEV_FAQ),
             "HUB_FAQ_SEMANTIC": "false" if args.lexical else "true",
-            "HUB_LOG_LEVEL": "WARNING",
+            "HUB_LOG_LEVEL": "INFO",
             "OMP_NUM_THREADS": "1",
         }
         log = (work / "hub.log").open("wb")
@@ -206,6 +206,11 @@ def main() -> None:
                     ensure_ascii=False,
                 )
             )
+        except BaseException:
+            keep = Path(tempfile.gettempdir()) / "faq_import_bench_hub.log"
+            keep.write_bytes((work / "hub.log").read_bytes())
+            print(f"hub log kept in {keep}", file=sys.stderr)
+            raise
         finally:
             hub.terminate()
             try:
