@@ -98,6 +98,9 @@ def write_xlsx(entries: list[FaqEntry], path: Path) -> None:
     wb.save(path)
 
 
+LAST_REPLY = [""]
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -105,7 +108,9 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def ask_until(base: str, fragment: str, timeout: float) -> float:
+async def ask_until(base: str, fragment: str | tuple[str, ...], timeout: float) -> float:
+    """Seconds until a fresh citizen asking the marker question gets a reply with ``fragment``."""
+    fragments = (fragment,) if isinstance(fragment, str) else fragment
     started = time.perf_counter()
     async with aiohttp.ClientSession() as http:
         while time.perf_counter() - started < timeout:
@@ -126,7 +131,8 @@ async def ask_until(base: str, fragment: str, timeout: float) -> float:
                 async with http.get(f"{base}/webchat/api/messages?after=1", headers=headers) as r:
                     msgs = (await r.json())["messages"]
                 if msgs:
-                    if fragment in msgs[0]["text"]:
+                    if any(f in msgs[0]["text"] for f in fragments):
+                        LAST_REPLY[0] = msgs[0]["text"]
                         return time.perf_counter() - started
                     break
                 await asyncio.sleep(0.02)
@@ -189,8 +195,9 @@ def main() -> None:
             import_s = time.perf_counter() - started
             if imp.returncode != 0:
                 raise SystemExit(f"import failed:\n{imp.stdout}\n{imp.stderr}")
-            serving_s = import_s + asyncio.run(ask_until(base, "flycam", 600))
-            answered_s = import_s + asyncio.run(ask_until(base, "MARKER-ANSWER", 900))
+            serving_s = import_s + asyncio.run(ask_until(base, ("flycam", "MARKER-ANSWER"), 600))
+            first_reply = LAST_REPLY[0]
+            answered_s = serving_s + asyncio.run(ask_until(base, "MARKER-ANSWER", 900))
             print(
                 json.dumps(
                     {
@@ -201,17 +208,17 @@ def main() -> None:
                         "import_to_new_version_serving_s": round(serving_s, 2),
                         "import_to_new_answer_s": round(answered_s, 2),
                         "hub_rss_mb": round(rss_mb(hub.pid), 1),
+                        "first_new_version_reply": first_reply[:160],
+                        "answer": LAST_REPLY[0][:160],
                     },
                     indent=2,
                     ensure_ascii=False,
                 )
             )
-        except BaseException:
-            keep = Path(tempfile.gettempdir()) / "faq_import_bench_hub.log"
-            keep.write_bytes((work / "hub.log").read_bytes())
-            print(f"hub log kept in {keep}", file=sys.stderr)
-            raise
         finally:
+            (Path(tempfile.gettempdir()) / "faq_import_bench_hub.log").write_bytes(
+                (work / "hub.log").read_bytes()
+            )
             hub.terminate()
             try:
                 hub.wait(30)
