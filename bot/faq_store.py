@@ -239,7 +239,7 @@ class FaqIndex:
         entries = await active_entries(self.sm)
         if entries:
             await self.holder.rebuild_async(
-                entries, version=f"g{gen}", config=self.config, staged=self.staged
+                entries, version=f"g{gen}", config=self.config, staged=self.staged, quick_config=INTERIM
             )
             log.info("FAQ index: thế hệ %s, %s câu hỏi", gen, len(entries))
         self.generation = gen

@@ -8,11 +8,14 @@ visible. Swapping is a single reference assignment under a lock that only writer
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import Sequence
 
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqDecision, FaqEntry
+
+log = logging.getLogger(__name__)
 
 
 class NoActiveFaq(RuntimeError):
@@ -89,9 +92,11 @@ class IndexHolder:
         if staged and cfg.use_semantic:
             quick_cfg = quick_config or EngineConfig.lexical_only()
             quick = await asyncio.to_thread(FaqEngine.build, items, quick_cfg)
-            self._install(quick, version, generation)
+            if self._install(quick, version, generation):
+                log.info("FAQ %s: interim lexical index serving (%s entries)", version, len(items))
         engine = await asyncio.to_thread(FaqEngine.build, items, cfg)
-        self._install(engine, version, generation)
+        if self._install(engine, version, generation):
+            log.info("FAQ %s: full index serving (%s entries)", version, len(items))
         return engine
 
     async def decide_async(self, text: str) -> FaqDecision:

@@ -117,3 +117,34 @@ def test_interim_index_suggests_but_never_answers() -> None:
     decision = engine.decide("Thủ tục đăng ký tạm trú cần những giấy tờ gì?")
     assert decision.decision == "suggest"
     assert decision.candidates[0].entry.id == "T1"
+
+
+async def test_hub_index_serves_suggestions_only_until_the_full_index_is_built(hub_app: Any) -> None:
+    """A worker rebuilding its index (here: 200 entries, the embedding model on) serves the
+    interim lexical index at once, which suggests but never answers; the full index answers."""
+    from bot.db.migrate import upgrade
+    from bot.faq_store import FaqIndex
+
+    hub = hub_app[HUB]
+    await upgrade(hub.db)
+    many = entries("Mang căn cước.") + [
+        FaqEntry(
+            f"X{i}", f"Hỏi về thủ tục hành chính số {i} tại xã {i}?", f"Trả lời {i}.", "Khác", "Công an tỉnh"
+        )
+        for i in range(200)
+    ]
+    try:
+        await import_version(hub.sm, SystemClock(), many, "Công an tỉnh", activate=True)
+        index = FaqIndex(hub.sm)  # default config: embedding model on, staged rebuild
+        building = asyncio.create_task(index.refresh())
+        await wait_for(lambda: index.available or building.done(), timeout=60, interval=0.005)
+        assert not building.done(), "the full index was built before the interim one could be seen"
+        interim = index.holder.decide("Thủ tục đăng ký tạm trú cần những giấy tờ gì?")
+        assert interim.decision == "suggest" and interim.candidates[0].entry.id == "T1"
+        await building
+        assert index.holder.engine.config.use_semantic
+        full = index.holder.decide("Thủ tục đăng ký tạm trú cần những giấy tờ gì?")
+        assert full.decision == "answer" and full.entry is not None and full.entry.id == "T1"
+    finally:
+        await hub.http.close()
+        await hub.db.dispose()
