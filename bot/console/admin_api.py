@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,80 +67,82 @@ async def domains(request: web.Request) -> web.Response:
         )
 
 
-async def save_agency(request: web.Request) -> web.Response:
+Coded = Agency | Domain
+
+
+async def _save_coded(
+    request: web.Request,
+    model: type[Agency] | type[Domain],
+    what: str,
+    make: Callable[[str, str], Coded],
+    fill: Callable[[Any, dict[str, Any]], None],
+) -> web.Response:
+    """Create (with a new unique code) or edit an agency or a domain, audited."""
     user = require(request, Role.ADMIN)
     hub = hub_of(request)
     body = await json_body(request)
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        agency_id = int_field(body, "id", required=False)
-        agency = await s.get(Agency, agency_id) if agency_id else None
-        if agency_id and agency is None:
-            raise WorkflowError("Không tìm thấy đơn vị", 404)
+        row_id = int_field(body, "id", required=False)
+        row: Any = await s.get(model, row_id) if row_id else None
+        if row_id and row is None:
+            raise WorkflowError(f"Không tìm thấy {what}", 404)
         name = str_field(body, "name", max_len=300).strip()
         if not name:
-            raise WorkflowError("Cần tên đơn vị", 400)
-        if agency is None:
+            raise WorkflowError(f"Cần tên {what}", 400)
+        if row is None:
             code = str_field(body, "code", max_len=60).strip()
-            if not code or (await s.execute(select(Agency.id).where(Agency.code == code))).first():
-                raise WorkflowError("Mã đơn vị trống hoặc đã tồn tại", 400)
-            agency = Agency(code=code, name=name, kind="department", active=True)
-            s.add(agency)
-        agency.name = name
-        agency.kind = str_field(body, "kind", max_len=30) or agency.kind
-        agency.hotline = str_field(body, "hotline", max_len=60) or None
+            if not code or (await s.execute(select(model.id).where(model.code == code))).first():
+                raise WorkflowError(f"Mã {what} trống hoặc đã tồn tại", 400)
+            row = make(code, name)
+            s.add(row)
+        row.name = name
+        fill(row, body)
         if "active" in body:
-            agency.active = bool(body["active"])
+            row.active = bool(body["active"])
         await s.flush()
+        kind = model.__name__.lower()
         audit.record(
             s,
             user=user,
-            action="save_agency",
-            object_type="agency",
-            object_id=agency.id,
+            action=f"save_{kind}",
+            object_type=kind,
+            object_id=row.id,
             now=now,
             ip=client_ip(request),
             detail={"name": name},
         )
-    return web.json_response({"ok": True, "id": agency.id})
+    return web.json_response({"ok": True, "id": row.id})
+
+
+def _fill_agency(agency: Agency, body: dict[str, Any]) -> None:
+    agency.kind = str_field(body, "kind", max_len=30) or agency.kind
+    agency.hotline = str_field(body, "hotline", max_len=60) or None
+
+
+def _fill_domain(domain: Domain, body: dict[str, Any]) -> None:
+    domain.agency_id = int_field(body, "agency_id", required=False)
+    domain.owner_note = str_field(body, "owner_note", max_len=1000) or None
+
+
+async def save_agency(request: web.Request) -> web.Response:
+    return await _save_coded(
+        request,
+        Agency,
+        "đơn vị",
+        lambda code, name: Agency(code=code, name=name, kind="department", active=True),
+        _fill_agency,
+    )
 
 
 async def save_domain(request: web.Request) -> web.Response:
-    user = require(request, Role.ADMIN)
-    hub = hub_of(request)
-    body = await json_body(request)
-    now = hub.clock.now()
-    async with hub.sm() as s, s.begin():
-        domain_id = int_field(body, "id", required=False)
-        domain = await s.get(Domain, domain_id) if domain_id else None
-        if domain_id and domain is None:
-            raise WorkflowError("Không tìm thấy lĩnh vực", 404)
-        name = str_field(body, "name", max_len=300).strip()
-        if not name:
-            raise WorkflowError("Cần tên lĩnh vực", 400)
-        if domain is None:
-            code = str_field(body, "code", max_len=60).strip()
-            if not code or (await s.execute(select(Domain.id).where(Domain.code == code))).first():
-                raise WorkflowError("Mã lĩnh vực trống hoặc đã tồn tại", 400)
-            domain = Domain(code=code, name=name, position=999, active=True)
-            s.add(domain)
-        domain.name = name
-        domain.agency_id = int_field(body, "agency_id", required=False)
-        domain.owner_note = str_field(body, "owner_note", max_len=1000) or None
-        if "active" in body:
-            domain.active = bool(body["active"])
-        await s.flush()
-        audit.record(
-            s,
-            user=user,
-            action="save_domain",
-            object_type="domain",
-            object_id=domain.id,
-            now=now,
-            ip=client_ip(request),
-            detail={"name": name},
-        )
-    return web.json_response({"ok": True, "id": domain.id})
+    return await _save_coded(
+        request,
+        Domain,
+        "lĩnh vực",
+        lambda code, name: Domain(code=code, name=name, position=999, active=True),
+        _fill_domain,
+    )
 
 
 async def canned(request: web.Request) -> web.Response:
