@@ -80,6 +80,10 @@ class Outcome:
 # ---------------------------------------------------------------------------- access
 
 
+# at the agency, still to be answered: where progress, more-info and send-back apply
+AWAITING_AGENCY = (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS)
+
+
 def can_view(actor: Actor, track: TicketTrack) -> bool:
     """Agency officers see only their agency's tickets; staff see all."""
     if actor.role == Role.AGENCY:
@@ -98,6 +102,15 @@ def _require_agency_officer(actor: Actor, track: TicketTrack) -> None:
         return
     if actor.role != Role.AGENCY or track.agency_id is None or track.agency_id != actor.agency_id:
         raise PermissionDenied("Chỉ cán bộ đầu mối của đơn vị được giao mới xử lý phiếu này")
+
+
+async def _load_for_officer(
+    session: AsyncSession, ticket_id: int, actor: Actor
+) -> tuple[Ticket, TicketTrack]:
+    """A ticket an agency officer acts on: loaded (and locked) and checked to be theirs."""
+    ticket, track = await load(session, ticket_id, actor)
+    _require_agency_officer(actor, track)
+    return ticket, track
 
 
 async def load(
@@ -385,13 +398,12 @@ async def progress(
 ) -> Outcome:
     """A progress update with a new appointment time (Điều 10.3); the citizen receives it."""
     now = utc(now)
-    ticket, track = await load(session, ticket_id, actor)
-    _require_agency_officer(actor, track)
+    ticket, track = await _load_for_officer(session, ticket_id, actor)
     text = _text(text, "nội dung tiến độ")
     appointment_at = utc(appointment_at)
     if appointment_at <= now:
         raise WorkflowError("Thời gian hẹn mới phải sau thời điểm hiện tại", 400)
-    _status_in(ticket, (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS), "cập nhật tiến độ")
+    _status_in(ticket, AWAITING_AGENCY, "cập nhật tiến độ")
     ticket.due_at = appointment_at
     track.appointment_at = appointment_at
     track.last_progress_at = now
@@ -432,11 +444,8 @@ async def phone_answered(
 ) -> Outcome:
     """The officer answered by phone: the write-up is due within 4 working hours (Điều 10.3)."""
     now = utc(now)
-    ticket, track = await load(session, ticket_id, actor)
-    _require_agency_officer(actor, track)
-    _status_in(
-        ticket, (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS), "ghi nhận trả lời qua điện thoại cho"
-    )
+    ticket, track = await _load_for_officer(session, ticket_id, actor)
+    _status_in(ticket, AWAITING_AGENCY, "ghi nhận trả lời qua điện thoại cho")
     due = phone_writeup_due(now, calendar).astimezone(UTC)
     ticket.due_at = due
     track.phone_answered_at = now
@@ -485,10 +494,9 @@ async def ask_more_info(
 ) -> Outcome:
     """Guide the citizen to complete missing information (Điều 14.6); the deadline stands."""
     now = utc(now)
-    ticket, track = await load(session, ticket_id, actor)
-    _require_agency_officer(actor, track)
+    ticket, track = await _load_for_officer(session, ticket_id, actor)
     text = _text(text, "thông tin cần bổ sung")
-    _status_in(ticket, (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS), "đề nghị bổ sung thông tin cho")
+    _status_in(ticket, AWAITING_AGENCY, "đề nghị bổ sung thông tin cho")
     if ticket.conversation_id is None:
         raise WorkflowError("Phiếu cuộc gọi: hãy gọi lại cho người dân để đề nghị bổ sung", 409)
     session.add(
@@ -520,10 +528,9 @@ async def send_back(
 ) -> Outcome:
     """Not this agency's: back to the supervisor's queue with the reason (Điều 10.4)."""
     now = utc(now)
-    ticket, track = await load(session, ticket_id, actor)
-    _require_agency_officer(actor, track)
+    ticket, track = await _load_for_officer(session, ticket_id, actor)
     reason = _text(reason, "lý do trả lại")
-    _status_in(ticket, (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS), "trả lại")
+    _status_in(ticket, AWAITING_AGENCY, "trả lại")
     old_agency = track.agency_id
     _move(session, ticket, actor, now, "sent_back", TicketStatus.UNCLEAR, text=reason, agency_id=old_agency)
     track.agency_id = None
