@@ -13,6 +13,7 @@ import pytest
 
 from connectors.facebook import FacebookConnector, create
 from connectors.registry import ConnectorContext
+from tests.connectors.clocks import MovableClock
 from tests.connectors.fakestate import MemoryStateStore
 from tests.simulators.facebook_sim import FacebookSimulator
 
@@ -21,17 +22,6 @@ PAGE_ID = "1022000000000001"
 PSID = "24968543211234567"
 APP_ID = "900000000000001"
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC).timestamp()
-
-
-class MovableClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def payload_bytes(name: str) -> bytes:
@@ -45,7 +35,7 @@ def payload(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def clock() -> MovableClock:
-    return MovableClock()
+    return MovableClock(START)
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 
 from connectors.registry import ConnectorContext
 from connectors.zalo import ZaloConnector, create
+from tests.connectors.clocks import MovableClock
 from tests.connectors.fakestate import MemoryStateStore
 from tests.simulators.zalo_sim import ZaloSimulator
 
@@ -22,17 +23,6 @@ APP_ID = "4291763606161179100"  # the golden payloads' app id (> 2**53)
 OA_ID = "1873626290543196385"
 USER_ID = "8063947237857451397"
 GOLDEN_TS = 1763889000.0  # "timestamp" of most golden payloads, in seconds
-
-
-class MovableClock:
-    def __init__(self, now: float = GOLDEN_TS + 2.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def payload_bytes(name: str) -> bytes:
@@ -46,7 +36,7 @@ def payload(name: str) -> dict[str, Any]:
 
 @pytest.fixture
 def clock() -> MovableClock:
-    return MovableClock()
+    return MovableClock(GOLDEN_TS + 2.0)
 
 
 @pytest.fixture
