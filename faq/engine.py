@@ -160,6 +160,11 @@ class FaqEngine:
             out.extend(terms(text, lex, cfg.use_pairs))
         return out
 
+    @property
+    def semantic(self) -> SemanticIndex | None:
+        """The semantic index, if the engine has one (its ``prepare`` is the query the model sees)."""
+        return self._semantic
+
     def with_config(self, config: EngineConfig) -> FaqEngine:
         """Same index, other decision thresholds/weights (ranking switches need a rebuild)."""
         return FaqEngine(
