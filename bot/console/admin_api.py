@@ -12,10 +12,20 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy import or_, select, update
 
-from bot.auth import accounts, audit
+from bot.auth import accounts
 from bot.auth.passwords import WeakPassword, verify_password
 from bot.clock import as_utc
-from bot.console.core import OVERSIGHT, STAFF, client_ip, hub_of, int_field, json_body, require, str_field
+from bot.console.core import (
+    OVERSIGHT,
+    STAFF,
+    audit_action,
+    client_ip,
+    hub_of,
+    int_field,
+    json_body,
+    require,
+    str_field,
+)
 from bot.db.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
 from handoff.workflow import WorkflowError
 
@@ -102,16 +112,7 @@ async def _save_coded(
             row.active = bool(body["active"])
         await s.flush()
         kind = model.__name__.lower()
-        audit.record(
-            s,
-            user=user,
-            action=f"save_{kind}",
-            object_type=kind,
-            object_id=row.id,
-            now=now,
-            ip=client_ip(request),
-            detail={"name": name},
-        )
+        audit_action(s, request, user, f"save_{kind}", kind, row.id, now, detail={"name": name})
     return web.json_response({"ok": True, "id": row.id})
 
 
@@ -169,15 +170,7 @@ async def save_canned(request: web.Request) -> web.Response:
         row = CannedAnswer(title=title, text=text, active=True, created_at=now)
         s.add(row)
         await s.flush()
-        audit.record(
-            s,
-            user=user,
-            action="save_canned",
-            object_type="canned",
-            object_id=row.id,
-            now=now,
-            ip=client_ip(request),
-        )
+        audit_action(s, request, user, "save_canned", "canned", row.id, now)
     return web.json_response({"ok": True, "id": row.id})
 
 
@@ -219,14 +212,14 @@ async def create_user(request: web.Request) -> web.Response:
                 full_name=str_field(body, "full_name", max_len=200),
                 agency_id=int_field(body, "agency_id", required=False),
             )
-            audit.record(
+            audit_action(
                 s,
-                user=admin,
-                action="create_user",
-                object_type="user",
-                object_id=user.id,
-                now=now,
-                ip=client_ip(request),
+                request,
+                admin,
+                "create_user",
+                "user",
+                user.id,
+                now,
                 detail={"username": user.username, "role": user.role},
             )
     except (accounts.AccountError, WeakPassword, ValueError) as err:
@@ -247,14 +240,8 @@ async def set_user_active(request: web.Request) -> web.Response:
         )
         if not res.rowcount:  # type: ignore[attr-defined]
             raise WorkflowError("Không tìm thấy tài khoản", 404)
-        audit.record(
-            s,
-            user=admin,
-            action="activate_user" if active else "deactivate_user",
-            object_type="user",
-            object_id=user_id,
-            now=now,
-            ip=client_ip(request),
+        audit_action(
+            s, request, admin, "activate_user" if active else "deactivate_user", "user", user_id, now
         )
     return web.json_response({"ok": True})
 
@@ -416,15 +403,7 @@ async def reset_password(request: web.Request) -> web.Response:
                 raise WorkflowError("Không tìm thấy tài khoản", 404)
             await accounts.set_password(s, user, str_field(body, "password", max_len=1000), now)
             user.locked_until = None
-            audit.record(
-                s,
-                user=admin,
-                action="reset_password",
-                object_type="user",
-                object_id=user.id,
-                now=now,
-                ip=client_ip(request),
-            )
+            audit_action(s, request, admin, "reset_password", "user", user.id, now)
     except WeakPassword as err:
         raise WorkflowError(str(err), 400) from err
     return web.json_response({"ok": True})
@@ -446,15 +425,7 @@ async def change_own_password(request: web.Request) -> web.Response:
             assert row is not None
             await accounts.set_password(s, row, str_field(body, "password", max_len=1000), now)
             new = await accounts.new_session(s, row.id, now, client_ip(request))
-            audit.record(
-                s,
-                user=row,
-                action="change_password",
-                object_type="user",
-                object_id=row.id,
-                now=now,
-                ip=client_ip(request),
-            )
+            audit_action(s, request, row, "change_password", "user", row.id, now)
     except WeakPassword as err:
         raise WorkflowError(str(err), 400) from err
     response = web.json_response({"ok": True, "csrf": new.csrf})

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.auth import accounts, audit
+from bot.auth import accounts
 from bot.console.core import (
     COOKIE,
     SESSION_KEY,
     USER_KEY,
+    audit_action,
     client_ip,
     current_user,
     error,
@@ -107,7 +108,7 @@ async def login(request: web.Request) -> web.Response:
             failure = err
         else:
             agency = await s.get(Agency, user.agency_id) if user.agency_id else None
-            audit.record(s, user=user, action="login", object_type="user", object_id=user.id, now=now, ip=ip)
+            audit_action(s, request, user, "login", "user", user.id, now)
     if failure is not None:
         return error(429 if failure.locked else 401, str(failure))
     response = web.json_response({"user": user_dict(user, agency), "csrf": new.csrf})
@@ -122,15 +123,7 @@ async def logout(request: web.Request) -> web.Response:
     async with hub.sm() as s, s.begin():
         await accounts.end_session(s, request.cookies.get(COOKIE))
         if user is not None:
-            audit.record(
-                s,
-                user=user,
-                action="logout",
-                object_type="user",
-                object_id=user.id,
-                now=now,
-                ip=client_ip(request),
-            )
+            audit_action(s, request, user, "logout", "user", user.id, now)
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE, path="/console")
     return response

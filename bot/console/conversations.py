@@ -12,12 +12,11 @@ from aiohttp import web
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.auth import audit
 from bot.clock import as_utc
 from bot.console.core import (
     OVERSIGHT,
     STAFF,
-    client_ip,
+    audit_action,
     hub_of,
     int_field,
     json_body,
@@ -186,14 +185,14 @@ async def conversation(request: web.Request) -> web.Response:
             )
         ).scalars()
         assignee = await s.get(User, conv.assignee_id) if conv.assignee_id else None
-        audit.record(
+        audit_action(
             s,
-            user=user,
-            action="view_conversation",
-            object_type="conversation",
-            object_id=conv_id,
-            now=now,
-            ip=client_ip(request),
+            request,
+            user,
+            "view_conversation",
+            "conversation",
+            conv_id,
+            now,
             detail={"contact_id": conv.contact_id},
         )
         body = {
@@ -243,15 +242,7 @@ async def take(request: web.Request) -> web.Response:
             role=SenderRole.SYSTEM,
             user_id=user.id,
         )
-        audit.record(
-            s,
-            user=user,
-            action="take_over",
-            object_type="conversation",
-            object_id=conv_id,
-            now=now,
-            ip=client_ip(request),
-        )
+        audit_action(s, request, user, "take_over", "conversation", conv_id, now)
     await publish_messages(hub, [note])
     await _publish_queue(request, conv_id, ConversationState.HUMAN.value, user.id)
     return web.json_response({"ok": True, "conversation_id": conv_id, "assignee_id": user.id})
@@ -291,16 +282,7 @@ async def _post_text(
                 raise WorkflowError("Không tìm thấy hội thoại", 404)
             conv = found
         msg = await write(s, conv, text, now, user)
-        audit.record(
-            s,
-            user=user,
-            action=action,
-            object_type="conversation",
-            object_id=conv_id,
-            now=now,
-            ip=client_ip(request),
-            detail={"message_id": msg.id},
-        )
+        audit_action(s, request, user, action, "conversation", conv_id, now, detail={"message_id": msg.id})
     await publish_messages(hub, [msg])
     return web.json_response({"ok": True, "message": message_dict(msg)})
 
@@ -348,15 +330,7 @@ async def _end_hold(request: web.Request, state: ConversationState, action: str,
             role=SenderRole.SYSTEM,
             user_id=user.id,
         )
-        audit.record(
-            s,
-            user=user,
-            action=action,
-            object_type="conversation",
-            object_id=conv_id,
-            now=now,
-            ip=client_ip(request),
-        )
+        audit_action(s, request, user, action, "conversation", conv_id, now)
     await publish_messages(hub, [msg])
     await _publish_queue(request, conv_id, state.value, None)
     return web.json_response({"ok": True})
@@ -403,15 +377,8 @@ async def merge_contacts(request: web.Request) -> web.Response:
         await s.execute(update(Ticket).where(Ticket.contact_id == source_id).values(contact_id=target_id))
         source.merged_into_id = target_id
         source.updated_at = target.updated_at = now
-        audit.record(
-            s,
-            user=user,
-            action="merge_contacts",
-            object_type="contact",
-            object_id=target_id,
-            now=now,
-            ip=client_ip(request),
-            detail={"source_id": source_id},
+        audit_action(
+            s, request, user, "merge_contacts", "contact", target_id, now, detail={"source_id": source_id}
         )
     return web.json_response({"ok": True, "contact": contact_dict(target)})
 
@@ -445,14 +412,5 @@ async def contacts_search(request: web.Request) -> web.Response:
             .scalars()
             .all()
         )
-        audit.record(
-            s,
-            user=user,
-            action="search_contacts",
-            object_type="contact",
-            object_id=None,
-            now=hub.clock.now(),
-            ip=client_ip(request),
-            detail={"q": q},
-        )
+        audit_action(s, request, user, "search_contacts", "contact", None, hub.clock.now(), detail={"q": q})
     return web.json_response({"contacts": [contact_dict(c) for c in rows]})

@@ -15,11 +15,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import HUB, Hub
-from bot.auth import accounts
+from bot.auth import accounts, audit
 from bot.db.models import Message
-from bot.db.models_console import Role, User, UserSession
+from bot.db.models_console import AuditLog, Role, User, UserSession
 from bot.events import conversation_topic
 from bot.serialize import message_event
 from handoff.calendar import WorkingCalendar
@@ -64,6 +65,30 @@ def client_ip(request: web.Request) -> str | None:
         if hops:
             return hops[-1][:64]
     return remote
+
+
+def audit_action(
+    s: AsyncSession,
+    request: web.Request,
+    user: User | None,
+    action: str,
+    object_type: str,
+    object_id: int | str | None,
+    now: datetime,
+    *,
+    detail: dict[str, Any] | None = None,
+) -> AuditLog:
+    """Record in the audit log what ``user`` did through this request, from its client address."""
+    return audit.record(
+        s,
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        now=now,
+        ip=client_ip(request),
+        detail=detail,
+    )
 
 
 def hub_of(request: web.Request) -> Hub:

@@ -14,7 +14,6 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from sqlalchemy import or_, select
 
-from bot.auth import audit
 from bot.clock import as_utc
 from bot.console.core import (
     CALENDAR_TZ_FALLBACK,
@@ -22,7 +21,7 @@ from bot.console.core import (
     OVERSIGHT,
     STAFF,
     actor,
-    client_ip,
+    audit_action,
     hub_of,
     int_field,
     json_body,
@@ -113,15 +112,7 @@ async def get_ticket(request: web.Request) -> web.Response:
         ).all()
         files = (await s.execute(select(TicketFile).where(TicketFile.ticket_id == ticket_id))).scalars().all()
         agency_names = {int(i): str(n) for i, n in (await s.execute(select(Agency.id, Agency.name))).all()}
-        audit.record(
-            s,
-            user=user,
-            action="view_ticket",
-            object_type="ticket",
-            object_id=ticket_id,
-            now=now,
-            ip=client_ip(request),
-        )
+        audit_action(s, request, user, "view_ticket", "ticket", ticket_id, now)
         body = ticket_dict(t, tr, now, request)
         body["history"] = [
             {
@@ -149,14 +140,14 @@ async def _run(request: web.Request, action: str, fn: Any, **detail: Any) -> web
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
         out: wf.Outcome = await fn(s, actor(user), now)
-        audit.record(
+        audit_action(
             s,
-            user=user,
-            action=action,
-            object_type="ticket",
-            object_id=out.ticket.id,
-            now=now,
-            ip=client_ip(request),
+            request,
+            user,
+            action,
+            "ticket",
+            out.ticket.id,
+            now,
             detail={k: v for k, v in detail.items() if v is not None} or None,
         )
     await publish_outcome(hub, out)
@@ -364,14 +355,14 @@ async def download_file(request: web.Request) -> web.StreamResponse:
         f = await s.get(TicketFile, file_id)
         if f is None or f.ticket_id != ticket_id:
             raise WorkflowError("Không tìm thấy tệp", 404)
-        audit.record(
+        audit_action(
             s,
-            user=user,
-            action="download_recording",
-            object_type="ticket",
-            object_id=ticket_id,
-            now=hub.clock.now(),
-            ip=client_ip(request),
+            request,
+            user,
+            "download_recording",
+            "ticket",
+            ticket_id,
+            hub.clock.now(),
             detail={"file_id": file_id},
         )
     return web.FileResponse(
@@ -472,14 +463,14 @@ async def export_csv(request: web.Request) -> web.Response:
                     "; ".join(files.get(t.id, [])),
                 ]
             )
-        audit.record(
+        audit_action(
             s,
-            user=user,
-            action="export_records",
-            object_type="ticket",
-            object_id=None,
-            now=hub.clock.now(),
-            ip=client_ip(request),
+            request,
+            user,
+            "export_records",
+            "ticket",
+            None,
+            hub.clock.now(),
             detail={"from": request.query.get("from"), "to": request.query.get("to"), "rows": len(rows)},
         )
     return web.Response(
