@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.rasa_process import rasa_env  # noqa: E402 - after the path insert
+
 DEFAULT_RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 SUMMARY_ROWS = ("weighted avg", "macro avg")
 
@@ -55,29 +58,14 @@ class Report:
     rows: list[Row]
 
 
-def rasa_env(cache: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "PYTHONPATH": str(ROOT),
-            "RASA_TELEMETRY_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
-            "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-            "PYTHONWARNINGS": "ignore",
-            "RASA_CACHE_DIRECTORY": str(cache),  # private: no collision with other trainings
-        }
-    )
-    env.pop("PYENV_VERSION", None)
-    return env
-
-
 def run_rasa(rasa: Path, args: Sequence[str], work: Path, log_name: str) -> None:
     log = work / f"{log_name}.log"
     with log.open("w", encoding="utf-8") as out:
         done = subprocess.run(
             [str(rasa), *args],
             cwd=ROOT,
-            env=rasa_env(work / "cache"),
+            # private cache: no collision with other trainings
+            env=rasa_env({"RASA_CACHE_DIRECTORY": str(work / "cache")}),
             stdout=out,
             stderr=subprocess.STDOUT,
             check=False,

@@ -161,7 +161,8 @@ def model_path_for(digest: str, models: Path = MODELS) -> Path:
     return models / f"{MODEL_PREFIX}{digest[:12]}.tar.gz"
 
 
-def _rasa_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def rasa_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment of a Rasa command: repo on PYTHONPATH, no telemetry, quiet, private cache."""
     env = dict(os.environ)
     env.update(
         {
@@ -202,7 +203,7 @@ def train_if_needed(force: bool = False, models: Path = MODELS, keep: int = 2) -
         "--fixed-model-name",
         target.name.removesuffix(".tar.gz"),
     ]
-    subprocess_env = _rasa_env()
+    subprocess_env = rasa_env()
     _run(cmd, env=subprocess_env, log_path=RUN_DIR / "train.log")
     seconds = time.monotonic() - started
     meta = {"sha256": digest, "model": target.name, "trained_at": time.time(), "seconds": round(seconds, 1)}
@@ -326,7 +327,7 @@ class RasaProcess:
             self.proc = await asyncio.create_subprocess_exec(
                 *self.command(endpoints, credentials),
                 cwd=ROOT,
-                env=_rasa_env(self.extra_env),
+                env=rasa_env(self.extra_env),
                 stdout=log,
                 stderr=log,
                 start_new_session=True,
