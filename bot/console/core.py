@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import HUB, Hub
 from bot.auth import accounts, audit
 from bot.db.models import Message
-from bot.db.models_console import AuditLog, Role, User, UserSession
+from bot.db.models_console import AuditLog, Notification, Role, User, UserSession
 from bot.events import conversation_topic
 from bot.serialize import message_event
 from handoff.calendar import WorkingCalendar
@@ -246,6 +246,18 @@ async def publish_messages(hub: Hub, messages: list[Message]) -> None:
         hub.relay.notify()
 
 
+def notification_event(n: Notification) -> dict[str, Any]:
+    """The live event that shows a notification on the consoles of its role/agency."""
+    return {
+        "type": "notification",
+        "role": n.role,
+        "agency_id": n.agency_id,
+        "ticket_id": n.ticket_id,
+        "kind": n.kind,
+        "text": n.text,
+    }
+
+
 async def publish_outcome(hub: Hub, out: Outcome) -> None:
     """After commit: messages out through the citizen's channel, live updates to consoles."""
     try:
@@ -260,17 +272,7 @@ async def publish_outcome(hub: Hub, out: Outcome) -> None:
             },
         )
         for n in out.notifications:
-            await hub.bus.publish(
-                NOTICES_TOPIC,
-                {
-                    "type": "notification",
-                    "role": n.role,
-                    "agency_id": n.agency_id,
-                    "ticket_id": n.ticket_id,
-                    "kind": n.kind,
-                    "text": n.text,
-                },
-            )
+            await hub.bus.publish(NOTICES_TOPIC, notification_event(n))
     except Exception:  # events are hints; the data is committed and the relay sweeps the outbox
         log.exception("publishing a ticket update failed")
         hub.relay.notify()

@@ -14,7 +14,7 @@ from aiohttp import WSMsgType, web
 from sqlalchemy import delete
 
 from bot.app import HUB, Hub
-from bot.console.core import CONSOLE, NOTICES_TOPIC, STAFF, TICKETS_TOPIC, current_user
+from bot.console.core import CONSOLE, NOTICES_TOPIC, STAFF, TICKETS_TOPIC, current_user, notification_event
 from bot.db.models_console import LoginAttempt, Role, User, UserSession
 from bot.events import QUEUE_TOPIC, Subscription, conversation_topic
 from handoff.workflow import check_deadlines
@@ -107,17 +107,7 @@ async def run_deadline_check(hub: Hub, app: web.Application) -> int:
     cal = app[CONSOLE].calendar
     async with hub.sm() as s, s.begin():
         notes = await check_deadlines(s, hub.clock.now(), cal)
-        payload = [
-            {
-                "type": "notification",
-                "role": n.role,
-                "agency_id": n.agency_id,
-                "ticket_id": n.ticket_id,
-                "kind": n.kind,
-                "text": n.text,
-            }
-            for n in notes
-        ]
+        payload = [notification_event(n) for n in notes]
     for event in payload:
         await hub.bus.publish(NOTICES_TOPIC, event)
         await hub.bus.publish(
