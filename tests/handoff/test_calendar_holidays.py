@@ -18,18 +18,9 @@ from handoff.holidays import (
     tet_date,
     vietnam_rules,
 )
+from tests.handoff.calendars import MON_FRI
 
 D = dt.date
-MON_FRI = """
-timezone: Asia/Ho_Chi_Minh
-office_hours:
-  mon: ["07:30-11:30", "13:00-17:00"]
-  tue: ["07:30-11:30", "13:00-17:00"]
-  wed: ["07:30-11:30", "13:00-17:00"]
-  thu: ["07:30-11:30", "13:00-17:00"]
-  fri: ["07:30-11:30", "13:00-17:00"]
-public_holidays: vietnam
-"""
 
 
 def _kinds(text: str, year: int) -> dict[dt.date, DayKind]:

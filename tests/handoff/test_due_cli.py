@@ -7,19 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.handoff.calendars import MON_FRI as BASE_MON_FRI
+
 ROOT = Path(__file__).resolve().parents[2]
-MON_FRI = """\
-timezone: Asia/Ho_Chi_Minh
-office_hours:              # weekdays not listed are days off
-  mon: ["07:30-11:30", "13:00-17:00"]
-  tue: ["07:30-11:30", "13:00-17:00"]
-  wed: ["07:30-11:30", "13:00-17:00"]
-  thu: ["07:30-11:30", "13:00-17:00"]
-  fri: ["07:30-11:30", "13:00-17:00"]
-public_holidays: vietnam
-extra_days_off: ["2027-02-05"]
-extra_working_days: ["2027-02-20"]
-"""
+MON_FRI = BASE_MON_FRI + 'extra_days_off: ["2027-02-05"]\nextra_working_days: ["2027-02-20"]\n'
 
 
 def run(*args: str, env_calendar: str | None = None) -> subprocess.CompletedProcess[str]:

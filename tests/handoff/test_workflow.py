@@ -16,25 +16,16 @@ from bot.db.session import SessionMaker
 from handoff import workflow as wf
 from handoff.calendar import WorkingCalendar, load_calendar_text
 from tests.console.dbutil import agency_id, make_conversation, migrated
+from tests.handoff.calendars import MON_FRI
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
-CAL_YAML = """
-timezone: Asia/Ho_Chi_Minh
-office_hours:
-  mon: ["07:30-11:30", "13:00-17:00"]
-  tue: ["07:30-11:30", "13:00-17:00"]
-  wed: ["07:30-11:30", "13:00-17:00"]
-  thu: ["07:30-11:30", "13:00-17:00"]
-  fri: ["07:30-11:30", "13:00-17:00"]
-public_holidays: vietnam
-"""
 OPERATOR = wf.Actor(user_id=None, role=Role.OPERATOR, username="op")
 SUPERVISOR = wf.Actor(user_id=None, role=Role.SUPERVISOR, username="sv")
 
 
 @pytest.fixture
 def cal() -> WorkingCalendar:
-    return load_calendar_text(CAL_YAML, "test")
+    return load_calendar_text(MON_FRI, "test")
 
 
 def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
