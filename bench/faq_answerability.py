@@ -47,7 +47,7 @@ from faq.lexicon import CONCEPT_PREFIX, Lexicon, default_lexicon
 from faq.model import FaqEntry
 from faq.normalize import normalize
 from faq.semantic import load_model
-from faq.text import STOPWORDS_FOLDED, folded_syllables, is_complaint, is_question, question_focus
+from faq.text import STOPWORDS_FOLDED, folded_syllables, may_answer, question_focus
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev"
 QUESTION_TYPES = {CONCEPT_PREFIX + c for c in ("lephi", "thoihan", "odau")}
@@ -67,16 +67,17 @@ class EntryView:
     def __init__(self, entries: Sequence[FaqEntry], lexicon: Lexicon) -> None:
         model = load_model()
         texts = [" ".join((*e.phrasings(), e.answer)) for e in entries]
-        self.syllables = [set(folded_syllables(t)) for t in texts]
-        self.concepts = [set(lexicon.concepts_in(" ".join(folded_syllables(t)))) for t in texts]
+        folded = [folded_syllables(t) for t in texts]
+        self.syllables = [set(syl) for syl in folded]
+        self.concepts = [set(lexicon.concepts_in(" ".join(syl))) for syl in folded]
         self.question_vec = np.asarray(model.query([normalize(e.question) for e in entries]))
         self.answer_vec = np.asarray(model.passage([e.answer for e in entries]))
         self.latent = np.asarray(model.sparse([e.question + " " + e.answer for e in entries], top_k=256))
         self.questions = [normalize(e.question) for e in entries]
 
 
-def covered_share(text: str, i: int, view: EntryView, lexicon: Lexicon) -> float:
-    syl = folded_syllables(question_focus(text) or text)
+def covered_share(syl: list[str], i: int, view: EntryView, lexicon: Lexicon) -> float:
+    """Share of the query's content syllables ``syl`` the entry has, itself or as a concept."""
     joined = " ".join(syl)
     covered = [False] * len(syl)
     if lexicon.pattern is not None:
@@ -91,13 +92,13 @@ def covered_share(text: str, i: int, view: EntryView, lexicon: Lexicon) -> float
     return sum(covered[k] or syl[k] in view.syllables[i] for k in content) / len(content)
 
 
-def type_ok(text: str, i: int, view: EntryView, lexicon: Lexicon) -> float:
-    asked = set(lexicon.concepts_in(" ".join(folded_syllables(question_focus(text) or text))))
+def type_ok(syl: list[str], i: int, view: EntryView, lexicon: Lexicon) -> float:
+    asked = set(lexicon.concepts_in(" ".join(syl)))
     return float(not ((asked & QUESTION_TYPES) - view.concepts[i]))
 
 
 def sample(engine: FaqEngine, view: EntryView, lexicon: Lexicon, q: Query) -> Sample | None:
-    if not (is_question(q.text) and not is_complaint(q.text)):
+    if not may_answer(q.text):
         return None  # the gate already refuses to answer it
     ranked = engine.rank(q.text)
     top = ranked[0]
@@ -108,16 +109,17 @@ def sample(engine: FaqEngine, view: EntryView, lexicon: Lexicon, q: Query) -> Sa
     qv = np.asarray(model.query(prepared)).reshape(-1)
     latent = np.asarray(model.sparse(prepared, top_k=64)).reshape(-1)
     concat = np.asarray(model.query(view.questions[i] + " " + prepared)).reshape(-1)
+    asked = folded_syllables(question_focus(q.text) or q.text)
     features = {
         "score": top.score,
         "margin": top.score - (ranked[1].score if len(ranked) > 1 else 0.0),
         "lexical": top.lexical,
         "semantic": top.semantic,
         "answer_cos": float(view.answer_vec[i] @ qv),
-        "covered": covered_share(q.text, i, view, lexicon),
+        "covered": covered_share(asked, i, view, lexicon),
         "latent_cov": float((latent * (view.latent[i] > 0)).sum() / max(latent.sum(), 1e-9)),
         "concat_shift": float(view.question_vec[i] @ concat),
-        "type_ok": type_ok(q.text, i, view, lexicon),
+        "type_ok": type_ok(asked, i, view, lexicon),
     }
     if q.expected_id is None:
         label = "U"
@@ -148,18 +150,25 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50)
     return w
 
 
+def within_limits(chosen: np.ndarray, labels: np.ndarray, n_answerable: int, n_unanswerable: int) -> float:
+    """Answered correctly if answering the ``chosen`` messages keeps wrong and false answers
+    within MAX_WRONG and MAX_FALSE; -1 if it does not."""
+    wrong = (chosen & (labels == "-")).sum() / n_answerable
+    false = (chosen & (labels == "U")).sum() / n_unanswerable
+    if wrong > MAX_WRONG or false > MAX_FALSE:
+        return -1.0
+    return float((chosen & (labels == "+")).sum() / n_answerable)
+
+
 def frontier(
     scores: np.ndarray, labels: np.ndarray, n_answerable: int, n_unanswerable: int
 ) -> tuple[float, float]:
     """Best (answered correctly, threshold) with false <= MAX_FALSE and wrong <= MAX_WRONG."""
     best = (0.0, float("inf"))
     for t in np.unique(scores):
-        chosen = scores >= t
-        ok = (chosen & (labels == "+")).sum() / n_answerable
-        wrong = (chosen & (labels == "-")).sum() / n_answerable
-        false = (chosen & (labels == "U")).sum() / n_unanswerable
-        if wrong <= MAX_WRONG and false <= MAX_FALSE and ok > best[0]:
-            best = (float(ok), float(t))
+        ok = within_limits(scores >= t, labels, n_answerable, n_unanswerable)
+        if ok > best[0]:
+            best = (ok, float(t))
     return best
 
 
@@ -175,12 +184,9 @@ def best_pair(x: np.ndarray, labels: np.ndarray, names: Sequence[str], n_ans: in
         for b in range(a + 1, len(names)):
             for ta in np.quantile(x[:, a], np.linspace(0, 0.95, 40)):
                 for tb in np.quantile(x[:, b], np.linspace(0, 0.95, 40)):
-                    chosen = (x[:, a] >= ta) & (x[:, b] >= tb)
-                    ok = (chosen & (labels == "+")).sum() / n_ans
-                    wrong = (chosen & (labels == "-")).sum() / n_ans
-                    false = (chosen & (labels == "U")).sum() / n_unans
-                    if wrong <= MAX_WRONG and false <= MAX_FALSE and ok > best[0]:
-                        best = (float(ok), f"{names[a]} >= {ta:.3f} and {names[b]} >= {tb:.3f}")
+                    ok = within_limits((x[:, a] >= ta) & (x[:, b] >= tb), labels, n_ans, n_unans)
+                    if ok > best[0]:
+                        best = (ok, f"{names[a]} >= {ta:.3f} and {names[b]} >= {tb:.3f}")
     return f"{best[0]:.3f} ({best[1]})"
 
 

@@ -20,7 +20,7 @@ from faq.lexicon import Lexicon, default_lexicon
 from faq.model import Candidate, FaqDecision, FaqEntry
 from faq.normalize import clean_spaces, fold, normalize
 from faq.semantic import SemanticIndex
-from faq.text import is_complaint, is_question, question_focus, terms
+from faq.text import may_answer, question_focus, terms
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ class FaqEngine:
     # ------------------------------------------------------------------ decide
     def decide(self, text: str) -> FaqDecision:
         ranked = self.rank(text)
-        return self.decide_ranked(ranked, may_answer=is_question(text) and not is_complaint(text))
+        return self.decide_ranked(ranked, may_answer=may_answer(text))
 
     def decide_ranked(self, ranked: list[Scored], may_answer: bool = True) -> FaqDecision:
         cfg = self.config

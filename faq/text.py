@@ -92,3 +92,8 @@ def is_question(text: str) -> bool:
 def is_complaint(text: str) -> bool:
     """A report/complaint/spam cue: never answered automatically."""
     return _has_cue("complaint", text)
+
+
+def may_answer(text: str) -> bool:
+    """A message the engine may answer automatically: a question, not a complaint or report."""
+    return is_question(text) and not is_complaint(text)

@@ -21,7 +21,7 @@ import numpy as np
 from faq.engine import EngineConfig, FaqEngine
 from faq.evaluate import Query, read_queries
 from faq.importer import load_entries
-from faq.text import is_complaint, is_question
+from faq.text import may_answer
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def collect(engine: FaqEngine, queries: Sequence[Query]) -> list[Row]:
                 engine.entries[ranked[0].index].id,
                 ranked[0].score,
                 ranked[0].score - second,
-                is_question(q.text) and not is_complaint(q.text),
+                may_answer(q.text),
             )
         )
     return rows
