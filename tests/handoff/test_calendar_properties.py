@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from handoff.calendar import WorkingCalendar, default_calendar, load_calendar_text
@@ -88,10 +88,16 @@ def test_between_is_additive_and_antisymmetric(
 
 @settings(max_examples=100, deadline=None)
 @given(calendar=CALENDARS, start=STARTS)
+@example(
+    calendar=load_calendar_text('timezone: Europe/Berlin\noffice_hours:\n  sun: ["00:30-03:30"]\n'),
+    start=dt.datetime(2024, 10, 27, 2, 0, fold=1, tzinfo=ZoneInfo("Europe/Berlin")),
+)
 def test_counting_starts_on_a_worked_day(calendar: WorkingCalendar, start: dt.datetime) -> None:
     begin = next_working_instant(start, calendar)
     assert u(begin) >= u(start)
     assert working_time_between(start, begin, calendar) == dt.timedelta(0)
     assert calendar.is_working_day(begin.astimezone(calendar.timezone).date())
     one_minute = dt.timedelta(minutes=1)
-    assert working_time_between(begin, begin + one_minute, calendar) > dt.timedelta(0)
+    # one real minute later: adding to a local time would be wall-clock arithmetic (and drops
+    # the fold of a repeated hour at a DST change), so add in UTC
+    assert working_time_between(begin, u(begin) + one_minute, calendar) > dt.timedelta(0)
