@@ -26,11 +26,21 @@ from bot.app import HUB, Hub
 from bot.clock import as_utc
 from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState, Message, WebchatSession
 from bot.events import conversation_topic
+from bot.http_json import INT32_MAX, JsonLimits, bad_request, int_param, read_object
 from bot.serialize import message_dict
 from connectors.base import PayloadError
+from connectors.webchat import MAX_TEXT
 
 STATIC = Path(__file__).resolve().parent / "static" / "webchat"
 MAX_BODY = 64 * 1024
+MAX_TOKEN = 200  # a session token is 43 characters; anything longer is malformed
+LIMITS = JsonLimits(
+    max_bytes=MAX_BODY,
+    max_depth=32,
+    max_items=100,
+    max_string=MAX_TEXT,
+    max_field={"session_token": MAX_TOKEN},
+)
 SEEN_RESOLUTION = timedelta(minutes=5)  # last_seen_at is written at most this often
 
 
@@ -54,22 +64,8 @@ def _error(status: int, message: str) -> web.Response:
 
 
 async def _json_body(request: web.Request) -> dict[str, object]:
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY, actual_size=request.content_length)
-    raw = await request.read()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as err:
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "JSON không hợp lệ"}), content_type="application/json"
-        ) from err
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": "Cần một đối tượng JSON"}), content_type="application/json"
-        )
-    return body
+    """The body as a bounded JSON object: no string longer than a message may be."""
+    return await read_object(request, LIMITS)
 
 
 async def _current_conversation(hub: Hub, identity_id: int, *, create: bool) -> Conversation | None:
@@ -141,8 +137,10 @@ async def create_session(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     body = await _json_body(request)
     token = body.get("session_token")
-    identity = await _session_identity(hub, token if isinstance(token, str) else None)
-    if identity is None or not isinstance(token, str):
+    if token is not None and not isinstance(token, str):
+        raise bad_request("session_token phải là chuỗi")
+    identity = await _session_identity(hub, token)
+    if identity is None or token is None:
         token, identity = await _new_session(hub)
     conv = await _current_conversation(hub, identity.id, create=True)
     assert conv is not None
@@ -194,10 +192,7 @@ async def post_message(request: web.Request) -> web.Response:
 async def list_messages(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     identity = await _require_identity(request)
-    try:
-        after = int(request.query.get("after", "0"))
-    except ValueError:
-        return _error(400, "Tham số after phải là số nguyên")
+    after = int_param(request.query.get("after"), "after", default=0, maximum=INT32_MAX)  # seq is int32
     conv = await _current_conversation(hub, identity.id, create=False)
     if conv is None:
         return web.json_response({"conversation_id": None, "messages": []})

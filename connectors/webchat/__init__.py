@@ -5,6 +5,7 @@ so ``send`` has nothing to transmit: a stored reply is already delivered to the 
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 import uuid
 from typing import Any
@@ -20,14 +21,21 @@ from connectors.base import (
 )
 from connectors.registry import ConnectorContext
 
-MAX_TEXT = 4000
+MAX_TEXT = 4000  # characters of ``text`` as sent (bot/static/openapi.json: maxLength)
+# a message needs one character that is neither a control nor white space (the contract's
+# ``pattern``, spelled out so Python and JSON Schema (ECMA-262) regexes agree on every one)
+VISIBLE = re.compile(
+    r"[^\u0000-\u0020\u007f\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 class WebchatConnector(Connector):
     name = "webchat"
 
     def parse(self, raw: bytes) -> list[InboundMessage]:
-        """``{"session": <visitor id>, "client_id": <uuid>, "text": "..."}`` → one message."""
+        """``{"session": <visitor id>, "client_id": <uuid>, "text": "..."}`` → one message.
+        ``bot/webchat.py`` hands over storable strings (``bot.http_json``)."""
         try:
             body: Any = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as err:
@@ -37,17 +45,16 @@ class WebchatConnector(Connector):
         session, client_id, text = body.get("session"), body.get("client_id"), body.get("text")
         if not isinstance(session, str) or not session:
             raise PayloadError("Thiếu phiên trò chuyện")
-        try:
-            client_uuid = uuid.UUID(str(client_id))
-        except ValueError as err:
-            raise PayloadError("client_id phải là một UUID") from err
+        if not isinstance(client_id, str) or not _UUID.fullmatch(client_id):
+            raise PayloadError("client_id phải là một UUID (dạng 8-4-4-4-12)")
+        client_uuid = uuid.UUID(client_id)
         if not isinstance(text, str):
             raise PayloadError("Trường text phải là chuỗi")
-        text = unicodedata.normalize("NFC", text).strip()
-        if not text:
-            raise PayloadError("Tin nhắn trống")
-        if len(text) > MAX_TEXT:
+        if len(text) > MAX_TEXT:  # counted as sent, before trimming: the contract's maxLength
             raise PayloadError(f"Tin nhắn dài quá {MAX_TEXT} ký tự")
+        if not VISIBLE.search(text):
+            raise PayloadError("Tin nhắn trống")
+        text = unicodedata.normalize("NFC", text).strip()
         return [
             InboundMessage(
                 channel=self.name,
