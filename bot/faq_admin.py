@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from bot.app import HUB, Hub
 from bot.auth.audit import record
@@ -35,6 +35,7 @@ from bot.db.models import ChannelState
 from bot.db.models_console import Agency, Role, User
 from bot.db.models_faq import FaqVersion
 from bot.faq_store import activate, diff_with_active, import_version, versions
+from connectors.text import storable
 from faq.importer import ImportLimits, ImportRejected, parse_file
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,9 @@ def setup(app: web.Application) -> None:
     r.add_get("/console/faq/{name}", static)
     r.add_get("/console/api/faq/versions", list_versions)
     r.add_post("/console/api/faq/import", start_import)
-    r.add_get("/console/api/faq/jobs/{id}", job_status)
-    r.add_get("/console/api/faq/versions/{id:\\d+}/diff", version_diff)
-    r.add_post("/console/api/faq/versions/{id:\\d+}/activate", activate_version)
+    r.add_get("/console/api/faq/jobs/{id:[0-9a-f]{16}}", job_status)
+    r.add_get("/console/api/faq/versions/{id:\\d{1,18}}/diff", version_diff)
+    r.add_post("/console/api/faq/versions/{id:\\d{1,18}}/activate", activate_version)
 
 
 async def page(request: web.Request) -> web.StreamResponse:
@@ -106,16 +107,19 @@ async def _read_upload(request: web.Request, limit: int) -> tuple[dict[str, str]
     name, data = "", b""
     reader = await request.multipart()
     while (part := await reader.next()) is not None:
-        if getattr(part, "name", None) == "file":
-            name = Path(part.filename or "").name  # type: ignore[union-attr]
-            data = bytearray()  # type: ignore[assignment]
-            while chunk := await part.read_chunk():  # type: ignore[union-attr]
-                data += chunk
-                if len(data) > limit:
-                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(data))
-            data = bytes(data)
-        elif getattr(part, "name", None):
-            fields[str(part.name)] = (await part.text())[:300]  # type: ignore[union-attr]
+        if not isinstance(part, BodyPartReader):
+            continue
+        if part.name == "file":
+            name = storable(Path(part.filename or "").name)
+            buf = bytearray()
+            while chunk := await part.read_chunk():
+                buf += chunk
+                if len(buf) > limit:
+                    raise web.HTTPRequestEntityTooLarge(max_size=limit, actual_size=len(buf))
+            data = bytes(buf)
+        elif part.name:
+            text = (await part.read(decode=True)).decode("utf-8", "replace")
+            fields[part.name] = storable(text[:300])
     return fields, name, data
 
 

@@ -12,12 +12,16 @@ import contextlib
 from aiohttp import web
 
 from bot.app import HUB
-from bot.console import admin_api, auth_routes, conversations, live, tickets_api
+from bot.auth import prelogin
+from bot.console import admin_api, auth_routes, conversations, exports, live, tickets_api
 from bot.console.core import CONSOLE, ConsoleState, console_middleware
 from handoff.calendar import configured_calendar
 from handoff.seed import load_seed, seed
 from handoff.tickets import ticket_prefix
 
+# at most 18 digits: every id fits a 64-bit column (a longer one is a 404, never a 500)
+ID = r"{id:\d{1,18}}"
+FILE_ID = r"{file_id:\d{1,18}}"
 DEADLINE_TASK = web.AppKey("console_deadline_task", asyncio.Task[None])
 
 
@@ -47,22 +51,22 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{api}/logout", auth_routes.logout)
     r.add_get(f"{api}/me", auth_routes.me)
     r.add_get(f"{api}/queue", conversations.queue)
-    r.add_get(f"{api}/conversations/{{id:\\d+}}", conversations.conversation)
-    r.add_post(f"{api}/conversations/{{id:\\d+}}/take", conversations.take)
-    r.add_post(f"{api}/conversations/{{id:\\d+}}/reply", conversations.reply)
-    r.add_post(f"{api}/conversations/{{id:\\d+}}/note", conversations.note)
-    r.add_post(f"{api}/conversations/{{id:\\d+}}/release", conversations.release)
-    r.add_post(f"{api}/conversations/{{id:\\d+}}/close", conversations.close)
-    r.add_post(f"{api}/conversations/{{id:\\d+}}/tickets", tickets_api.create_from_conversation)
+    r.add_get(f"{api}/conversations/{ID}", conversations.conversation)
+    r.add_post(f"{api}/conversations/{ID}/take", conversations.take)
+    r.add_post(f"{api}/conversations/{ID}/reply", conversations.reply)
+    r.add_post(f"{api}/conversations/{ID}/note", conversations.note)
+    r.add_post(f"{api}/conversations/{ID}/release", conversations.release)
+    r.add_post(f"{api}/conversations/{ID}/close", conversations.close)
+    r.add_post(f"{api}/conversations/{ID}/tickets", tickets_api.create_from_conversation)
     r.add_get(f"{api}/contacts", conversations.contacts_search)
     r.add_post(f"{api}/contacts/merge", conversations.merge_contacts)
     r.add_get(f"{api}/tickets", tickets_api.list_tickets)
     r.add_get(f"{api}/tickets/unclear", tickets_api.supervisor_queue)
-    r.add_get(f"{api}/tickets/export.csv", tickets_api.export_csv)
-    r.add_get(f"{api}/tickets/{{id:\\d+}}", tickets_api.get_ticket)
-    r.add_get(f"{api}/tickets/{{id:\\d+}}/files/{{file_id:\\d+}}", tickets_api.download_file)
+    r.add_get(f"{api}/tickets/export.csv", exports.export_csv)
+    r.add_get(f"{api}/tickets/{ID}", tickets_api.get_ticket)
+    r.add_get(f"{api}/tickets/{ID}/files/{FILE_ID}", tickets_api.download_file)
     for action in tickets_api.ACTIONS:
-        r.add_post(f"{api}/tickets/{{id:\\d+}}/{action}", tickets_api._transition(action))
+        r.add_post(f"{api}/tickets/{ID}/{action}", tickets_api._transition(action))
     r.add_post(f"{api}/calls", tickets_api.log_call)
     r.add_get(f"{api}/agencies", admin_api.agencies)
     r.add_post(f"{api}/agencies", admin_api.save_agency)
@@ -73,8 +77,8 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{api}/canned", admin_api.save_canned)
     r.add_get(f"{api}/users", admin_api.users)
     r.add_post(f"{api}/users", admin_api.create_user)
-    r.add_post(f"{api}/users/{{id:\\d+}}/active", admin_api.set_user_active)
-    r.add_post(f"{api}/users/{{id:\\d+}}/password", admin_api.reset_password)
+    r.add_post(f"{api}/users/{ID}/active", admin_api.set_user_active)
+    r.add_post(f"{api}/users/{ID}/password", admin_api.reset_password)
     r.add_post(f"{api}/me/password", admin_api.change_own_password)
     r.add_get(f"{api}/audit", admin_api.audit_log)
     r.add_get(f"{api}/notifications", admin_api.notifications)
@@ -91,6 +95,7 @@ async def _to_console(request: web.Request) -> web.StreamResponse:
 
 async def _startup(app: web.Application) -> None:
     hub = app[HUB]
+    app[CONSOLE].signing_key = await prelogin.load_key(hub.sm, hub.clock.now())
     async with hub.sm() as s, s.begin():
         await seed(s, load_seed(hub.settings.env), hub.clock.now())
     app[DEADLINE_TASK] = asyncio.create_task(live.deadline_worker(app), name="console-deadlines")

@@ -20,6 +20,7 @@ from bot.console.core import (
     STAFF,
     audit_action,
     client_ip,
+    date_param,
     hub_of,
     int_field,
     json_body,
@@ -345,14 +346,13 @@ async def faq_search(request: web.Request) -> web.Response:
 async def report(request: web.Request) -> web.Response:
     """Summary for Sở TT&TT (Điều 11.2, 13.3): tickets received in [from, to] by channel,
     status and agency; answered on time / late; overdue now; Điều 10.3 breaches."""
-    from bot.console.tickets_api import _date_param
     from bot.db.models import Ticket
     from bot.db.models_console import TicketTrack
 
     require(request, *OVERSIGHT)
     hub = hub_of(request)
     now = hub.clock.now()
-    start, end = _date_param(request, "from"), _date_param(request, "to")
+    start, end = date_param(request, "from"), date_param(request, "to")
     q = select(Ticket, TicketTrack).join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
     if start is not None:
         q = q.where(Ticket.created_at >= start.astimezone(UTC))

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot.auth import accounts
+from bot.auth import accounts, prelogin
 from bot.console.core import (
+    CONSOLE,
     COOKIE,
     SESSION_KEY,
     USER_KEY,
@@ -16,6 +17,7 @@ from bot.console.core import (
     client_ip,
     current_user,
     error,
+    expected_csrf,
     hub_of,
     json_body,
     set_cookie,
@@ -25,16 +27,7 @@ from bot.console.core import (
 from bot.db.models_console import Agency, User
 
 STATIC = Path(__file__).resolve().parent / "static"
-PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
-    ),
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
+PAGE_HEADERS = {"Cache-Control": "no-store"}  # the security headers: bot.console.core.SECURITY_HEADERS
 
 
 def user_dict(user: User, agency: Agency | None = None) -> dict[str, object]:
@@ -48,16 +41,16 @@ def user_dict(user: User, agency: Agency | None = None) -> dict[str, object]:
     }
 
 
-async def _anonymous_session(request: web.Request, response: web.StreamResponse) -> str:
-    """A pre-login session holding the login form's CSRF token."""
-    row = request.get(SESSION_KEY)
-    if row is not None:
-        return row.csrf_token
-    hub = hub_of(request)
-    async with hub.sm() as s, s.begin():
-        new = await accounts.new_session(s, None, hub.clock.now(), client_ip(request))
-    set_cookie(request, response, new.token)
-    return new.csrf
+async def _csrf_token(request: web.Request, response: web.StreamResponse) -> str:
+    """This browser's CSRF token. Before login: a signed pre-login cookie, issued now if
+    the browser has none (no database row: ``bot.auth.prelogin``)."""
+    token = expected_csrf(request)
+    if token is not None:
+        return token
+    state = request.app[CONSOLE]
+    anon = prelogin.new_token(state.signing_key, hub_of(request).clock.now())
+    set_cookie(request, response, anon, max_age=int(prelogin.TTL.total_seconds()))
+    return prelogin.csrf_for(state.signing_key, anon)
 
 
 async def login_page(request: web.Request) -> web.StreamResponse:
@@ -69,7 +62,7 @@ async def login_page(request: web.Request) -> web.StreamResponse:
         charset="utf-8",
         headers=PAGE_HEADERS,
     )
-    await _anonymous_session(request, response)
+    await _csrf_token(request, response)
     return response
 
 
@@ -85,10 +78,10 @@ async def app_page(request: web.Request) -> web.StreamResponse:
 
 
 async def csrf(request: web.Request) -> web.Response:
-    """The CSRF token of this browser's session (creating an anonymous one if needed).
+    """The CSRF token of this browser's session (a pre-login one if needed).
     Readable only by our own pages: a cross-site page cannot read the response."""
     response = web.json_response({})
-    token = await _anonymous_session(request, response)
+    token = await _csrf_token(request, response)
     response.text = json.dumps({"csrf": token})
     return response
 

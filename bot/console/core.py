@@ -8,7 +8,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,10 +18,11 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import HUB, Hub
-from bot.auth import accounts, audit
+from bot.auth import accounts, audit, prelogin
 from bot.db.models import Message
 from bot.db.models_console import AuditLog, Notification, Role, User, UserSession
 from bot.events import conversation_topic
+from bot.http_json import INT64_MAX, JsonLimits, bad_request, has_controls, int_value, read_object
 from bot.serialize import message_event
 from handoff.calendar import WorkingCalendar
 from handoff.workflow import Actor, Outcome, WorkflowError
@@ -34,6 +35,17 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 TICKETS_TOPIC = "console:tickets"
 NOTICES_TOPIC = "console:notifications"
 MAX_JSON = 256 * 1024
+JSON_LIMITS = JsonLimits(max_bytes=MAX_JSON, max_depth=32, max_items=1000, max_string=20_000)
+# on every /console response (pages, API, files): no framing, no sniffing, own scripts only
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 STAFF = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 OVERSIGHT = (Role.SUPERVISOR, Role.ADMIN)
 
@@ -46,11 +58,13 @@ class ConsoleState:
     secure_cookies: bool
     deadline_interval: float = 60.0
     trusted_proxies: frozenset[str] = frozenset()
+    signing_key: bytes = b""  # pre-login tokens (bot.auth.prelogin), loaded at startup
 
 
 CONSOLE = web.AppKey("console", ConsoleState)
 USER_KEY = web.RequestKey("console_user", User)
 SESSION_KEY = web.RequestKey("console_session", UserSession)
+PRELOGIN_KEY = web.RequestKey("console_prelogin", str)  # a valid pre-login cookie
 
 
 def client_ip(request: web.Request) -> str | None:
@@ -95,7 +109,9 @@ def hub_of(request: web.Request) -> Hub:
     return request.app[HUB]
 
 
-def set_cookie(request: web.Request, response: web.StreamResponse, token: str) -> None:
+def set_cookie(
+    request: web.Request, response: web.StreamResponse, token: str, max_age: int | None = None
+) -> None:
     response.set_cookie(
         COOKIE,
         token,
@@ -103,7 +119,7 @@ def set_cookie(request: web.Request, response: web.StreamResponse, token: str) -
         httponly=True,
         samesite="Strict",
         secure=request.app[CONSOLE].secure_cookies,
-        max_age=int(accounts.SESSION_IDLE.total_seconds()),
+        max_age=max_age or int(accounts.SESSION_IDLE.total_seconds()),
     )
 
 
@@ -136,33 +152,71 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def console_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """For /console only: load the session from its cookie; refuse a state change without
-    the session's CSRF token (synchronizer token pattern) or from another origin."""
+    """For /console only: the security headers on every response, whatever handled it."""
     if not request.path.startswith("/console"):
         return await handler(request)
+    try:
+        response = await _guarded(request, handler)
+    except web.HTTPException as exc:
+        _secure(exc.headers)
+        raise
+    if not response.prepared:  # a WebSocket has already sent its headers
+        _secure(response.headers)
+    return response
+
+
+def _secure(headers: Any) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        headers.setdefault(name, value)
+
+
+async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Load the session from its cookie; refuse a state change without the session's CSRF
+    token (synchronizer token; before login a signed double-submit token) or from another
+    origin; refuse control characters in the URL before they reach a query."""
+    if any(has_controls(v) for v in (*request.query.values(), *request.match_info.values())):
+        return error(400, "Địa chỉ yêu cầu chứa ký tự điều khiển không hợp lệ")
     hub = request.app[HUB]
     now = hub.clock.now()
     token = request.cookies.get(COOKIE)
-    async with hub.sm() as s, s.begin():
-        row = await accounts.find_session(s, token, now)
-        user = await s.get(User, row.user_id) if row is not None and row.user_id is not None else None
+    row: UserSession | None = None
+    if prelogin.is_prelogin(token):
+        if prelogin.valid(request.app[CONSOLE].signing_key, token, now):
+            request[PRELOGIN_KEY] = str(token)
+    elif token:
+        async with hub.sm() as s, s.begin():
+            row = await accounts.find_session(s, token, now)
+            user = await s.get(User, row.user_id) if row is not None and row.user_id is not None else None
+            if row is not None:
+                await accounts.touch(row, now)
         if row is not None:
-            await accounts.touch(row, now)
-    if row is not None:
-        request[SESSION_KEY] = row
-    if user is not None and user.active:
-        request[USER_KEY] = user
+            request[SESSION_KEY] = row
+        if user is not None and user.active:
+            request[USER_KEY] = user
     if request.method not in SAFE_METHODS or request.headers.get("Upgrade", "").lower() == "websocket":
         if not _same_origin(request):
             return error(403, "Yêu cầu từ nguồn khác bị từ chối")
-    if request.method not in SAFE_METHODS:
-        sent = request.headers.get(CSRF_HEADER, "")
-        if row is None or not sent or not hmac.compare_digest(sent.encode(), row.csrf_token.encode()):
-            return error(403, "Thiếu hoặc sai mã chống giả mạo (CSRF); hãy tải lại trang")
+    if request.method not in SAFE_METHODS and not _csrf_ok(request):
+        return error(403, "Thiếu hoặc sai mã chống giả mạo (CSRF); hãy tải lại trang")
     try:
         return await handler(request)
     except WorkflowError as err:
         return error(err.status, str(err))
+
+
+def expected_csrf(request: web.Request) -> str | None:
+    """The CSRF token this browser must send back: its session's, or its pre-login one's."""
+    row = request.get(SESSION_KEY)
+    if row is not None:
+        return row.csrf_token
+    anon = request.get(PRELOGIN_KEY)
+    return prelogin.csrf_for(request.app[CONSOLE].signing_key, anon) if anon else None
+
+
+def _csrf_ok(request: web.Request) -> bool:
+    sent = request.headers.get(CSRF_HEADER, "")
+    expected = expected_csrf(request)
+    return bool(sent and expected and hmac.compare_digest(sent.encode(), expected.encode()))
 
 
 def current_user(request: web.Request) -> User:
@@ -190,28 +244,27 @@ def actor(user: User) -> Actor:
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    raw = await request.content.read(MAX_JSON + 1)
-    if len(raw) > MAX_JSON:
-        raise WorkflowError("Dữ liệu gửi lên quá lớn", 413)
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError as err:
-        raise WorkflowError("JSON không hợp lệ", 400) from err
-    if not isinstance(body, dict):
-        raise WorkflowError("Cần một đối tượng JSON", 400)
-    return body
+    """The body as a bounded JSON object with storable strings (``bot.http_json``)."""
+    return await read_object(request, JSON_LIMITS)
 
 
 def int_field(body: dict[str, Any], key: str, *, required: bool = True) -> int | None:
     value = body.get(key)
     if value in (None, "") and not required:
         return None
+    return int_value(value, key, maximum=INT64_MAX)
+
+
+def date_param(request: web.Request, key: str) -> datetime | None:
+    """A ``YYYY-MM-DD`` query parameter: that day's start in Việt Nam."""
+    raw = request.query.get(key, "").strip()
+    if not raw:
+        return None
     try:
-        return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError) as err:
-        raise WorkflowError(f"Trường {key} phải là số", 400) from err
+        day = date.fromisoformat(raw)
+    except ValueError as err:
+        raise bad_request(f"Tham số {key} phải có dạng YYYY-MM-DD") from err
+    return datetime.combine(day, time(0), CALENDAR_TZ_FALLBACK)
 
 
 def str_field(body: dict[str, Any], key: str, *, max_len: int = 20000) -> str:

@@ -3,12 +3,10 @@ role), detail, and the workflow actions of the regulation."""
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import mimetypes
 import uuid
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -16,7 +14,6 @@ from sqlalchemy import or_, select
 
 from bot.clock import as_utc
 from bot.console.core import (
-    CALENDAR_TZ_FALLBACK,
     CONSOLE,
     OVERSIGHT,
     STAFF,
@@ -32,6 +29,7 @@ from bot.console.core import (
 )
 from bot.db.models import Conversation, Ticket
 from bot.db.models_console import Agency, Role, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
+from connectors.text import storable
 from handoff import workflow as wf
 from handoff.workflow import WorkflowError
 
@@ -262,15 +260,16 @@ async def _read_call_form(
         if not isinstance(part, BodyPartReader):
             continue
         if part.name == "recording" and part.filename:
+            filename = storable(part.filename)
             data = bytearray()
             while chunk := await part.read_chunk(65536):
                 data.extend(chunk)
                 if len(data) > MAX_RECORDING:
                     raise WorkflowError("Tệp ghi âm quá lớn (tối đa 50 MB)", 413)
             if data:
-                upload = (part.filename, part.headers.get("Content-Type"), bytes(data))
+                upload = (filename, part.headers.get("Content-Type"), bytes(data))
         elif part.name:
-            fields[part.name] = (await part.text())[:20000]
+            fields[part.name] = storable((await part.read(decode=True)).decode("utf-8", "replace")[:20000])
     return fields, upload
 
 
@@ -312,7 +311,7 @@ async def log_call(request: web.Request) -> web.Response:
             now,
             content=content,
             kind="call",
-            domain_id=int(fields["domain_id"]) if fields.get("domain_id", "").isdigit() else None,
+            domain_id=int_field(fields, "domain_id", required=False),
             prefix=state.prefix,
             full_name=caller or None,
             phone=phone,
@@ -390,92 +389,3 @@ async def supervisor_queue(request: web.Request) -> web.Response:
             )
         ).all()
         return web.json_response({"tickets": [ticket_dict(t, tr, now, request) for t, tr in rows]})
-
-
-EXPORT_COLUMNS = (
-    "Mã phiếu",
-    "Họ tên",
-    "Điện thoại",
-    "Thời điểm tiếp nhận",
-    "Kênh",
-    "Nội dung",
-    "Lĩnh vực",
-    "Đơn vị xử lý",
-    "Trạng thái",
-    "Thời điểm xử lý",
-    "Nội dung trả lời",
-    "Tệp ghi âm",
-)
-
-
-def _local(value: datetime | None) -> str:
-    v = as_utc(value)
-    return v.astimezone(CALENDAR_TZ_FALLBACK).strftime("%d/%m/%Y %H:%M") if v else ""
-
-
-def _date_param(request: web.Request, key: str) -> datetime | None:
-    raw = request.query.get(key, "").strip()
-    if not raw:
-        return None
-    try:
-        day = date.fromisoformat(raw)
-    except ValueError as err:
-        raise WorkflowError(f"Tham số {key} phải có dạng YYYY-MM-DD", 400) from err
-    return datetime.combine(day, time(0), CALENDAR_TZ_FALLBACK)
-
-
-async def export_csv(request: web.Request) -> web.Response:
-    """Records for inspection (Điều 11.1), CSV (UTF-8 with BOM, opens in Excel): name, phone,
-    time of contact, content, time handled, answer, agency, domain, result, recording."""
-    user = require(request, Role.AGENCY, *OVERSIGHT)
-    hub = hub_of(request)
-    start, end = _date_param(request, "from"), _date_param(request, "to")
-    q = select(Ticket, TicketTrack).join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
-    if user.role == Role.AGENCY:
-        q = q.where(TicketTrack.agency_id == user.agency_id)
-    if start is not None:
-        q = q.where(Ticket.created_at >= start.astimezone(UTC))
-    if end is not None:
-        q = q.where(Ticket.created_at < (end + timedelta(days=1)).astimezone(UTC))
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(EXPORT_COLUMNS)
-    async with hub.sm() as s, s.begin():
-        rows = (await s.execute(q.order_by(Ticket.id))).all()
-        files: dict[int, list[str]] = {}
-        for f in (await s.execute(select(TicketFile))).scalars():
-            files.setdefault(f.ticket_id, []).append(f.name)
-        for t, tr in rows:
-            snap = t.contact_snapshot or {}
-            writer.writerow(
-                [
-                    t.code,
-                    snap.get("full_name") or tr.caller_name or snap.get("display_name") or "",
-                    snap.get("phone") or tr.caller_phone or "",
-                    _local(t.created_at),
-                    t.channel,
-                    t.content,
-                    t.domain or "",
-                    t.agency or "",
-                    wf.STATUS_LABELS.get(t.status, t.status),
-                    _local(tr.answered_at),
-                    tr.answer or tr.refusal_reason or "",
-                    "; ".join(files.get(t.id, [])),
-                ]
-            )
-        audit_action(
-            s,
-            request,
-            user,
-            "export_records",
-            "ticket",
-            None,
-            hub.clock.now(),
-            detail={"from": request.query.get("from"), "to": request.query.get("to"), "rows": len(rows)},
-        )
-    return web.Response(
-        body=("\ufeff" + buf.getvalue()).encode("utf-8"),
-        content_type="text/csv",
-        charset="utf-8",
-        headers={"Content-Disposition": 'attachment; filename="phieu-1022.csv"'},
-    )
