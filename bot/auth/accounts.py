@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ LOCK_FOR = timedelta(minutes=15)
 SESSION_IDLE = timedelta(hours=12)
 ANON_SESSION_TTL = timedelta(hours=2)
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
+
+
+LOCKED = "Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau 15 phút"
 
 
 class AccountError(ValueError):
@@ -117,7 +121,14 @@ async def authenticate(
 ) -> User:
     """The user for these credentials, or :class:`LoginFailed`. Every attempt is recorded;
     ``MAX_FAILURES`` failures within ``FAILURE_WINDOW`` lock the account for ``LOCK_FOR``;
-    ``MAX_IP_FAILURES`` failures from one address in that window refuse that address."""
+    ``MAX_IP_FAILURES`` failures from one address in that window refuse that address.
+
+    Atomic whatever the concurrency, across processes and on both databases: the account's
+    row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite transactions start with
+    ``BEGIN IMMEDIATE`` and so already hold the only write lock) before the lock-out state is
+    read, and held until the attempt is committed. So the checks of one account run one at
+    a time, each sees every earlier failure, and at most ``MAX_FAILURES`` wrong passwords are
+    ever checked per window; a right password after the lock is refused like any other."""
     try:
         name = normalise_username(username)
     except AccountError:
@@ -125,26 +136,35 @@ async def authenticate(
     if ip is not None and await _recent_ip_failures(session, ip, now) >= MAX_IP_FAILURES:
         session.add(LoginAttempt(username=name, ip=ip, ok=False, at=now))
         raise LoginFailed("Quá nhiều lần đăng nhập sai từ địa chỉ này; thử lại sau 15 phút", locked=True)
-    user = (await session.execute(select(User).where(User.username == name))).scalar_one_or_none()
-    locked_until = as_utc(user.locked_until) if user is not None else None
-    if locked_until is not None and locked_until > now:
+    user = (
+        await session.execute(
+            select(User)
+            .where(User.username == name)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if user is not None and _locked(user, now):
         session.add(LoginAttempt(username=name, ip=ip, ok=False, at=now))
-        raise LoginFailed("Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau 15 phút", locked=True)
-    ok = verify_password(user.password_hash if user else DUMMY_HASH, password or "")
+        raise LoginFailed(LOCKED, locked=True)
+    stored = user.password_hash if user else DUMMY_HASH
+    ok = await asyncio.to_thread(verify_password, stored, password or "")
     ok = ok and user is not None and user.active
     session.add(LoginAttempt(username=name, ip=ip, ok=ok, at=now))
     if not ok or user is None:
         await session.flush()
         if user is not None and await _recent_failures(session, name, now) >= MAX_FAILURES:
             user.locked_until = now + LOCK_FOR
-            raise LoginFailed(
-                "Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau 15 phút", locked=True
-            )
+            raise LoginFailed(LOCKED, locked=True)
         raise LoginFailed("Tên đăng nhập hoặc mật khẩu không đúng")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.locked_until = None
-    return user
+    return user  # an expired lock stays recorded; a success never lifts an active one
+
+
+def _locked(user: User, now: datetime) -> bool:
+    until = as_utc(user.locked_until)
+    return until is not None and until > now
 
 
 async def new_session(
