@@ -16,6 +16,7 @@ import bm25s
 import numpy as np
 from rapidfuzz import fuzz
 
+from faq.bounds import MAX_QUERY_WORDS, MAX_WORD_CHARS, bound_query
 from faq.lexicon import Lexicon, default_lexicon
 from faq.model import Candidate, FaqDecision, FaqEntry
 from faq.normalize import clean_spaces, fold, normalize
@@ -43,6 +44,9 @@ class EngineConfig:
     semantic_scale: float = 0.10
     semantic_max_words: int = 24  # encoding time grows with length; 24 words keep p95 < 50 ms
     semantic_restore: bool = True  # restore diacritics from the FAQ vocabulary before encoding
+    # every call reads a bounded prefix (faq/bounds.py): its cost does not grow with the message
+    max_query_words: int = MAX_QUERY_WORDS
+    max_word_chars: int = MAX_WORD_CHARS
     rerank_k: int = 10
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
@@ -149,7 +153,11 @@ class FaqEngine:
         sem = None
         if cfg.use_semantic:
             sem = semantic or SemanticIndex.build(
-                entries, cfg.semantic_max_words, restore=cfg.semantic_restore
+                entries,
+                cfg.semantic_max_words,
+                restore=cfg.semantic_restore,
+                prefix_words=cfg.max_query_words,
+                word_chars=cfg.max_word_chars,
             )
         return cls(entries, cfg, lex, q_field, a_field, fuzzy_texts, sem)
 
@@ -172,6 +180,12 @@ class FaqEngine:
         )
 
     # ------------------------------------------------------------------ rank
+    def prepare_query(self, text: str) -> str:
+        """The part of a message every ranking step reads: its first ``max_query_words``
+        words, each cut to ``max_word_chars`` characters (the message itself unchanged when
+        it is within bounds)."""
+        return bound_query(text, self.config.max_query_words, self.config.max_word_chars)
+
     def _lexical_scores(self, text: str) -> np.ndarray:
         cfg = self.config
         # a term counts at most MAX_QUERY_TF times: repeating a word must not inflate the score
@@ -189,6 +203,7 @@ class FaqEngine:
 
     def lexical(self, text: str) -> np.ndarray:
         """Lexical score of every entry for a message (whole message + its question part)."""
+        text = self.prepare_query(text)
         scores = self._lexical_scores(text)
         if self.config.use_focus:
             focus = question_focus(text)
@@ -205,6 +220,7 @@ class FaqEngine:
     def rank(self, text: str) -> list[Scored]:
         """Candidates best first, with their features and combined score."""
         cfg = self.config
+        text = self.prepare_query(text)
         lex = self.lexical(text)
         k = min(max(cfg.rerank_k, cfg.min_candidates), len(self.entries))
         top = np.argpartition(-lex, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
@@ -223,6 +239,7 @@ class FaqEngine:
 
     # ------------------------------------------------------------------ decide
     def decide(self, text: str) -> FaqDecision:
+        text = self.prepare_query(text)
         ranked = self.rank(text)
         return self.decide_ranked(ranked, may_answer=may_answer(text))
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from faq.bounds import MAX_QUERY_WORDS as MAX_PREFIX_WORDS
+from faq.bounds import MAX_WORD_CHARS, bound_query
 from faq.model import FaqEntry
 from faq.normalize import fold, normalize, words
 
@@ -109,12 +111,21 @@ class SemanticIndex:
     """Embeddings of every phrasing of every entry; cosine of a query to candidates."""
 
     def __init__(
-        self, matrix: np.ndarray, owner: np.ndarray, restorer: Restorer, max_words: int = MAX_QUERY_WORDS
+        self,
+        matrix: np.ndarray,
+        owner: np.ndarray,
+        restorer: Restorer,
+        max_words: int = MAX_QUERY_WORDS,
+        *,
+        prefix_words: int = MAX_PREFIX_WORDS,
+        word_chars: int = MAX_WORD_CHARS,
     ) -> None:
         self._matrix = matrix
         self._owner = owner
         self._restorer = restorer
         self.max_words = max_words
+        self.prefix_words = prefix_words  # read at most this prefix of a message...
+        self.word_chars = word_chars  # ...with words cut to this length (faq/bounds.py)
 
     @classmethod
     def build(
@@ -123,6 +134,9 @@ class SemanticIndex:
         max_words: int = MAX_QUERY_WORDS,
         cache: EmbeddingCache | None = None,
         restore: bool = True,
+        *,
+        prefix_words: int = MAX_PREFIX_WORDS,
+        word_chars: int = MAX_WORD_CHARS,
     ) -> SemanticIndex:
         """Embed every phrasing (through ``cache``, so unchanged questions are not re-encoded)."""
         texts: list[str] = []
@@ -133,11 +147,17 @@ class SemanticIndex:
                 owner.append(i)
         matrix = (cache or DEFAULT_CACHE).encode(texts)
         vocab = [t for e in entries for t in (*e.phrasings(), e.answer)]
-        return cls(matrix, np.asarray(owner), Restorer(vocab if restore else []), max_words)
+        restorer = Restorer(vocab if restore else [])
+        return cls(
+            matrix, np.asarray(owner), restorer, max_words, prefix_words=prefix_words, word_chars=word_chars
+        )
 
     def prepare(self, text: str) -> str:
-        """Query text as the model sees it: teencode expanded, diacritics restored, last words kept."""
-        restored = self._restorer.restore(text).split(" ")
+        """Query text as the model sees it: teencode expanded, diacritics restored, last words
+        kept, of the bounded prefix of the message (the encoder's cost grows faster than the
+        length of a word)."""
+        bounded = bound_query(text, self.prefix_words, self.word_chars)
+        restored = self._restorer.restore(bounded).split(" ")
         # encoding time grows with length; the question sits at the end of long messages
         return " ".join(restored[-self.max_words :])
 
