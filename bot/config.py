@@ -51,6 +51,28 @@ def _bool(value: str | None, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+_TEXT_MAX = "HUB_MAX_TEXT_CHARS"
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name}={raw!r}: cần một số nguyên dương")
+    return int(raw)
+
+
+def _text_maxima(env: Mapping[str, str]) -> dict[str, int]:
+    """``HUB_MAX_TEXT_CHARS_<CHANNEL>`` overrides, keyed by channel name (lower case)."""
+    prefix = _TEXT_MAX + "_"
+    return {
+        key[len(prefix) :].lower(): _positive_int(env, key, 1)
+        for key in sorted(env)
+        if key.startswith(prefix) and len(key) > len(prefix)
+    }
+
+
 def default_sqlite_url() -> str:
     return f"sqlite+aiosqlite:///{ROOT / 'var' / 'hub.sqlite3'}"
 
@@ -77,6 +99,9 @@ class Settings:
     outbox_claim_seconds: float = 120.0
     worker_poll_interval: float = 2.0
     max_upload_bytes: int = 10 * 1024 * 1024
+    # characters of inbound text stored per message (beyond: the prefix, marked truncated)
+    max_text_chars: int = 100_000
+    max_text_chars_by_channel: Mapping[str, int] = field(default_factory=dict)
     log_level: str = "INFO"
     secure_cookies: bool = False
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -109,10 +134,16 @@ class Settings:
             outbox_claim_seconds=float(env.get("HUB_OUTBOX_CLAIM_SECONDS") or 120.0),
             worker_poll_interval=float(env.get("HUB_WORKER_POLL_INTERVAL") or 2.0),
             max_upload_bytes=int(env.get("HUB_MAX_UPLOAD_BYTES") or 10 * 1024 * 1024),
+            max_text_chars=_positive_int(env, _TEXT_MAX, 100_000),
+            max_text_chars_by_channel=_text_maxima(env),
             log_level=env.get("HUB_LOG_LEVEL") or "INFO",
             secure_cookies=_bool(env.get("HUB_SECURE_COOKIES"), False),
             env=env,
         )
+
+    def text_limit(self, channel: str) -> int:
+        """How many characters of one inbound message of ``channel`` are stored."""
+        return self.max_text_chars_by_channel.get(channel, self.max_text_chars)
 
     def channel_sections(self) -> dict[str, dict[str, Any]]:
         """credentials.yml with ``${VAR}`` expanded from this settings' environment."""

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,8 +16,10 @@ from sqlalchemy import select
 from bot.db.models import ChannelIdentity, Contact, Message
 from bot.events import conversation_topic
 from bot.serialize import message_event
-from bot.store.ingest import IngestResult, ingest
+from bot.store.inbound import TextLimits, fit_profile, ingest
+from bot.store.ingest import IngestResult
 from connectors.base import Attachment, Deliver, InboundMessage
+from connectors.text import storable_profile
 
 if TYPE_CHECKING:
     from bot.app import Hub
@@ -46,22 +48,42 @@ def stash_attachments(media_dir: Path, event: InboundMessage) -> InboundMessage:
     return replace(event, attachments=tuple(kept))
 
 
-async def store_events(hub: Hub, events: Sequence[InboundMessage]) -> list[IngestResult]:
-    """Durably store every event, then (after commit) publish and schedule answers."""
+def text_limits(hub: Hub) -> TextLimits:
+    return TextLimits(hub.settings.max_text_chars, hub.settings.max_text_chars_by_channel)
+
+
+async def store_events(
+    hub: Hub, events: Sequence[InboundMessage], *, headers: Mapping[str, str] | None = None
+) -> list[IngestResult]:
+    """Durably store every event (or keep it in ``webhook_failures``: its result has an
+    ``error``), then (after commit) publish and schedule answers. Raises only when the
+    database cannot be used right now. ``headers``: the delivery's, kept with a failure."""
     media = hub.settings.media_dir
     events = [await asyncio.to_thread(stash_attachments, media, e) for e in events]
-    results = await ingest(hub.sm, events, hub.clock)
+    results = await ingest(hub.sm, events, hub.clock, limits=text_limits(hub), headers=headers)
     for event, res in zip(events, results, strict=True):
+        if res.error is not None:
+            hub.metrics.rejected(event.channel, "event")
         if res.message_id is not None:
             hub.metrics.inbound(event.channel, res.duplicate)
         if res.duplicate or res.message_id is None:
             continue
-        await _publish(hub, res.message_id)
-        if res.needs_processing and res.conversation_id is not None:
-            hub.pipeline.notify(res.conversation_id)
-        if res.new_identity:
-            hub.spawn(fetch_profile(hub, event.channel, event.external_user_id))
+        await _after_commit(hub, event, res)
     return results
+
+
+async def _after_commit(hub: Hub, event: InboundMessage, res: IngestResult) -> None:
+    """Stored is stored: a failure to tell the live views does not fail the delivery (the
+    pipeline's sweep finds the message anyway)."""
+    if res.message_id is not None:
+        try:
+            await _publish(hub, res.message_id)
+        except Exception:
+            log.exception("message %s stored but not published to the live views", res.message_id)
+    if res.needs_processing and res.conversation_id is not None:
+        hub.pipeline.notify(res.conversation_id)
+    if res.new_identity:
+        hub.spawn(fetch_profile(hub, event.channel, event.external_user_id))
 
 
 def deliver_for(hub: Hub) -> Deliver:
@@ -89,6 +111,7 @@ async def fetch_profile(hub: Hub, channel: str, external_id: str) -> None:
         return
     if profile is None:
         return
+    profile = fit_profile(storable_profile(profile))
     async with hub.sm() as s, s.begin():
         identity = (
             await s.execute(

@@ -13,8 +13,9 @@ from sqlalchemy import func, select, text
 from actions.server import Handler, make_action_handler
 from bot import console, faq_admin, webchat
 from bot.app import HUB
-from bot.db.models import Message, OutboxItem, WebhookFailure
+from bot.db.models import Message, OutboxItem
 from bot.hub_services import HubActionServices
+from bot.store.inbound import record_failure
 from connectors.base import PayloadError, SignatureError
 from connectors.registry import ConnectorRegistry
 
@@ -51,7 +52,13 @@ def loopback_only(handler: Handler) -> Handler:
 
 
 async def webhook(request: web.Request) -> web.Response:
-    """Verify the raw bytes, store every event, answer 200; the rest happens behind it."""
+    """Verify the raw bytes, store every event, answer 200; the rest happens behind it.
+
+    A signed delivery we cannot parse, or an event we cannot store (an over-long id), is
+    kept in ``webhook_failures`` and answered 200 with ``ok: false`` and the reasons: a
+    redelivery could not fix it, and Zalo and Meta switch off a webhook that keeps failing.
+    Only a database that cannot be used right now is a 503, so the vendor delivers again
+    (storage is idempotent)."""
     from bot.ingest_service import store_events
 
     hub = request.app[HUB]
@@ -65,26 +72,28 @@ async def webhook(request: web.Request) -> web.Response:
         hub.metrics.rejected(name, "signature")
         log.warning("%s webhook refused: %s", name, err)
         return web.json_response({"error": str(err) or "chữ ký không hợp lệ"}, status=err.http_status)
+    headers = _kept_headers(request)
     try:
-        events = connector.parse(raw)
-    except PayloadError as err:
-        hub.metrics.rejected(name, "payload")
-        await _keep_failure(request, name, raw, str(err))
-        return web.json_response({"error": str(err)}, status=400)
-    await store_events(hub, events)
-    return web.json_response({"ok": True, "events": len(events)})
-
-
-async def _keep_failure(request: web.Request, channel: str, raw: bytes, error: str) -> None:
-    """A signed delivery we cannot parse is kept for inspection: nothing is lost."""
-    hub = request.app[HUB]
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in {"authorization", "cookie"}}
-    async with hub.sm() as s, s.begin():
-        s.add(
-            WebhookFailure(
-                channel=channel, error=error, headers=headers, body=raw, received_at=hub.clock.now()
-            )
+        try:
+            events = connector.parse(raw)
+        except PayloadError as err:
+            hub.metrics.rejected(name, "payload")
+            await record_failure(hub.sm, name, str(err), raw, headers, hub.clock.now())
+            return web.json_response({"ok": False, "kept": True, "error": str(err)})
+        results = await store_events(hub, events, headers=headers)
+    except Exception:
+        log.exception("%s webhook: the database cannot store the delivery now", name)
+        return web.json_response(
+            {"error": "Hệ thống tạm thời không lưu được tin nhắn; xin gửi lại sau (máy chủ sẽ thử lại)."},
+            status=503,
         )
+    failed = [r.error for r in results if r.error is not None]
+    return web.json_response({"ok": not failed, "events": len(events), "failed": failed})
+
+
+def _kept_headers(request: web.Request) -> dict[str, str]:
+    """The delivery's headers as kept with a failure (no credentials)."""
+    return {k: v for k, v in request.headers.items() if k.lower() not in {"authorization", "cookie"}}
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -105,6 +105,9 @@ class InboundMessage:
     postback_payload: str | None = None
     raw_type: str = ""  # the vendor's own event name, e.g. "user_send_text"
     raw: Mapping[str, Any] = field(default_factory=dict)  # the vendor event, for the record
+    # set when the connector could not read this one event of a delivery (Vietnamese reason):
+    # the hub keeps ``raw`` in webhook_failures and stores the delivery's other events
+    error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

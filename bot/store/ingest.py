@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,6 @@ from bot.db.models import (
 from bot.db.models import (
     ChannelIdentity,
     ChannelMessageRef,
-    ChannelState,
     Contact,
     Conversation,
     ConversationState,
@@ -37,11 +36,13 @@ from bot.db.models import (
     Ticket,
 )
 from bot.db.session import SessionMaker
+from bot.store.receipts import STATUS_ORDER, apply_early_receipts, apply_receipt
 from connectors.base import DeliveryStatus, EventKind, InboundMessage, SenderRole
+
+__all__ = ["STATUS_ORDER", "IngestResult", "apply_early_receipts", "ingest_one", "next_seq"]
 
 log = logging.getLogger(__name__)
 
-STATUS_ORDER = {s: i for i, s in enumerate(["queued", "failed", "sent", "delivered", "read"])}
 TICKET_IN_SUBJECT = re.compile(r"\[\s*([A-Za-z0-9]{2,10}-\d{4}-\d{6})\s*\]")
 ECHO_MATCH_WINDOW = timedelta(minutes=5)
 
@@ -56,6 +57,7 @@ class IngestResult:
     needs_processing: bool = False  # a citizen message the pipeline must answer
     new_identity: bool = False
     updated_message_ids: tuple[int, ...] = field(default=())  # receipts: messages whose status moved
+    error: str | None = None  # not stored: why (Vietnamese); the event is kept in webhook_failures
 
 
 # --------------------------------------------------------------------------- identities
@@ -236,7 +238,9 @@ def _duplicate(event: InboundMessage, msg: Message) -> IngestResult:
     return IngestResult(event.kind, msg.id, msg.conversation_id, msg.seq, duplicate=True)
 
 
-async def _store_message(session: AsyncSession, event: InboundMessage, clock: Clock) -> IngestResult:
+async def _store_message(
+    session: AsyncSession, event: InboundMessage, clock: Clock, extra_meta: Mapping[str, object] | None
+) -> IngestResult:
     now = clock.now()
     identity, new_identity = await get_or_create_identity(session, event, now)
     # the identity lock serialises this person's deliveries: a copy that raced us past the
@@ -260,7 +264,7 @@ async def _store_message(session: AsyncSession, event: InboundMessage, clock: Cl
         status=DeliveryStatus.DELIVERED.value if citizen else DeliveryStatus.SENT.value,
         processed=not citizen or event.auto_generated,
         auto_generated=event.auto_generated,
-        meta=_meta(event),
+        meta=_meta(event, extra_meta),
         sent_at=event.sent_at or now,
         created_at=now,
         updated_at=now,
@@ -280,8 +284,9 @@ async def _store_message(session: AsyncSession, event: InboundMessage, clock: Cl
     )
 
 
-def _meta(event: InboundMessage) -> dict[str, object] | None:
+def _meta(event: InboundMessage, extra: Mapping[str, object] | None) -> dict[str, object] | None:
     meta: dict[str, object] = {"raw_type": event.raw_type} if event.raw_type else {}
+    meta.update(extra or {})
     if event.subject:
         meta["subject"] = event.subject
     if event.reply_to_ids:
@@ -325,90 +330,31 @@ async def _is_our_echo(session: AsyncSession, event: InboundMessage, now: dateti
     ).scalar_one_or_none()
 
 
-async def _apply_receipt(session: AsyncSession, event: InboundMessage, now: datetime) -> IngestResult:
-    new_status = DeliveryStatus.READ if event.kind == EventKind.READ else DeliveryStatus.DELIVERED
-    ids: list[int] = []
-    if event.refers_to:
-        refs = (
-            await session.execute(
-                select(ChannelMessageRef.channel_message_id, ChannelMessageRef.message_id).where(
-                    ChannelMessageRef.channel == event.channel,
-                    ChannelMessageRef.channel_message_id.in_(event.refers_to),
-                )
-            )
-        ).all()
-        ids = [r.message_id for r in refs]
-        await _keep_unmatched_receipts(session, event, {r.channel_message_id for r in refs}, new_status, now)
-    if event.watermark is not None:
-        ids += list(
-            (
-                await session.execute(
-                    select(Message.id)
-                    .join(Conversation, Conversation.id == Message.conversation_id)
-                    .join(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
-                    .where(
-                        ChannelIdentity.channel == event.channel,
-                        ChannelIdentity.external_id == event.external_user_id,
-                        Message.direction == Direction.OUTBOUND.value,
-                        Message.status.in_(["sent", "delivered"]),
-                        Message.sent_at <= event.watermark,
-                    )
-                )
-            ).scalars()
-        )
-    moved: list[int] = []
-    for msg in (await session.execute(select(Message).where(Message.id.in_(set(ids))))).scalars():
-        if STATUS_ORDER.get(new_status.value, 0) > STATUS_ORDER.get(msg.status, 0):
-            msg.status = new_status.value
-            msg.updated_at = now
-            moved.append(msg.id)
-    return IngestResult(event.kind, updated_message_ids=tuple(moved))
-
-
-def _receipt_key(channel: str, channel_message_id: str) -> str:
-    return f"receipt:{channel}:{channel_message_id}"
-
-
-async def _keep_unmatched_receipts(
-    session: AsyncSession, event: InboundMessage, known: set[str], status: DeliveryStatus, now: datetime
-) -> None:
-    """A receipt can overtake the send's own response (the vendor answers the webhook
-    before our HTTP call returns): keep it until the relay records that message id."""
-    for cmid in set(event.refers_to) - known:
-        key = _receipt_key(event.channel, cmid)
-        row = await session.get(ChannelState, key)
-        if row is None:
-            session.add(ChannelState(key=key, value=status.value, updated_at=now))
-        elif STATUS_ORDER.get(status.value, 0) > STATUS_ORDER.get(row.value, 0):
-            row.value, row.updated_at = status.value, now
-
-
-async def apply_early_receipts(
-    session: AsyncSession, msg: Message, channel: str, channel_message_ids: Sequence[str]
-) -> None:
-    """Called by the relay when it records a send: apply receipts that came first."""
-    keys = [_receipt_key(channel, c) for c in channel_message_ids]
-    rows = list((await session.execute(select(ChannelState).where(ChannelState.key.in_(keys)))).scalars())
-    for row in rows:
-        if STATUS_ORDER.get(row.value, 0) > STATUS_ORDER.get(msg.status, 0):
-            msg.status = row.value
-        await session.delete(row)
-
-
 async def _apply_follow(session: AsyncSession, event: InboundMessage, now: datetime) -> IngestResult:
     identity, new = await get_or_create_identity(session, event, now)
     identity.following = event.kind == EventKind.FOLLOW
     return IngestResult(event.kind, new_identity=new)
 
 
-async def ingest_one(session_maker: SessionMaker, event: InboundMessage, clock: Clock) -> IngestResult:
-    """Store one event in its own transaction; idempotent per (channel, message id)."""
+async def ingest_one(
+    session_maker: SessionMaker,
+    event: InboundMessage,
+    clock: Clock,
+    *,
+    extra_meta: Mapping[str, object] | None = None,
+) -> IngestResult:
+    """Store one event in its own transaction; idempotent per (channel, message id).
+
+    The event must be storable already (:func:`bot.store.inbound.ingest` makes it so);
+    ``extra_meta`` goes into a stored message's ``meta`` (e.g. what was truncated)."""
     now = clock.now()
+    race: IntegrityError | None = None
     async with session_maker() as session:
         try:
             async with session.begin():
                 if event.kind in (EventKind.DELIVERY, EventKind.READ):
-                    return await _apply_receipt(session, event, now)
+                    moved = await apply_receipt(session, event, now)
+                    return IngestResult(event.kind, updated_message_ids=moved)
                 if event.kind in (EventKind.FOLLOW, EventKind.UNFOLLOW):
                     return await _apply_follow(session, event, now)
                 if event.kind == EventKind.UNKNOWN:
@@ -424,20 +370,14 @@ async def ingest_one(session_maker: SessionMaker, event: InboundMessage, clock: 
                         return IngestResult(
                             event.kind, ours.id, ours.conversation_id, ours.seq, duplicate=True
                         )
-                return await _store_message(session, event, clock)
-        except IntegrityError:
+                return await _store_message(session, event, clock, extra_meta)
+        except IntegrityError as err:
             if not event.channel_message_id:
                 raise
+            race = err
     # lost the race on the unique index: the other delivery's row is the message
     async with session_maker() as session:
         existing = await _existing(session, event.channel, event.channel_message_id)
-        if existing is None:  # pragma: no cover - the index said it exists
-            raise RuntimeError("unique violation without a row")
+        if existing is None:  # another constraint failed: not a race
+            raise race or RuntimeError("unique violation without a row")
         return _duplicate(event, existing)
-
-
-async def ingest(
-    session_maker: SessionMaker, events: Sequence[InboundMessage], clock: Clock
-) -> list[IngestResult]:
-    """Store every event of one delivery, in order."""
-    return [await ingest_one(session_maker, e, clock) for e in events]

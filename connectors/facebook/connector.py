@@ -59,7 +59,7 @@ class FacebookConnector(Connector):
             app_secret=settings.app_secret,
             timeout=settings.timeout,
         )
-        self._parse_options = ParseOptions(app_id=settings.app_id, channel=self.name)
+        self._parse_options = ParseOptions(app_id=settings.app_id, channel=self.name, isolate_events=True)
         self._send_path = f"{settings.page_id}/messages" if settings.page_id else "me/messages"
 
     # ------------------------------------------------------------------ inbound

@@ -5,13 +5,16 @@ own the thread) and/or ``standby`` (another app owns it, handover protocol) arra
 events. Every event becomes exactly one :class:`InboundMessage`; standby ones get a
 ``raw_type`` of ``"standby:<type>"`` and ``auto_generated=True`` (stored, not answered by the
 bot: another app owns the conversation). Anything malformed raises :class:`PayloadError`
-naming the offending field; nothing else escapes.
+naming the offending field; nothing else escapes. With ``ParseOptions.isolate_events`` (the
+connector's setting) a malformed *event* does not fail the delivery: it comes back as an
+event with ``error`` set and its ``raw``, kept for an operator, and the others are read.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +46,9 @@ _MEDIA_KINDS = {"image": "image", "video": "video", "audio": "audio", "file": "f
 class ParseOptions:
     app_id: str | None = None  # our Facebook app id: echoes carrying it are our own sends
     channel: str = CHANNEL
+    # a malformed event becomes an ``error`` event (kept for an operator) instead of failing
+    # the whole delivery: the other events of a batch are stored all the same
+    isolate_events: bool = False
 
 
 def parse_delivery(raw: bytes, options: ParseOptions | None = None) -> list[InboundMessage]:
@@ -62,23 +68,47 @@ def parse_delivery(raw: bytes, options: ParseOptions | None = None) -> list[Inbo
             events = _list(entry[field_name], f"entry[{i}].{field_name}")
             for j, ev in enumerate(events):
                 path = f"entry[{i}].{field_name}[{j}]"
-                out.append(_event(_dict(ev, path), path, standby, entry_time, opts))
+                out.append(_isolated(opts, ev, _messaging, ev, path, standby, entry_time, opts))
         if "changes" in entry:  # Page feed webhooks (comments...): not Messenger, kept as unknown
             for j, change in enumerate(_list(entry["changes"], f"entry[{i}].changes")):
                 path = f"entry[{i}].changes[{j}]"
-                ch = _dict(change, path)
-                name = ch.get("field")
-                out.append(
-                    InboundMessage(
-                        channel=opts.channel,
-                        kind=EventKind.UNKNOWN,
-                        external_user_id=_id(entry.get("id"), f"entry[{i}].id"),
-                        raw_type=f"changes:{name if isinstance(name, str) else '?'}",
-                        sent_at=entry_time,
-                        raw=ch,
-                    )
-                )
+                out.append(_isolated(opts, change, _change, entry, i, change, path, entry_time, opts))
     return out
+
+
+def _isolated(opts: ParseOptions, ev: Any, read: Callable[..., InboundMessage], *args: Any) -> InboundMessage:
+    """``read(*args)``; with ``opts.isolate_events`` a malformed event ``ev`` becomes an
+    ``error`` event instead of failing the delivery."""
+    try:
+        return read(*args)
+    except PayloadError as err:
+        if not opts.isolate_events:
+            raise
+        raw = ev if isinstance(ev, dict) else {"event": ev}
+        return InboundMessage(
+            channel=opts.channel, kind=EventKind.UNKNOWN, external_user_id="", raw=raw, error=str(err)
+        )
+
+
+def _messaging(
+    ev: Any, path: str, standby: bool, entry_time: datetime | None, opts: ParseOptions
+) -> InboundMessage:
+    return _event(_dict(ev, path), path, standby, entry_time, opts)
+
+
+def _change(
+    entry: dict[str, Any], i: int, change: Any, path: str, entry_time: datetime | None, opts: ParseOptions
+) -> InboundMessage:
+    ch = _dict(change, path)
+    name = ch.get("field")
+    return InboundMessage(
+        channel=opts.channel,
+        kind=EventKind.UNKNOWN,
+        external_user_id=_id(entry.get("id"), f"entry[{i}].id"),
+        raw_type=f"changes:{name if isinstance(name, str) else '?'}",
+        sent_at=entry_time,
+        raw=ch,
+    )
 
 
 # --------------------------------------------------------------------------- one event
