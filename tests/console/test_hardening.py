@@ -9,6 +9,7 @@ import asyncio
 import csv
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -18,10 +19,12 @@ from sqlalchemy import func, select
 
 from bot.app import HUB
 from bot.auth.accounts import MAX_FAILURES
+from bot.auth.passwords import hash_password
 from bot.clock import ManualClock
 from bot.db.models import Message
 from bot.db.models_console import LoginAttempt, User, UserSession
-from tests.conftest import webchat_session
+from bot.db.session import create_engine, make_sessionmaker
+from tests.conftest import webchat_session, write_credentials
 from tests.console.conftest import PASSWORD
 
 WRONG = "doan-sai-mat-khau"
@@ -221,3 +224,58 @@ def test_every_formula_start_is_neutralised() -> None:
     for harmless in ("Lê Văn A", "0900000001", "", "a=b", " =1"):
         assert safe_cell(harmless) == harmless
     assert safe_cell(None) == ""
+
+
+async def test_lock_out_holds_across_two_hub_processes(
+    database_url: str, tmp_path: Any, hub_process: Any
+) -> None:
+    """Two hub processes on one database, guesses spread over both: still at most
+    MAX_FAILURES wrong passwords checked (a checked wrong one is a 401 until the last,
+    which locks), and the pre-login token of one process is good on the other."""
+
+    env = {
+        "HUB_DATABASE_URL": database_url,
+        "HUB_CREDENTIALS_FILE": str(write_credentials(tmp_path / "c.yml")),
+    }
+    first = hub_process(env).start()
+    second = hub_process(env).start()
+    engine = create_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as s, s.begin():
+            now = datetime.now(UTC)
+            s.add(
+                User(
+                    username="op9",
+                    full_name="Cán bộ op9",
+                    password_hash=hash_password(PASSWORD),
+                    role="operator",
+                    active=True,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+            async with http.get(first.url + "/console/api/csrf") as r:
+                csrf, cookie = (await r.json())["csrf"], r.cookies["hub_console"].value
+            headers = {
+                "X-CSRF-Token": csrf,
+                "Cookie": f"hub_console={cookie}",
+                "Content-Type": "application/json",
+            }
+
+            async def attempt(base: str, password: str) -> int:
+                data = json.dumps({"username": "op9", "password": password})
+                async with http.post(base + "/console/api/login", data=data, headers=headers) as r:
+                    return r.status
+
+            bases = [first.url, second.url] * 12
+            statuses = await asyncio.gather(*(attempt(b, WRONG) for b in bases))
+            assert statuses.count(401) <= MAX_FAILURES - 1, statuses
+            assert set(statuses) <= {401, 429}
+            for base in (first.url, second.url):
+                assert await attempt(base, PASSWORD) == 429
+        async with make_sessionmaker(engine)() as s:
+            user = (await s.execute(select(User).where(User.username == "op9"))).scalar_one()
+            assert user.locked_until is not None
+    finally:
+        await engine.dispose()
