@@ -46,6 +46,12 @@ class Metrics:
         self.reply_latency = Histogram()
         self.engine_latency = Histogram()
         self.engine_available: dict[str, int] = {}
+        # an outbox send started again after an attempt whose outcome was never recorded
+        self.possible_duplicates: defaultdict[str, int] = defaultdict(int)
+        # database writes retried through a short outage, per what was written
+        self.db_retries: defaultdict[str, int] = defaultdict(int)
+        # leases and claims found taken by someone else (ours had run out), per kind
+        self.leases_lost: defaultdict[str, int] = defaultdict(int)
 
     def inbound(self, channel: str, duplicate: bool) -> None:
         if duplicate:
@@ -58,6 +64,15 @@ class Metrics:
 
     def send_failed(self, channel: str, kind: str) -> None:
         self.send_failures[(channel, kind)] += 1
+
+    def possible_duplicate(self, channel: str) -> None:
+        self.possible_duplicates[channel] += 1
+
+    def db_retry(self, what: str) -> None:
+        self.db_retries[what] += 1
+
+    def lease_lost(self, kind: str) -> None:
+        self.leases_lost[kind] += 1
 
     def rejected(self, channel: str, reason: str) -> None:
         self.webhook_rejected[(channel, reason)] += 1
@@ -89,6 +104,25 @@ class Metrics:
             "Deliveries recognised as duplicates.",
             self.duplicates,
             "channel",
+        )
+        counter(
+            "hub_outbox_possible_duplicates_total",
+            "Sends repeated after an attempt whose outcome was never recorded (may have reached "
+            "the citizen twice).",
+            self.possible_duplicates,
+            "channel",
+        )
+        counter(
+            "hub_db_write_retries_total",
+            "Database writes retried through a short outage.",
+            self.db_retries,
+            "what",
+        )
+        counter(
+            "hub_leases_lost_total",
+            "Leases or claims that ran out and were taken by another worker.",
+            self.leases_lost,
+            "kind",
         )
         lines += [
             "# HELP hub_send_failures_total Failed send attempts.",

@@ -6,6 +6,12 @@ publish live events → wake the outbox relay.
 
 A message stays ``processed = false`` until its replies are committed, so a worker that
 dies midway leaves it for the sweeper of any worker: answered once, never lost.
+
+The lease is short (``lease_seconds``, 10 s) and renewed every third of it while the work
+runs, so a long answer keeps it and a killed worker's lease frees within one lifetime. It
+has a holder token: a worker whose lease ran out and was taken stops its work (and its
+commit checks the holder), so a message is never worked on twice at once. Releasing it is
+retried through a short database outage.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
@@ -29,10 +35,11 @@ from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.serialize import message_event
 from bot.store.outbound import add_reply
+from bot.store.state import ConversationLeases, LeaseLost, keep_alive, retry_db
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 60.0
+LEASE_SECONDS = 10.0
 
 
 class Pipeline:
@@ -50,8 +57,13 @@ class Pipeline:
         poll_interval: float = 2.0,
         after_commit: Callable[[int], Awaitable[None]] | None = None,
         typing: Callable[[str, str], Awaitable[None]] | None = None,
+        lease_seconds: float = LEASE_SECONDS,
+        renew_every: float | None = None,
     ) -> None:
         self.typing = typing
+        self.lease_seconds = lease_seconds
+        self.renew_every = renew_every  # None: a third of the lease
+        self.leases = ConversationLeases(sm, clock)
         self.sm, self.engine, self.bus, self.clock, self.metrics = sm, engine, bus, clock, metrics
         self.fallback = fallback
         self.on_outbox = on_outbox
@@ -123,24 +135,47 @@ class Pipeline:
 
     # ------------------------------------------------------------------ leases
 
-    async def _lease(self, conv_id: int) -> bool:
-        now = self.clock.now()
-        async with self.sm() as s, s.begin():
-            res = await s.execute(
-                update(Conversation)
-                .where(
-                    Conversation.id == conv_id,
-                    or_(Conversation.processing_until.is_(None), Conversation.processing_until < now),
-                )
-                .values(processing_until=now + timedelta(seconds=LEASE_SECONDS))
-            )
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+    async def _lease(self, conv_id: int) -> str | None:
+        """Take the conversation's lease: its holder token, or None when someone holds it."""
+        token = f"{self.holder}:{secrets.token_hex(4)}"
+        return token if await self.leases.acquire(conv_id, token, self.lease_seconds) else None
 
-    async def _release(self, conv_id: int) -> None:
-        async with self.sm() as s, s.begin():
-            await s.execute(
-                update(Conversation).where(Conversation.id == conv_id).values(processing_until=None)
+    async def _release(self, conv_id: int, token: str) -> None:
+        """Free the lease at once, retrying through a short outage; if the database stays
+        away, the lease runs out by itself within ``lease_seconds``."""
+        try:
+            await retry_db(
+                lambda: self.leases.release(conv_id, token),
+                within=self.lease_seconds,
+                what=f"releasing the lease on conversation {conv_id}",
+                on_retry=lambda: self.metrics.db_retry("lease_release"),
             )
+        except Exception:
+            log.warning(
+                "could not release the lease on conversation %s; it runs out within %.0f s",
+                conv_id,
+                self.lease_seconds,
+                exc_info=True,
+            )
+
+    async def _hold(self, conv_id: int, token: str, work: asyncio.Task[int]) -> int:
+        """Keep the lease alive while ``work`` runs; cancel the work if the lease is lost."""
+        every = self.renew_every or self.lease_seconds / 3
+
+        async def renew() -> bool:
+            return await self.leases.renew(conv_id, token, self.lease_seconds)
+
+        keeper = asyncio.create_task(keep_alive(renew, ttl=self.lease_seconds, every=every, clock=self.clock))
+        try:
+            await asyncio.wait({work, keeper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            keeper.cancel()
+            await asyncio.gather(keeper, return_exceptions=True)
+        if work.done():
+            return work.result()
+        work.cancel()
+        await asyncio.gather(work, return_exceptions=True)
+        raise LeaseLost(f"conversation {conv_id}")
 
     async def resume(self, conv_id: int) -> None:
         """An operator handed the conversation back: tell the engine (best effort; the
@@ -158,14 +193,26 @@ class Pipeline:
 
     async def process_conversation(self, conv_id: int) -> int:
         """Answer every pending message of one conversation, oldest first."""
-        if not await self._lease(conv_id):
+        token = await self._lease(conv_id)
+        if token is None:
             return 0
-        done = 0
+        work = asyncio.create_task(self._answer_all(conv_id, token))
         try:
-            while await self._process_next(conv_id):
-                done += 1
+            return await self._hold(conv_id, token, work)
+        except LeaseLost:
+            self.metrics.lease_lost("conversation")
+            log.warning("lost the lease on conversation %s: its work was stopped", conv_id)
+            return 0
         finally:
-            await self._release(conv_id)
+            if not work.done():
+                work.cancel()
+                await asyncio.gather(work, return_exceptions=True)
+            await self._release(conv_id, token)
+
+    async def _answer_all(self, conv_id: int, token: str) -> int:
+        done = 0
+        while await self._process_next(conv_id, token):
+            done += 1
         return done
 
     async def _next_pending(self, conv_id: int) -> tuple[Message, Conversation, dict[str, object]] | None:
@@ -197,7 +244,7 @@ class Pipeline:
             profile["_external_id"] = identity.external_id if identity is not None else ""
             return msg, conv, profile
 
-    async def _process_next(self, conv_id: int) -> bool:
+    async def _process_next(self, conv_id: int, token: str) -> bool:
         pending = await self._next_pending(conv_id)
         if pending is None:
             return False
@@ -206,7 +253,7 @@ class Pipeline:
         asked_at = self.clock.now()
         if conv.state == ConversationState.BOT:
             result = await self._ask(msg, conv, profile)
-        await self._commit(msg, conv_id, result, asked_at)
+        await self._commit(msg, conv_id, token, result, asked_at)
         return True
 
     async def _ask(self, msg: Message, conv: Conversation, profile: dict[str, object]) -> EngineResult:
@@ -253,7 +300,12 @@ class Pipeline:
             log.debug("typing indicator failed: %s", task.exception())
 
     async def _commit(
-        self, msg: Message, conv_id: int, result: EngineResult | None, asked_at: datetime | None = None
+        self,
+        msg: Message,
+        conv_id: int,
+        token: str,
+        result: EngineResult | None,
+        asked_at: datetime | None = None,
     ) -> None:
         now = self.clock.now()
         replies: list[Message] = []
@@ -261,6 +313,8 @@ class Pipeline:
             # lock order everywhere: conversation first, then its messages (no deadlocks)
             conv = await s.get(Conversation, conv_id, with_for_update=True)
             assert conv is not None
+            if conv.processing_by != token:  # our lease ran out and another worker took it
+                raise LeaseLost(f"conversation {conv_id}")
             # re-check under the transaction: another worker may have answered it meanwhile
             claimed = await s.execute(
                 update(Message)

@@ -119,6 +119,7 @@ class Conversation(Base):
     handoff_reason: Mapped[str | None] = mapped_column(Text)
     assignee_id: Mapped[int | None] = mapped_column(Integer)  # operator holding it (console)
     processing_until: Mapped[datetime | None]  # pipeline lease: one worker at a time
+    processing_by: Mapped[str | None] = mapped_column(String(64))  # the lease's holder token
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -229,6 +230,10 @@ class OutboxItem(Base):
     claim_token: Mapped[str | None] = mapped_column(String(64), index=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # set before the channel is called, cleared when its outcome is recorded: still set at
+    # the next attempt means the last one may have reached the citizen (possible duplicate)
+    sending_started_at: Mapped[datetime | None]
+    possible_duplicates: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime]
 
 

@@ -1,21 +1,140 @@
 """The hub's :class:`connectors.base.StateStore`: connector state in the database, locks in
-Redis when configured, else database leases. Also the generic lease used by workers."""
+Redis when configured, else database leases. Also the leases workers hold while they work:
+named ones, the pipeline's conversation lease (with its holder), a heartbeat that keeps a
+lease alive, and a retry for writes that must outlive a short database outage."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import secrets
-from collections.abc import AsyncIterator
-from datetime import timedelta
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from bot.clock import Clock
-from bot.db.models import ChannelState, Lease
+from bot.clock import Clock, as_utc
+from bot.db.models import ChannelState, Conversation, Lease
 from bot.db.session import SessionMaker
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class LeaseLost(Exception):
+    """Another worker holds the lease now (ours expired): stop the work it covered."""
+
+
+def is_transient_db_error(err: BaseException) -> bool:
+    """A dropped connection, a refused connect, a lock timeout: worth trying again soon.
+    Constraint, data and SQL errors are not (they fail the same way every time)."""
+    if isinstance(err, IntegrityError | DataError | ProgrammingError):
+        return False
+    return isinstance(err, DBAPIError | PoolTimeout | OSError | TimeoutError)
+
+
+async def retry_db(
+    op: Callable[[], Awaitable[T]],
+    *,
+    within: float,
+    what: str,
+    on_retry: Callable[[], None] | None = None,
+    first_delay: float = 0.1,
+    max_delay: float = 1.0,
+) -> T:
+    """Run ``op`` (one transaction) until it succeeds; transient database errors are retried
+    with a growing pause for ``within`` seconds, then the last one is raised."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    delay = first_delay
+    while True:
+        try:
+            return await op()
+        except Exception as err:
+            if not is_transient_db_error(err) or loop.time() + delay > deadline:
+                raise
+            log.warning("%s: database unavailable (%s); retrying in %.1f s", what, type(err).__name__, delay)
+            if on_retry is not None:
+                on_retry()
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, max_delay)
+
+
+async def keep_alive(renew: Callable[[], Awaitable[bool]], *, ttl: float, every: float, clock: Clock) -> None:
+    """Renew a lease every ``every`` seconds while the caller works; return when it is lost:
+    someone else holds it (``renew`` says False) or it could not be renewed before it ran
+    out (the database was unreachable), so someone else may take it any moment."""
+    until = clock.now() + timedelta(seconds=ttl)
+    while True:
+        await asyncio.sleep(every)
+        attempt_at = clock.now()
+        try:
+            if not await asyncio.wait_for(renew(), timeout=max(every, 1.0)):
+                return
+            until = attempt_at + timedelta(seconds=ttl)
+        except Exception as err:
+            if not is_transient_db_error(err):
+                raise
+            log.warning("lease renewal failed (%s): it runs out at %s", type(err).__name__, until)
+            if clock.now() >= until:
+                return
+
+
+class ConversationLeases:
+    """The pipeline's lease on a conversation: ``processing_until`` and its holder
+    ``processing_by`` (one token per acquisition), so renewals and releases only ever touch
+    the caller's own lease."""
+
+    def __init__(self, session_maker: SessionMaker, clock: Clock) -> None:
+        self.sm, self.clock = session_maker, clock
+
+    async def acquire(self, conv_id: int, token: str, ttl: float) -> bool:
+        now = self.clock.now()
+        async with self.sm() as s, s.begin():
+            res = await s.execute(
+                update(Conversation)
+                .where(
+                    Conversation.id == conv_id,
+                    or_(Conversation.processing_until.is_(None), Conversation.processing_until < now),
+                )
+                .values(processing_until=now + timedelta(seconds=ttl), processing_by=token)
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def renew(self, conv_id: int, token: str, ttl: float) -> bool:
+        now = self.clock.now()
+        async with self.sm() as s, s.begin():
+            res = await s.execute(
+                update(Conversation)
+                .where(Conversation.id == conv_id, Conversation.processing_by == token)
+                .values(processing_until=now + timedelta(seconds=ttl))
+            )
+            return bool(res.rowcount)  # type: ignore[attr-defined]
+
+    async def release(self, conv_id: int, token: str) -> None:
+        async with self.sm() as s, s.begin():
+            await s.execute(
+                update(Conversation)
+                .where(Conversation.id == conv_id, Conversation.processing_by == token)
+                .values(processing_until=None, processing_by=None)
+            )
+
+    async def holder(self, conv_id: int) -> tuple[str | None, datetime | None]:
+        """Who holds the lease and until when (for tests and diagnostics)."""
+        async with self.sm() as s:
+            row = (
+                await s.execute(
+                    select(Conversation.processing_by, Conversation.processing_until).where(
+                        Conversation.id == conv_id
+                    )
+                )
+            ).one()
+            return row[0], as_utc(row[1])
 
 
 class DbLeases:
