@@ -1,8 +1,18 @@
 """The outbox relay: sends queued replies through their connectors.
 
-Rows are claimed with a lease (``claimed_until``) so several workers share the outbox and a
-killed worker's claims expire; a conversation's messages go out in order (a row waits while
-an older one of its conversation is pending). Failures back off exponentially with full
+Every send runs on its own: the relay claims due rows and starts their sends without
+waiting for them, so a hanging channel holds up only its own sends. A channel has at most
+``per_channel`` sends in flight and a conversation one (its rows go out in order: a row
+waits while an older one of its conversation is pending). Claims are short
+(``claim_seconds``) and renewed while a send is in flight, so a killed worker's claims free
+within one lifetime.
+
+An attempt is counted and marked started *before* the channel is called, and its outcome
+is written with retries through a short database outage, so a failed write never quietly
+sends again: a row whose last attempt is still marked started (a crash, a write that never
+got through, a timeout) may have reached the citizen, and its retry is logged and counted
+(``hub_outbox_possible_duplicates_total`` and ``outbox.possible_duplicates``) unless the
+connector declares ``idempotent_send = True``. Failures back off exponentially with full
 jitter, honour a channel's retry time, and end as ``failed`` with the reason after
 ``max_attempts``.
 """
@@ -15,36 +25,38 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import Callable
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import and_, exists, or_, select, update
-from sqlalchemy.orm import aliased
-
 from bot.clock import Clock, as_utc
-from bot.db.models import ChannelIdentity, ChannelMessageRef, Conversation, Message, OutboxItem
+from bot.db.models import Message
 from bot.db.session import SessionMaker
 from bot.events import EventBus, conversation_topic
-from bot.lifecycle import Stopper
+from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.serialize import message_event
-from bot.store.ingest import apply_early_receipts
-from connectors.base import (
-    Attachment,
-    DeliveryStatus,
-    OutboundMessage,
-    PermanentSendError,
-    RateLimited,
-    SenderRole,
-    SendError,
-    SendResult,
+from bot.store.outbound import (
+    Attempt,
+    Claimed,
+    begin_attempt,
+    claim_due,
+    load_outbound,
+    record_failed,
+    record_sent,
+    release_claim,
+    renew_claims,
 )
+from bot.store.state import retry_db
+from connectors.base import Connector, OutboundMessage, PermanentSendError, RateLimited, SendError, SendResult
 from connectors.registry import ConnectorRegistry
 
 log = logging.getLogger(__name__)
 
-CLAIM_SECONDS = 120.0
+CLAIM_SECONDS = 12.0
+PER_CHANNEL = 8  # sends in flight per channel
+RECORD_WITHIN = 60.0  # seconds to keep trying to record a send's outcome
 
 
 @dataclass(frozen=True)
@@ -77,8 +89,10 @@ class Relay:
         rng: random.Random | None = None,
         on_sent: Callable[[Message], None] | None = None,
         claim_seconds: float = CLAIM_SECONDS,
+        per_channel: int = PER_CHANNEL,
+        record_within: float = RECORD_WITHIN,
     ) -> None:
-        self.claim_seconds = claim_seconds
+        self.claim_seconds, self.per_channel, self.record_within = claim_seconds, per_channel, record_within
         self.sm, self.registry, self.bus, self.clock, self.metrics = sm, registry, bus, clock, metrics
         self.policy = policy or RetryPolicy()
         self.poll_interval = poll_interval
@@ -88,6 +102,9 @@ class Relay:
         self.wake = asyncio.Event()
         self.last_beat = time.monotonic()
         self.stopper = Stopper()
+        self.holder = secrets.token_hex(8)
+        self.inflight: dict[int, Claimed] = {}  # outbox row id -> our claim, while its send runs
+        self._sends: set[asyncio.Task[None]] = set()
 
     def notify(self) -> None:
         self.wake.set()
@@ -97,150 +114,182 @@ class Relay:
         self.wake.set()
 
     async def run(self) -> None:
-        while not self.stopper.stopping:
-            self.last_beat = time.monotonic()
-            try:
-                sent = await self.run_once()
-            except Exception:
-                log.exception("outbox pass failed")
-                sent = 0
-            if sent:
-                continue
-            self.wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self.poll_interval)
+        async with self._renewing():
+            while not self.stopper.stopping:
+                self.last_beat = time.monotonic()
+                self.wake.clear()  # before claiming: a send ending meanwhile wakes the next pass
+                try:
+                    started = await self.dispatch()
+                except Exception:
+                    log.exception("outbox pass failed")
+                    started = 0
+                if started:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.poll_interval)
+            await stop_gracefully(list(self._sends))
+
+    async def dispatch(self) -> int:
+        """Claim what is due and start sending it, without waiting for the sends."""
+        claimed = await self.claim()
+        for claim in claimed:
+            task = asyncio.create_task(self._send(claim), name=f"outbox-{claim.item_id}")
+            self._sends.add(task)
+            task.add_done_callback(self._sends.discard)
+        return len(claimed)
 
     async def run_once(self) -> int:
-        items = await self.claim()
-        if not items:
-            return 0
-        await asyncio.gather(*(self._deliver(item_id) for item_id in items))
-        return len(items)
+        """Claim what is due and wait for those sends (tests and tools)."""
+        async with self._renewing():
+            claimed = await self.claim()
+            await asyncio.gather(*(self._send(claim) for claim in claimed))
+        return len(claimed)
 
-    # ------------------------------------------------------------------ claiming
+    # ------------------------------------------------------------------ claims
 
-    async def claim(self) -> list[int]:
-        now = self.clock.now()
-        token = secrets.token_hex(16)
-        older = aliased(OutboxItem)
-        free = or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now)
-        due = (
-            select(OutboxItem.id)
-            .where(
-                OutboxItem.done.is_(False),
-                OutboxItem.next_attempt_at <= now,
-                free,
-                ~exists().where(
-                    and_(
-                        older.conversation_id == OutboxItem.conversation_id,
-                        older.done.is_(False),
-                        older.id < OutboxItem.id,
-                    )
-                ),
-            )
-            .order_by(OutboxItem.id)
-            .limit(self.batch)
+    async def claim(self) -> list[Claimed]:
+        busy = Counter(c.channel for c in self.inflight.values())
+        claimed = await claim_due(
+            self.sm,
+            self.clock.now(),
+            token=f"{self.holder}:{secrets.token_hex(6)}",
+            ttl=self.claim_seconds,
+            limit=self.batch,
+            room={channel: self.per_channel - n for channel, n in busy.items()},
+            per_channel=self.per_channel,
         )
-        async with self.sm() as s, s.begin():
-            ids = list((await s.execute(due)).scalars())
-            if not ids:
-                return []
-            await s.execute(
-                update(OutboxItem)
-                .where(OutboxItem.id.in_(ids), OutboxItem.done.is_(False), free)
-                .values(claimed_until=now + timedelta(seconds=self.claim_seconds), claim_token=token)
+        for claim in claimed:
+            self.inflight[claim.item_id] = claim
+        return claimed
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self._renew_loop(), name="outbox-claims")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def _renew_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.claim_seconds / 3)
+            try:
+                await self.renew_claims()
+            except Exception as err:
+                log.warning("renewing outbox claims failed (%s); retrying", type(err).__name__)
+
+    async def renew_claims(self) -> None:
+        """Extend the claims of every send in flight."""
+        by_token: defaultdict[str, list[int]] = defaultdict(list)
+        for claim in list(self.inflight.values()):
+            by_token[claim.token].append(claim.item_id)
+        now = self.clock.now()
+        for token, ids in by_token.items():
+            kept = await asyncio.wait_for(renew_claims(self.sm, now, self.claim_seconds, token, ids), 5.0)
+            if kept < len(ids):
+                self.metrics.lease_lost("outbox")
+                log.warning("%s outbox claim(s) ran out and were taken by another worker", len(ids) - kept)
+
+    async def _release(self, claim: Claimed) -> None:
+        try:
+            await retry_db(
+                lambda: release_claim(self.sm, claim.item_id, claim.token),
+                within=self.claim_seconds,
+                what=f"releasing outbox item {claim.item_id}",
+                on_retry=lambda: self.metrics.db_retry("outbox_release"),
             )
-        async with self.sm() as s:
-            return list(
-                (await s.execute(select(OutboxItem.id).where(OutboxItem.claim_token == token))).scalars()
-            )
+        except Exception:
+            log.warning("outbox item %s: claim not released; it runs out by itself", claim.item_id)
 
     # ------------------------------------------------------------------ sending
 
-    async def _outbound(self, item_id: int) -> tuple[OutboxItem, OutboundMessage] | None:
-        async with self.sm() as s:
-            item = await s.get(OutboxItem, item_id)
-            if item is None or item.done:
-                return None
-            msg = await s.get(Message, item.message_id)
-            conv = await s.get(Conversation, item.conversation_id)
-            assert msg is not None and conv is not None
-            identity = await s.get(ChannelIdentity, conv.identity_id)
-            assert identity is not None
-            last_in = (
-                await s.execute(
-                    select(Message.channel_message_id, Message.meta)
-                    .where(Message.conversation_id == conv.id, Message.direction == "in")
-                    .order_by(Message.seq.desc())
-                    .limit(1)
-                )
-            ).first()
-            meta = dict(msg.meta or {})
-            references = tuple(meta.get("references", ()))
-            if last_in is not None and conv.channel == "email":
-                # reply_to_ids is In-Reply-To then References newest first: RFC 5322 wants oldest first
-                refs = tuple(reversed((last_in.meta or {}).get("reply_to_ids", ())))
-                references = refs + ((last_in.channel_message_id,) if last_in.channel_message_id else ())
-            out = OutboundMessage(
-                channel=conv.channel,
-                external_user_id=identity.external_id,
-                text=msg.text,
-                message_id=msg.id,
-                conversation_id=conv.id,
-                sender_role=SenderRole(msg.sender_role),
-                attachments=tuple(
-                    Attachment(kind=a.kind, url=a.url, name=a.name, size=a.size, mime_type=a.mime_type)
-                    for a in msg.attachments
-                ),
-                subject=meta.get("subject") or _thread_subject(last_in),
-                in_reply_to=last_in.channel_message_id if last_in is not None else None,
-                references=references,
-                last_inbound_at=as_utc(conv.last_inbound_at),
-                quick_replies=tuple(meta.get("buttons", ())),
-                meta=meta,
-            )
-            return item, out
+    async def _send(self, claim: Claimed) -> None:
+        try:
+            await self._deliver(claim)
+        except Exception:
+            log.exception("outbox item %s: sending failed; it will be tried again", claim.item_id)
+            await self._release(claim)
+        finally:
+            self.inflight.pop(claim.item_id, None)
+            self.wake.set()
 
-    async def _deliver(self, item_id: int) -> None:
-        loaded = await self._outbound(item_id)
+    async def _deliver(self, claim: Claimed) -> None:
+        loaded = await load_outbound(self.sm, claim.item_id)
         if loaded is None:
             return
         item, out = loaded
-        try:
-            connector = self.registry.get(out.channel)
-        except KeyError:
-            await self._failed(item, out, PermanentSendError(f"Kênh {out.channel} đang tắt"), final=True)
+        if out.channel not in self.registry:
+            err = PermanentSendError(f"Kênh {out.channel} đang tắt")
+            await self._failed(claim, item.attempts, out, err, final=True)
             return
+        if item.attempts >= self.policy.max_attempts:  # earlier attempts never recorded an outcome
+            err = PermanentSendError(f"Đã thử gửi {item.attempts} lần mà không ghi nhận được kết quả")
+            await self._failed(claim, item.attempts, out, err, final=True)
+            return
+        connector = self.registry.get(out.channel)
+        idempotent = bool(getattr(connector, "idempotent_send", False))
+        attempt = await begin_attempt(
+            self.sm, claim.item_id, claim.token, self.clock.now(), idempotent=idempotent
+        )
+        if attempt is None:  # done meanwhile, or our claim ran out and was taken
+            return
+        if attempt.unfinished_before:
+            self._repeat(out, attempt, idempotent)
+        await self._attempt(claim, connector, out, attempt)
+
+    async def _attempt(
+        self, claim: Claimed, connector: Connector, out: OutboundMessage, attempt: Attempt
+    ) -> None:
         try:
             result = await connector.send(out)
         except SendError as err:
             self.metrics.send_failed(out.channel, type(err).__name__)
-            await self._failed(item, out, err, final=not err.retryable)
+            unknown = _outcome_unknown(err)
+            await self._failed(claim, attempt.number, out, err, final=not err.retryable, unknown=unknown)
             return
         except Exception as err:  # a connector bug must not stop the relay
             log.exception("connector %s raised an unexpected error", out.channel)
             self.metrics.send_failed(out.channel, "unexpected")
-            await self._failed(item, out, SendError(f"Lỗi không xác định: {err!r}"), final=False)
+            err2 = SendError(f"Lỗi không xác định: {err!r}")
+            await self._failed(claim, attempt.number, out, err2, final=False, unknown=True)
             return
-        await self._sent(item, out, result)
+        await self._sent(claim, out, result)
 
-    async def _sent(self, item: OutboxItem, out: OutboundMessage, result: SendResult) -> None:
-        now = self.clock.now()
-        async with self.sm() as s, s.begin():
-            await s.execute(
-                update(OutboxItem).where(OutboxItem.id == item.id).values(done=True, claimed_until=None)
+    def _repeat(self, out: OutboundMessage, attempt: Attempt, idempotent: bool) -> None:
+        if idempotent:
+            log.info(
+                "message %s: repeating an unfinished attempt (the channel is idempotent)", out.message_id
             )
-            msg = await s.get(Message, out.message_id)
-            assert msg is not None
-            msg.status = result.status.value
-            msg.status_reason = None
-            msg.sent_at = now
-            msg.updated_at = now
-            if result.channel_message_ids:
-                msg.channel_message_id = result.channel_message_ids[0]
-                for cmid in result.channel_message_ids:
-                    s.add(ChannelMessageRef(channel=out.channel, channel_message_id=cmid, message_id=msg.id))
-                await apply_early_receipts(s, msg, out.channel, result.channel_message_ids)
+            return
+        self.metrics.possible_duplicate(out.channel)
+        log.warning(
+            "message %s to %s: attempt %s repeats one whose outcome was never recorded; "
+            "the citizen may get it twice",
+            out.message_id,
+            out.channel,
+            attempt.number,
+        )
+
+    async def _sent(self, claim: Claimed, out: OutboundMessage, result: SendResult) -> None:
+        now = self.clock.now()
+        try:
+            msg = await retry_db(
+                lambda: record_sent(self.sm, claim.item_id, out, result, now),
+                within=self.record_within,
+                what=f"recording the send of message {out.message_id}",
+                on_retry=lambda: self.metrics.db_retry("outbox_result"),
+            )
+        except Exception:
+            log.error(
+                "message %s went out to %s but could not be recorded; a retry will be counted "
+                "as a possible duplicate",
+                out.message_id,
+                out.channel,
+            )
+            raise
+        if msg is None:
+            return
         self.metrics.sent(out.channel)
         created = as_utc(msg.created_at)
         if created is not None:
@@ -249,35 +298,45 @@ class Relay:
         if self.on_sent is not None:
             self.on_sent(msg)
 
-    async def _failed(self, item: OutboxItem, out: OutboundMessage, err: SendError, *, final: bool) -> None:
+    async def _failed(
+        self,
+        claim: Claimed,
+        attempts: int,
+        out: OutboundMessage,
+        err: SendError,
+        *,
+        final: bool,
+        unknown: bool = False,
+    ) -> None:
         now = self.clock.now()
-        attempts = item.attempts + 1
         final = final or attempts >= self.policy.max_attempts
-        async with self.sm() as s, s.begin():
-            values: dict[str, object] = {
-                "attempts": attempts,
-                "last_error": err.reason,
-                "claimed_until": None,
-            }
-            if final:
-                values["done"] = True
-            else:
-                values["next_attempt_at"] = now + timedelta(
-                    seconds=self.policy.delay(attempts, err, self.rng)
-                )
-            await s.execute(update(OutboxItem).where(OutboxItem.id == item.id).values(**values))
-            msg = await s.get(Message, out.message_id)
-            assert msg is not None
-            msg.status_reason = err.reason
-            msg.updated_at = now
-            if final:
-                msg.status = DeliveryStatus.FAILED.value
-        if final:
+        next_at = None if final else now + timedelta(seconds=self.policy.delay(attempts, err, self.rng))
+        msg = await retry_db(
+            lambda: record_failed(
+                self.sm,
+                claim.item_id,
+                out.message_id,
+                err.reason,
+                now,
+                next_at=next_at,
+                outcome_unknown=unknown,
+            ),
+            within=self.record_within,
+            what=f"recording the failed send of message {out.message_id}",
+            on_retry=lambda: self.metrics.db_retry("outbox_result"),
+        )
+        if msg is not None and final:
             log.warning("message %s to %s failed for good: %s", out.message_id, out.channel, err.reason)
             await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
 
 
-def _thread_subject(last_in: object) -> str | None:
-    meta = getattr(last_in, "meta", None) or {}
-    subject = meta.get("subject") if isinstance(meta, dict) else None
-    return str(subject) if subject else None
+def _outcome_unknown(err: BaseException) -> bool:
+    """A timeout: the channel may have delivered the message before we stopped waiting."""
+    seen: BaseException | None = err
+    for _ in range(8):
+        if seen is None:
+            return False
+        if isinstance(seen, TimeoutError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
