@@ -120,6 +120,8 @@ async def create_app(
         RetryPolicy(settings.outbox_max_attempts, settings.outbox_base_delay, settings.outbox_max_delay),
         poll_interval=settings.worker_poll_interval,
         claim_seconds=settings.outbox_claim_seconds,
+        per_channel=settings.outbox_channel_concurrency,
+        record_within=settings.outbox_record_seconds,
     )
     pipeline = Pipeline(
         sm,
@@ -129,6 +131,7 @@ async def create_app(
         metrics,
         on_outbox=relay.notify,
         poll_interval=settings.worker_poll_interval,
+        lease_seconds=settings.lease_seconds,
     )
     hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, redis)
     pipeline.typing = typing_indicator(registry)

@@ -96,7 +96,10 @@ class Settings:
     outbox_max_attempts: int = 8
     outbox_base_delay: float = 1.0
     outbox_max_delay: float = 300.0
-    outbox_claim_seconds: float = 120.0
+    outbox_claim_seconds: float = 12.0
+    outbox_channel_concurrency: int = 8
+    outbox_record_seconds: float = 60.0
+    lease_seconds: float = 10.0
     worker_poll_interval: float = 2.0
     max_upload_bytes: int = 10 * 1024 * 1024
     # characters of inbound text stored per message (beyond: the prefix, marked truncated)
@@ -131,7 +134,10 @@ class Settings:
             outbox_max_attempts=int(env.get("HUB_OUTBOX_MAX_ATTEMPTS") or 8),
             outbox_base_delay=float(env.get("HUB_OUTBOX_BASE_DELAY") or 1.0),
             outbox_max_delay=float(env.get("HUB_OUTBOX_MAX_DELAY") or 300.0),
-            outbox_claim_seconds=float(env.get("HUB_OUTBOX_CLAIM_SECONDS") or 120.0),
+            outbox_claim_seconds=float(env.get("HUB_OUTBOX_CLAIM_SECONDS") or 12.0),
+            outbox_channel_concurrency=int(env.get("HUB_OUTBOX_CHANNEL_CONCURRENCY") or 8),
+            outbox_record_seconds=float(env.get("HUB_OUTBOX_RECORD_SECONDS") or 60.0),
+            lease_seconds=float(env.get("HUB_LEASE_SECONDS") or 10.0),
             worker_poll_interval=float(env.get("HUB_WORKER_POLL_INTERVAL") or 2.0),
             max_upload_bytes=int(env.get("HUB_MAX_UPLOAD_BYTES") or 10 * 1024 * 1024),
             max_text_chars=_positive_int(env, _TEXT_MAX, 100_000),
