@@ -83,7 +83,7 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{api}/audit", admin_api.audit_log)
     r.add_get(f"{api}/notifications", admin_api.notifications)
     r.add_post(f"{api}/notifications/read", admin_api.mark_notifications_read)
-    r.add_get(f"{api}/report", admin_api.report)
+    r.add_get(f"{api}/report", exports.report)
     # on_startup runs after every cleanup_ctx start (the migrations included)
     app.on_startup.append(_startup)
     app.on_shutdown.append(_cleanup)

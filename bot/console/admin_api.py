@@ -4,13 +4,13 @@ edited by admins), accounts (admins), the audit log (read-only), notifications."
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from bot.auth import accounts
 from bot.auth.passwords import WeakPassword, verify_password
@@ -20,7 +20,6 @@ from bot.console.core import (
     STAFF,
     audit_action,
     client_ip,
-    date_param,
     hub_of,
     int_field,
     json_body,
@@ -111,7 +110,10 @@ async def _save_coded(
         fill(row, body)
         if "active" in body:
             row.active = bool(body["active"])
-        await s.flush()
+        try:
+            await s.flush()
+        except IntegrityError as err:  # an agency_id that does not exist, a code taken meanwhile
+            raise WorkflowError(f"Không lưu được {what}: đơn vị không tồn tại hoặc mã đã có", 400) from err
         kind = model.__name__.lower()
         audit_action(s, request, user, f"save_{kind}", kind, row.id, now, detail={"name": name})
     return web.json_response({"ok": True, "id": row.id})
@@ -341,53 +343,6 @@ async def faq_search(request: web.Request) -> web.Response:
             }
         )
     return web.json_response({"available": True, "results": results})
-
-
-async def report(request: web.Request) -> web.Response:
-    """Summary for Sở TT&TT (Điều 11.2, 13.3): tickets received in [from, to] by channel,
-    status and agency; answered on time / late; overdue now; Điều 10.3 breaches."""
-    from bot.db.models import Ticket
-    from bot.db.models_console import TicketTrack
-
-    require(request, *OVERSIGHT)
-    hub = hub_of(request)
-    now = hub.clock.now()
-    start, end = date_param(request, "from"), date_param(request, "to")
-    q = select(Ticket, TicketTrack).join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
-    if start is not None:
-        q = q.where(Ticket.created_at >= start.astimezone(UTC))
-    if end is not None:
-        q = q.where(Ticket.created_at < (end + timedelta(days=1)).astimezone(UTC))
-    by_channel: Counter[str] = Counter()
-    by_status: Counter[str] = Counter()
-    agencies: dict[str, Counter[str]] = {}
-    async with hub.sm() as s:
-        for t, tr in (await s.execute(q)).all():
-            by_channel[t.channel.split(":")[0]] += 1
-            by_status[t.status] += 1
-            if tr.forwarded_at is None:
-                continue
-            row = agencies.setdefault(t.agency or "(đã trả lại)", Counter())
-            row["forwarded"] += 1
-            answered, due = as_utc(tr.answered_at), as_utc(tr.answer_due_at)
-            appointment = as_utc(tr.appointment_at)
-            limit = max(d for d in (due, appointment) if d is not None) if (due or appointment) else None
-            if answered is not None:
-                row["answered_on_time" if limit is None or answered <= limit else "answered_late"] += 1
-            elif (current_due := as_utc(t.due_at)) is not None and now > current_due:
-                row["overdue_now"] += 1
-            if tr.breach_at is not None:
-                row["breaches"] += 1
-    return web.json_response(
-        {
-            "from": request.query.get("from"),
-            "to": request.query.get("to"),
-            "total": sum(by_status.values()),
-            "by_channel": dict(by_channel),
-            "by_status": dict(by_status),
-            "by_agency": [{"agency": name, **dict(c)} for name, c in sorted(agencies.items())],
-        }
-    )
 
 
 async def reset_password(request: web.Request) -> web.Response:

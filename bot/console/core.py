@@ -264,6 +264,8 @@ def date_param(request: web.Request, key: str) -> datetime | None:
         day = date.fromisoformat(raw)
     except ValueError as err:
         raise bad_request(f"Tham số {key} phải có dạng YYYY-MM-DD") from err
+    if not YEARS[0] <= day.year <= YEARS[1]:
+        raise bad_request(f"Tham số {key}: năm phải từ {YEARS[0]} đến {YEARS[1]}")
     return datetime.combine(day, time(0), CALENDAR_TZ_FALLBACK)
 
 
@@ -286,10 +288,13 @@ def time_field(body: dict[str, Any], key: str) -> datetime:
         raise WorkflowError(f"Trường {key}: thời điểm không hợp lệ (ISO 8601)", 400) from err
     if when.tzinfo is None:
         when = when.replace(tzinfo=CALENDAR_TZ_FALLBACK)
+    if not YEARS[0] <= when.year <= YEARS[1]:
+        raise WorkflowError(f"Trường {key}: năm phải từ {YEARS[0]} đến {YEARS[1]}", 400)
     return when
 
 
 CALENDAR_TZ_FALLBACK = ZoneInfo("Asia/Ho_Chi_Minh")  # a datetime-local input has no offset
+YEARS = (1970, 2999)  # dates a person may give; far from datetime's limits (no overflow in arithmetic)
 
 
 async def publish_messages(hub: Hub, messages: list[Message]) -> None:

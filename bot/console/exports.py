@@ -1,4 +1,4 @@
-"""Exports for inspection (Điều 11.1): the tickets as CSV for Excel.
+"""Exports for inspection (Điều 11.1): the tickets as CSV for Excel; the summary report.
 
 Every cell goes through :func:`safe_cell`, the one place that neutralises spreadsheet
 formulas (OWASP "CSV injection"): a citizen's name ``=cmd|' /C calc'!A0`` or a message
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
@@ -113,4 +114,48 @@ async def export_csv(request: web.Request) -> web.Response:
         content_type="text/csv",
         charset="utf-8",
         headers={"Content-Disposition": 'attachment; filename="phieu-1022.csv"'},
+    )
+
+
+async def report(request: web.Request) -> web.Response:
+    """Summary for Sở TT&TT (Điều 11.2, 13.3): tickets received in [from, to] by channel,
+    status and agency; answered on time / late; overdue now; Điều 10.3 breaches."""
+    require(request, *OVERSIGHT)
+    hub = hub_of(request)
+    now = hub.clock.now()
+    start, end = date_param(request, "from"), date_param(request, "to")
+    q = select(Ticket, TicketTrack).join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
+    if start is not None:
+        q = q.where(Ticket.created_at >= start.astimezone(UTC))
+    if end is not None:
+        q = q.where(Ticket.created_at < (end + timedelta(days=1)).astimezone(UTC))
+    by_channel: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    agencies: dict[str, Counter[str]] = {}
+    async with hub.sm() as s:
+        for t, tr in (await s.execute(q)).all():
+            by_channel[t.channel.split(":")[0]] += 1
+            by_status[t.status] += 1
+            if tr.forwarded_at is None:
+                continue
+            row = agencies.setdefault(t.agency or "(đã trả lại)", Counter())
+            row["forwarded"] += 1
+            answered, due = as_utc(tr.answered_at), as_utc(tr.answer_due_at)
+            appointment = as_utc(tr.appointment_at)
+            limit = max(d for d in (due, appointment) if d is not None) if (due or appointment) else None
+            if answered is not None:
+                row["answered_on_time" if limit is None or answered <= limit else "answered_late"] += 1
+            elif (current_due := as_utc(t.due_at)) is not None and now > current_due:
+                row["overdue_now"] += 1
+            if tr.breach_at is not None:
+                row["breaches"] += 1
+    return web.json_response(
+        {
+            "from": request.query.get("from"),
+            "to": request.query.get("to"),
+            "total": sum(by_status.values()),
+            "by_channel": dict(by_channel),
+            "by_status": dict(by_status),
+            "by_agency": [{"agency": name, **dict(c)} for name, c in sorted(agencies.items())],
+        }
     )

@@ -34,7 +34,7 @@ from handoff import workflow as wf
 from handoff.workflow import WorkflowError
 
 MAX_RECORDING = 50 * 1024 * 1024
-CONTACT_KEYS = ("full_name", "phone", "email", "address")
+CONTACT_LIMITS = {"full_name": 200, "phone": 32, "email": 320, "address": 1000}  # the contact columns
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -157,7 +157,7 @@ async def create_from_conversation(request: web.Request) -> web.Response:
     conv_id = int(request.match_info["id"])
     body = await json_body(request)
     state = request.app[CONSOLE]
-    contact = {k: str_field(body, k, max_len=300) or None for k in CONTACT_KEYS}
+    contact = {k: str_field(body, k, max_len=n) or None for k, n in CONTACT_LIMITS.items()}
 
     async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
         conv = await s.get(Conversation, conv_id)
@@ -283,11 +283,11 @@ async def log_call(request: web.Request) -> web.Response:
     require(request, *STAFF)
     state = request.app[CONSOLE]
     fields, upload = await _read_call_form(request)
-    caller = fields.get("caller", "").strip()
-    phone = fields.get("phone", "").strip()
+    caller = str_field(fields, "caller", max_len=CONTACT_LIMITS["full_name"]).strip()
+    phone = str_field(fields, "phone", max_len=CONTACT_LIMITS["phone"]).strip()
     content = fields.get("content", "").strip()
     answer_text = fields.get("answer", "").strip()
-    line = fields.get("line", "1022").strip()[:30]
+    line = fields.get("line", "1022").strip()[:26]  # the ticket's channel is "phone:<line>", 32 at most
     if not phone:
         raise WorkflowError("Cần số điện thoại người gọi", 400)
     stored: tuple[str, str | None, int, str, str] | None = None

@@ -279,3 +279,36 @@ async def test_lock_out_holds_across_two_hub_processes(
             assert user.locked_until is not None
     finally:
         await engine.dispose()
+
+
+async def test_values_beyond_a_column_or_a_calendar_are_a_400(people: Any) -> None:
+    """Found by probing every console form: over-long contact fields, a foreign key that
+    does not exist, and year-1 dates were 500s."""
+    op, sv, admin = await people("op1"), await people("sv1"), await people("admin1")
+    for call in (
+        {"phone": "0900", "caller": "c" * 201, "content": "x"},
+        {"phone": "1" * 33, "content": "x"},
+    ):
+        status, body = await op.post("/console/api/calls", call)
+        assert status == 400, body
+    status, body = await op.post("/console/api/calls", {"phone": "0900", "line": "l" * 100, "content": "x"})
+    assert status == 200, body
+    conv = await _conversation(people)
+    assert (await op.post(f"/console/api/conversations/{conv}/take"))[0] == 200
+    tickets = f"/console/api/conversations/{conv}/tickets"
+    status, body = await op.post(tickets, {"content": "c", "phone": "9" * 40})
+    assert status == 400, body
+    status, body = await op.post(tickets, {"content": "c"})
+    assert status == 200, body
+    tid = body["ticket"]["id"]
+    status, body = await sv.post(
+        f"/console/api/tickets/{tid}/progress", {"text": "t", "appointment_at": "0001-01-01T00:00:00"}
+    )
+    assert status == 400, body
+    for query in ("/console/api/report?from=0001-01-01", "/console/api/tickets/export.csv?to=9999-12-31"):
+        status, body = await sv.get(query)
+        assert status == 400, (query, body)
+    status, body = await admin.post(
+        "/console/api/domains", {"name": "Lĩnh vực mới", "code": "moi", "agency_id": 10**15}
+    )
+    assert status == 400, body
