@@ -21,9 +21,9 @@ import asyncpg
 import yaml
 from aiohttp import web
 
-from bench.tcp_proxy import TcpProxy
 from tests.conftest import HubProcess
 from tests.simulators.facebook_sim import FacebookSimulator
+from tests.simulators.tcp_proxy import TcpProxy
 from tests.simulators.zalo_sim import ZaloSimulator
 
 WEBHOOK_TIMEOUT = 10.0  # a vendor gives up on a webhook POST after this long ...

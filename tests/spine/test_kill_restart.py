@@ -1,4 +1,5 @@
-"""A hub killed (SIGKILL) between "stored" and "sent" sends the reply after restart."""
+"""A hub killed (SIGKILL) between "stored" and "sent" sends the reply after restart; a kill
+inside the vendor call is a possible duplicate, logged and counted."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
-from bot.db.models import Message
+from bot.db.models import Message, OutboxItem
 from bot.db.session import create_engine, make_sessionmaker
 from tests.conftest import wait_for, write_credentials
 from tests.spine.vendor import Vendor
@@ -57,9 +58,23 @@ async def test_reply_stored_but_unsent_at_kill_is_sent_after_restart(
         assert [r["message_id"] for r in vendor.received] == [reply.id]
         sent = await wait_for(lambda: _sent(database_url), timeout=10)
         assert sent.channel_message_id == "v-1"
+        # the first attempt had reached the vendor: the repeat is counted, on the row and in /metrics
+        (item,) = await _outbox(database_url)
+        assert item.done and item.attempts == 2 and item.possible_duplicates == 1
+        async with aiohttp.ClientSession() as http, http.get(f"{second.url}/metrics") as m:
+            assert 'hub_outbox_possible_duplicates_total{channel="loopback"} 1' in await m.text()
         second.stop()
     finally:
         await vendor.stop()
+
+
+async def _outbox(database_url: str) -> list[OutboxItem]:
+    engine = create_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            return list((await s.execute(select(OutboxItem))).scalars())
+    finally:
+        await engine.dispose()
 
 
 async def _sent(database_url: str) -> Message | None:

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from aiohttp import web
 from sqlalchemy import select
@@ -228,47 +227,3 @@ async def test_an_unfinished_attempt_is_retried_and_counted_as_a_possible_duplic
     assert item.done and item.attempts == 2 and item.possible_duplicates == 1
     assert hub.metrics.possible_duplicates["loopback"] == 1
     assert 'hub_outbox_possible_duplicates_total{channel="loopback"} 1' in hub.metrics.render({})
-
-
-async def test_kill_9_during_a_send_is_sent_again_after_restart_and_counted(
-    database_url: str, tmp_path: Path, hub_process: Any
-) -> None:
-    vendor = await Vendor(hang=True).start()
-    try:
-        creds = write_credentials(
-            tmp_path / "creds.yml",
-            f"loopback:\n  module: tests.spine.loopback_channel\n  url: {vendor.url}\n",
-        )
-        env = {
-            "HUB_DATABASE_URL": database_url,
-            "HUB_CREDENTIALS_FILE": str(creds),
-            "HUB_OUTBOX_CLAIM_SECONDS": "2",
-            "HUB_WORKER_POLL_INTERVAL": "0.2",
-        }
-        first = hub_process(env).start()
-        async with aiohttp.ClientSession() as http:
-            r = await http.post(
-                f"{first.url}/webhooks/loopback", json={"user": "u1", "id": "in-1", "text": "Xin chào"}
-            )
-            assert r.status == 200
-            await asyncio.wait_for(vendor.got_request.wait(), 20)  # inside send(): the vendor has it
-            first.kill()
-            vendor.hang = False
-            second = hub_process(env).start()
-            await wait_for(lambda: vendor.received, timeout=30)
-            async with http.get(f"{second.url}/metrics") as m:
-                assert 'hub_outbox_possible_duplicates_total{channel="loopback"} 1' in await m.text()
-        engine = create_engine(database_url)
-        try:
-
-            async def recorded() -> OutboxItem | None:
-                async with make_sessionmaker(engine)() as s:
-                    (item,) = (await s.execute(select(OutboxItem))).scalars()
-                    return item if item.done else None
-
-            item = await wait_for(recorded, timeout=10)
-            assert item.attempts == 2 and item.possible_duplicates == 1
-        finally:
-            await engine.dispose()
-    finally:
-        await vendor.stop()

@@ -1,6 +1,7 @@
 """A loopback TCP proxy that can be cut: put it between the hub and PostgreSQL, then
 ``cut()`` closes every open connection and refuses new ones (the port stops listening),
-and ``restore()`` listens again on the same port. Used by ``bench/faults.py``."""
+and ``restore()`` listens again on the same port. Used by ``bench/faults.py`` and by the
+tests' database outages (``tests/spine/db_outage.py``)."""
 
 from __future__ import annotations
 
