@@ -6,6 +6,11 @@ hub's context in ``metadata`` (conversation id, channel, message id, the known c
 into the hub (``/rasa/actions``). A ``custom`` message ``{"handoff": true, ...}`` from
 ``action_create_ticket`` marks the hand-off to a human (state ``waiting_human``).
 
+Rasa reads the same bounded prefix of a message as the FAQ engine (``faq.bounds``): its
+tokenizer and featurizers cost more than linear time on long unbroken words, and a
+100,000-character message must not hold a conversation for Rasa's whole timeout. The whole
+message stays stored in the hub (and in the conversation the operator sees).
+
 Connection errors, timeouts and non-200 answers raise :class:`EngineUnavailable`, chained
 from the cause, so the hub can fall back to the FAQ engine.
 """
@@ -21,6 +26,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bot.engine import EngineReply, EngineRequest, EngineResult, EngineUnavailable
+from faq.bounds import bound_query
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +108,7 @@ class RasaEngine:
     async def respond(self, req: EngineRequest) -> EngineResult:
         payload = {
             "sender": req.sender_id,
-            "message": req.text,
+            "message": bound_query(req.text),
             "metadata": {
                 "conversation_id": req.conversation_id,
                 "channel": req.channel,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from bot.engine import EngineReply, EngineRequest, EngineUnavailable
 from bot.engines.rasa_engine import RasaEngine, parse_rest_reply
+from faq.bounds import MAX_QUERY_WORDS, MAX_WORD_CHARS
 from tests.rasa.harness import free_port
 
 REQ = EngineRequest(7, "conv-7", "webchat", "xin chào", 1, {"phone": "0912345678", "email": None})
@@ -132,3 +134,25 @@ async def test_bad_answers_raise_engine_unavailable(status: int, body: str) -> N
     finally:
         await engine.close()
         await server.close()
+
+
+async def test_rasa_reads_a_bounded_prefix_of_a_long_message() -> None:
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append((await request.json())["message"])
+        return web.json_response([{"recipient_id": "conv-7", "text": "Đã nhận"}])
+
+    server = await fake_rasa(handler)
+    engine = RasaEngine(str(server.make_url("")), timeout=5)
+    long_text = "tiêm vắc xin ở đâu " * 5000 + "x" * 4000  # 99,000 characters, then one long word
+    try:
+        await engine.respond(replace(REQ, text=long_text))
+        await engine.respond(REQ)
+    finally:
+        await engine.close()
+        await server.close()
+    words = seen[0].split()
+    assert len(words) == MAX_QUERY_WORDS and max(map(len, words)) <= MAX_WORD_CHARS
+    assert seen[0].startswith("tiêm vắc xin ở đâu tiêm")
+    assert seen[1] == REQ.text  # a short question goes as it is
