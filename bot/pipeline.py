@@ -149,6 +149,7 @@ class Pipeline:
                 within=self.lease_seconds,
                 what=f"releasing the lease on conversation {conv_id}",
                 on_retry=lambda: self.metrics.db_retry("lease_release"),
+                give_up=lambda: self.stopper.stopping,  # shutting down: it runs out by itself
             )
         except Exception:
             log.warning(

@@ -198,6 +198,7 @@ class Relay:
                 within=self.claim_seconds,
                 what=f"releasing outbox item {claim.item_id}",
                 on_retry=lambda: self.metrics.db_retry("outbox_release"),
+                give_up=lambda: self.stopper.stopping,  # shutting down: it runs out by itself
             )
         except Exception:
             log.warning("outbox item %s: claim not released; it runs out by itself", claim.item_id)

@@ -59,7 +59,11 @@ async def _pg_exec(sql: str) -> None:
 
 @pytest.fixture(params=DATABASES)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped after."""
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped after.
+
+    Request it (directly or through ``hub_settings``/``hub_app``) BEFORE ``aiohttp_client``:
+    fixtures are torn down in reverse order, and a hub whose database is dropped under it
+    spends its shutdown retrying."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
         return
@@ -116,7 +120,7 @@ async def hub_app(hub_settings: Settings) -> web.Application:
 
 
 @pytest.fixture
-async def client(aiohttp_client: Any, hub_app: web.Application) -> TestClient[Any, Any]:
+async def client(hub_app: web.Application, aiohttp_client: Any) -> TestClient[Any, Any]:
     client: TestClient[Any, Any] = await aiohttp_client(hub_app)
     return client
 

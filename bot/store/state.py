@@ -46,9 +46,11 @@ async def retry_db(
     on_retry: Callable[[], None] | None = None,
     first_delay: float = 0.1,
     max_delay: float = 1.0,
+    give_up: Callable[[], bool] | None = None,
 ) -> T:
     """Run ``op`` (one transaction) until it succeeds; transient database errors are retried
-    with a growing pause for ``within`` seconds, then the last one is raised."""
+    with a growing pause for ``within`` seconds, then the last one is raised. ``give_up``
+    (e.g. "the worker is stopping") ends the retries early, for work that can wait."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     delay = first_delay
@@ -57,6 +59,8 @@ async def retry_db(
             return await op()
         except Exception as err:
             if not is_transient_db_error(err) or loop.time() + delay > deadline:
+                raise
+            if give_up is not None and give_up():
                 raise
             log.warning("%s: database unavailable (%s); retrying in %.1f s", what, type(err).__name__, delay)
             if on_retry is not None:

@@ -45,7 +45,7 @@ async def console_app(hub_settings: Settings, console_clock: ManualClock) -> web
 
 
 @pytest.fixture
-async def console_client(aiohttp_client: Any, console_app: web.Application) -> TestClient[Any, Any]:
+async def console_client(console_app: web.Application, aiohttp_client: Any) -> TestClient[Any, Any]:
     client: TestClient[Any, Any] = await aiohttp_client(console_app)
     hub = console_app[HUB]
     now = hub.clock.now()

@@ -61,7 +61,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(aiohttp_client: Any, database_url: str, tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(database_url: str, tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[Rig]:
     sim = FacebookSimulator(clock=time.time)
     await sim.start()
     settings = Settings(

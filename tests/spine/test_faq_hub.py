@@ -53,7 +53,7 @@ async def new_token(client: Any) -> str:
     return token
 
 
-async def test_switch_and_rollback_while_citizens_ask(aiohttp_client: Any, hub_settings: Any) -> None:
+async def test_switch_and_rollback_while_citizens_ask(hub_settings: Any, aiohttp_client: Any) -> None:
     from bot.app import create_app
 
     settings = settings_with(hub_settings, faq_poll_interval=0.2, faq_semantic=False)
@@ -96,7 +96,7 @@ async def _answers_with(client: Any, question: str, fragment: str) -> bool:
     return fragment in await ask(client, await new_token(client), question)
 
 
-async def test_unanswerable_question_is_handed_off(aiohttp_client: Any, hub_settings: Any) -> None:
+async def test_unanswerable_question_is_handed_off(hub_settings: Any, aiohttp_client: Any) -> None:
     from bot.app import create_app
 
     settings = settings_with(hub_settings, faq_poll_interval=0.2, faq_semantic=False)

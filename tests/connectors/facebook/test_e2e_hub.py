@@ -46,7 +46,7 @@ class Rig:
 
 
 @pytest.fixture
-async def rig(aiohttp_client: Any, database_url: str, tmp_path: Path) -> AsyncIterator[Rig]:
+async def rig(database_url: str, tmp_path: Path, aiohttp_client: Any) -> AsyncIterator[Rig]:
     sim = FacebookSimulator(auto_echo=True, auto_delivery=True, clock=time.time)
     await sim.start()
     settings = Settings(
