@@ -59,13 +59,6 @@ def engine() -> SlowEngine:
 
 
 @pytest.fixture
-async def outage(database_url: str) -> AsyncIterator[DbOutage]:
-    o = await DbOutage(database_url).start()
-    yield o
-    await o.close()
-
-
-@pytest.fixture
 async def hub(
     hub_settings: Settings, outage: DbOutage, clock: ManualClock, engine: SlowEngine
 ) -> AsyncIterator[Any]:

@@ -61,13 +61,6 @@ async def vendor() -> AsyncIterator[HeldVendor]:
 
 
 @pytest.fixture
-async def outage(database_url: str) -> AsyncIterator[DbOutage]:
-    o = await DbOutage(database_url).start()
-    yield o
-    await o.close()
-
-
-@pytest.fixture
 async def hub(
     hub_settings: Settings, vendor: Vendor, outage: DbOutage, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[Any]:
