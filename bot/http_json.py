@@ -26,15 +26,7 @@ from connectors.text import storable  # the one cleaning rule, shared with every
 INT32_MAX = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
-# C0 controls except tab (0x09) and newline (0x0A); a Python str from JSON holds a
-# surrogate code point only when it was unpaired ("\ud800"), a valid pair is one code point.
-_UNSTORABLE = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff]")
 _DIGITS = re.compile(r"[0-9]{1,19}")
-
-
-def has_controls(text: str) -> bool:
-    """True when ``text`` holds a character :func:`storable` would change."""
-    return _UNSTORABLE.search(text) is not None
 
 
 @dataclass(frozen=True)

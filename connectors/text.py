@@ -35,10 +35,15 @@ def _replace(match: re.Match[str]) -> str:
     return REPLACEMENT if "\ud800" <= ch <= "\udfff" else ""
 
 
+def needs_cleaning(text: str) -> bool:
+    """True when ``text`` holds a character :func:`storable` would change."""
+    return _UNSTORABLE.search(text) is not None
+
+
 def storable(text: str) -> str:
     """``text`` without NUL/C0 controls (tab and newline kept, CR and CRLF as newline) and
     with every lone surrogate replaced by U+FFFD."""
-    if _UNSTORABLE.search(text) is None:
+    if not needs_cleaning(text):
         return text
     return _UNSTORABLE.sub(_replace, text.replace("\r\n", "\n"))
 

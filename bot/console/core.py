@@ -22,8 +22,9 @@ from bot.auth import accounts, audit, prelogin
 from bot.db.models import Message
 from bot.db.models_console import AuditLog, Notification, Role, User, UserSession
 from bot.events import conversation_topic
-from bot.http_json import INT64_MAX, JsonLimits, bad_request, has_controls, int_value, read_object
+from bot.http_json import INT64_MAX, JsonLimits, bad_request, int_value, read_object
 from bot.serialize import message_event
+from connectors.text import needs_cleaning
 from handoff.calendar import WorkingCalendar
 from handoff.workflow import Actor, Outcome, WorkflowError
 
@@ -174,7 +175,7 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     """Load the session from its cookie; refuse a state change without the session's CSRF
     token (synchronizer token; before login a signed double-submit token) or from another
     origin; refuse control characters in the URL before they reach a query."""
-    if any(has_controls(v) for v in (*request.query.values(), *request.match_info.values())):
+    if any(needs_cleaning(v) for v in (*request.query.values(), *request.match_info.values())):
         return error(400, "Địa chỉ yêu cầu chứa ký tự điều khiển không hợp lệ")
     hub = request.app[HUB]
     now = hub.clock.now()
