@@ -2,6 +2,7 @@
 
 Contact ─< ChannelIdentity          a person and the ids they have on each channel
 Contact ─< Conversation ─< Message  a thread on one channel, its messages in ``seq`` order
+Conversation ─ previous ─> Conversation  a new one after a close, linked to the closed one
 Message ─< Attachment
 Conversation ─< Ticket              the record a human workflow hangs on (phiếu)
 OutboxItem                          replies waiting for the relay to send them
@@ -120,6 +121,10 @@ class Conversation(Base):
     assignee_id: Mapped[int | None] = mapped_column(Integer)  # operator holding it (console)
     processing_until: Mapped[datetime | None]  # pipeline lease: one worker at a time
     processing_by: Mapped[str | None] = mapped_column(String(64))  # the lease's holder token
+    # the dialogue state between turns (actions.dialogue.DialogueState.to_json())
+    dialogue: Mapped[dict[str, Any] | None]
+    # the closed conversation this one follows (the citizen wrote again after a close)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
