@@ -55,6 +55,7 @@ class TicketInfo:
 class HotlineInfo:
     name: str = "Tổng đài 1022"  # what the bot calls itself
     scope: tuple[str, ...] = field(default_factory=tuple)  # domains it answers (Điều 5), citizen wording
+    phone: str = ""  # the numbers a citizen can call, as shown (HUB_HOTLINE_PHONE); "" when not set
 
 
 class HubServices(Protocol):

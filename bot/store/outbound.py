@@ -20,8 +20,8 @@ from sqlalchemy.orm import aliased
 from bot.clock import as_utc
 from bot.db.models import ChannelIdentity, ChannelMessageRef, Conversation, Direction, Message, OutboxItem
 from bot.db.session import SessionMaker
-from bot.store.ingest import next_seq
 from bot.store.receipts import apply_early_receipts
+from bot.store.sequence import next_seq
 from connectors.base import Attachment, DeliveryStatus, OutboundMessage, SenderRole, SendResult
 
 
