@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
-from bot.db.models import Contact, Conversation, ConversationState
+from bot.db.models import Contact, Conversation
 from bot.engine import conversation_of
+from bot.store import conversations
 from faq.model import FaqEntry
 from handoff.calendar import configured_calendar
 from handoff.deadlines import add_working_time
@@ -97,16 +98,9 @@ class HubActionServices:
                 address=address,
                 prefix=ticket_prefix(self.hub.settings.env or None),
             )
-            self._wait_for_human(conv, now, f"Phiếu {ticket.code}: {reason}")
+            await conversations.to_waiting(s, conv, now, f"Phiếu {ticket.code}: {reason}")
         due = add_working_time(now, 8, self.calendar).astimezone(LOCAL)
         return TicketInfo(ticket.code, f"trong 8 giờ làm việc, trước {due:%H:%M} ngày {due:%d/%m/%Y}")
-
-    @staticmethod
-    def _wait_for_human(conv: Conversation, now: Any, reason: str) -> None:
-        if conv.state == ConversationState.BOT:
-            conv.state = ConversationState.WAITING_HUMAN.value
-            conv.waiting_since = now
-            conv.handoff_reason = reason
 
     async def contact_profile(self, sender_id: str) -> Mapping[str, Any]:
         async with self.hub.sm() as s:
@@ -121,7 +115,7 @@ class HubActionServices:
         async with self.hub.sm() as s, s.begin():
             conv = await s.get(Conversation, conversation_id(sender_id), with_for_update=True)
             if conv is not None:
-                self._wait_for_human(conv, self.hub.clock.now(), reason)
+                await conversations.to_waiting(s, conv, self.hub.clock.now(), reason)
 
     async def hotline_info(self) -> HotlineInfo:
         from bot.db.models_console import Domain

@@ -6,13 +6,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import as_utc
+from bot.console.conversation_views import contact_dict, conversation_dict, iso
 from bot.console.core import (
     OVERSIGHT,
     STAFF,
@@ -35,53 +34,12 @@ from bot.db.models import (
 from bot.db.models_console import User
 from bot.events import QUEUE_TOPIC
 from bot.serialize import message_dict
+from bot.store import conversations
 from bot.store.outbound import add_note, add_reply
 from connectors.base import SenderRole
 from handoff.workflow import WorkflowError
 
 log = logging.getLogger(__name__)
-
-
-def _iso(value: datetime | None) -> str | None:
-    v = as_utc(value)
-    return v.isoformat() if v else None
-
-
-def contact_dict(c: Contact | None) -> dict[str, Any] | None:
-    if c is None:
-        return None
-    return {
-        "id": c.id,
-        "display_name": c.display_name,
-        "full_name": c.full_name,
-        "phone": c.phone,
-        "email": c.email,
-        "address": c.address,
-        "merged_into_id": c.merged_into_id,
-    }
-
-
-def conversation_dict(
-    conv: Conversation, contact: Contact | None, now: datetime, identity: ChannelIdentity | None = None
-) -> dict[str, Any]:
-    since = as_utc(conv.waiting_since)
-    name = None
-    if contact is not None:
-        name = contact.full_name or contact.display_name
-    if not name and identity is not None:
-        name = identity.display_name
-    return {
-        "id": conv.id,
-        "channel": conv.channel,
-        "state": conv.state,
-        "assignee_id": conv.assignee_id,
-        "contact_id": conv.contact_id,
-        "contact_name": name or f"Khách #{conv.contact_id}",
-        "waiting_since": _iso(conv.waiting_since),
-        "waiting_seconds": int((now - since).total_seconds()) if since else None,
-        "handoff_reason": conv.handoff_reason,
-        "updated_at": _iso(conv.updated_at),
-    }
 
 
 async def _publish_queue(request: web.Request, conv_id: int, state: str, assignee: int | None) -> None:
@@ -203,7 +161,13 @@ async def conversation(request: web.Request) -> web.Response:
             "contact": contact_dict(contact),
             "identities": [{"channel": i.channel, "display_name": i.display_name} for i in identities],
             "conversations": [
-                {"id": c.id, "channel": c.channel, "state": c.state, "created_at": _iso(c.created_at)}
+                {
+                    "id": c.id,
+                    "channel": c.channel,
+                    "state": c.state,
+                    "previous_id": c.previous_id,
+                    "created_at": iso(c.created_at),
+                }
                 for c in convs
             ],
             "messages": history,
@@ -215,25 +179,19 @@ async def conversation(request: web.Request) -> web.Response:
 
 
 async def take(request: web.Request) -> web.Response:
-    """Take over: one operator only (atomic UPDATE … WHERE assignee_id IS NULL)."""
+    """Take over: one operator only (the service's conditional UPDATE), mid-form too."""
     user = require(request, *STAFF)
     hub = hub_of(request)
     conv_id = int(request.match_info["id"])
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        res = await s.execute(
-            update(Conversation)
-            .where(
-                Conversation.id == conv_id,
-                Conversation.assignee_id.is_(None),
-                Conversation.state.in_([ConversationState.WAITING_HUMAN.value, ConversationState.BOT.value]),
-            )
-            .values(assignee_id=user.id, state=ConversationState.HUMAN.value, updated_at=now)
-        )
-        if not res.rowcount:  # type: ignore[attr-defined]
-            raise WorkflowError("Hội thoại đã có cán bộ khác nhận hoặc đã đóng", 409)
         conv = await s.get(Conversation, conv_id)
-        assert conv is not None
+        if conv is None:
+            raise WorkflowError("Không tìm thấy hội thoại", 404)
+        try:
+            await conversations.take_over(s, conv, user.id, now)
+        except conversations.TransitionRefused as err:
+            raise WorkflowError(str(err), 409) from err
         note = await add_note(
             s,
             conv,
@@ -306,7 +264,12 @@ async def note(request: web.Request) -> web.Response:
     return await _post_text(request, "note", "Nội dung ghi chú không được để trống", _write_note, held=False)
 
 
-async def _end_hold(request: web.Request, state: ConversationState, action: str, text: str) -> web.Response:
+Ending = Callable[[AsyncSession, Conversation, datetime], Awaitable[Message | None]]
+
+
+async def _end_hold(request: web.Request, end: Ending, state: str, action: str, text: str) -> web.Response:
+    """Hand back or close (through the conversation service), with a system note and the
+    audit record, in one transaction."""
     user = require(request, *STAFF)
     hub = hub_of(request)
     conv_id = int(request.match_info["id"])
@@ -318,10 +281,10 @@ async def _end_hold(request: web.Request, state: ConversationState, action: str,
         oversight = user.role in {r.value for r in OVERSIGHT}
         if conv.assignee_id not in (None, user.id) and not oversight:
             raise WorkflowError("Hội thoại đang do cán bộ khác xử lý", 409)
-        conv.state = state.value
-        conv.assignee_id = None
-        conv.waiting_since = None
-        conv.updated_at = now
+        try:
+            told = await end(s, conv, now)
+        except conversations.TransitionRefused as err:
+            raise WorkflowError(str(err), 409) from err
         msg = await add_note(
             s,
             conv,
@@ -331,20 +294,35 @@ async def _end_hold(request: web.Request, state: ConversationState, action: str,
             user_id=user.id,
         )
         audit_action(s, request, user, action, "conversation", conv_id, now)
-    await publish_messages(hub, [msg])
-    await _publish_queue(request, conv_id, state.value, None)
+    await publish_messages(hub, [m for m in (told, msg) if m is not None])
+    await _publish_queue(request, conv_id, state, None)
     return web.json_response({"ok": True})
+
+
+async def _hand_back(s: AsyncSession, conv: Conversation, now: datetime) -> None:
+    await conversations.hand_back(s, conv, now)
 
 
 async def release(request: web.Request) -> web.Response:
     """Hand back to the bot; the dialogue engine is told (failures ignored)."""
-    response = await _end_hold(request, ConversationState.BOT, "hand_back", "trả hội thoại cho trợ lý ảo")
+    response = await _end_hold(
+        request, _hand_back, ConversationState.BOT.value, "hand_back", "trả hội thoại cho trợ lý ảo"
+    )
     await hub_of(request).pipeline.resume(int(request.match_info["id"]))
     return response
 
 
 async def close(request: web.Request) -> web.Response:
-    return await _end_hold(request, ConversationState.CLOSED, "close_conversation", "đóng hội thoại")
+    """Close: the citizen is told (a reply through their channel); writing again opens a
+    new conversation linked to this one."""
+    name = hub_of(request).settings.hotline_name
+
+    async def end(s: AsyncSession, conv: Conversation, now: datetime) -> Message:
+        return await conversations.close(s, conv, now, hotline_name=name)
+
+    return await _end_hold(
+        request, end, ConversationState.CLOSED.value, "close_conversation", "đóng hội thoại"
+    )
 
 
 async def merge_contacts(request: web.Request) -> web.Response:

@@ -15,7 +15,8 @@ linked to it (``previous_id``), on every channel (:func:`open_conversation`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -27,10 +28,13 @@ from bot.store.outbound import add_reply
 
 __all__ = [
     "CLOSED_ACT",
+    "BotReply",
+    "GreetingSource",
     "TransitionRefused",
     "back_to_bot",
     "close",
     "closed_notice",
+    "greet",
     "hand_back",
     "latest_in_chain",
     "open_conversation",
@@ -50,6 +54,18 @@ CLOSED_TEXT = (
     "Nếu cần hỗ trợ thêm, anh/chị cứ nhắn tin: một cuộc trò chuyện mới sẽ được mở."
 )
 MAX_CHAIN = 1000  # links followed from a closed conversation to its newest successor
+
+
+@dataclass(frozen=True, slots=True)
+class BotReply:
+    """A bot message to store: its text and its meta (``buttons``, ``act``, ``engine``)."""
+
+    text: str
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+# the greeting of this hub, built in the caller's session (it may read the hotline's domains)
+GreetingSource = Callable[[AsyncSession], Awaitable[BotReply]]
 
 
 class TransitionRefused(Exception):
@@ -183,3 +199,11 @@ async def close(s: AsyncSession, conv: Conversation, now: datetime, *, hotline_n
 def set_dialogue(conv: Conversation, data: Mapping[str, Any] | None) -> None:
     """Store the dialogue state (``actions.dialogue.DialogueState.to_json()``) or clear it."""
     conv.dialogue = dict(data) if data is not None else None
+
+
+async def greet(s: AsyncSession, conv: Conversation, now: datetime, reply: BotReply) -> Message:
+    """The greeting as a bot message of ``conv`` (in its channel's outbox); the dialogue
+    state records that the citizen was greeted."""
+    msg = await add_reply(s, conv, reply.text, now, meta=reply.meta)
+    set_dialogue(conv, {**(conv.dialogue or {}), "greeted": True})
+    return msg

@@ -32,6 +32,7 @@ from bot.clock import Clock
 from bot.db.models import Attachment as AttachmentRow
 from bot.db.models import ChannelIdentity, Contact, Message, WebhookFailure
 from bot.db.session import SessionMaker
+from bot.store.conversations import GreetingSource
 from bot.store.ingest import IngestResult, ingest_one
 from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage
 from connectors.text import storable, storable_event, storable_value
@@ -224,13 +225,14 @@ async def _ingest_checked(
     clock: Clock,
     limits: TextLimits,
     headers: Mapping[str, str] | None,
+    greeting: GreetingSource | None = None,
 ) -> IngestResult:
     ready, truncated = prepare(event, limits)
     problem = ready.error or id_problem(ready)
     if problem is None:
         try:
             extra = {"truncated": truncated} if truncated else None
-            return await ingest_one(session_maker, ready, clock, extra_meta=extra)
+            return await ingest_one(session_maker, ready, clock, extra_meta=extra, greeting=greeting)
         except Exception as err:
             if not is_bad_data(err):
                 raise
@@ -249,10 +251,12 @@ async def ingest(
     *,
     limits: TextLimits | None = None,
     headers: Mapping[str, str] | None = None,
+    greeting: GreetingSource | None = None,
 ) -> list[IngestResult]:
     """Store every event of one delivery, in order: each is stored (or found a duplicate) or
     kept in ``webhook_failures`` with ``error`` set. Raises only when the database is not
     usable right now (the caller answers 5xx; storage is idempotent, so the redelivery is
-    safe). ``headers``: the delivery's HTTP headers, kept with a failure."""
+    safe). ``headers``: the delivery's HTTP headers, kept with a failure. ``greeting``: what
+    a new follower is told."""
     chosen = limits or TextLimits()
-    return [await _ingest_checked(session_maker, e, clock, chosen, headers) for e in events]
+    return [await _ingest_checked(session_maker, e, clock, chosen, headers, greeting) for e in events]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -36,8 +36,10 @@ from bot.db.models import (
     Ticket,
 )
 from bot.db.session import SessionMaker
+from bot.store.conversations import GreetingSource, greet, latest_in_chain, open_conversation
 from bot.store.receipts import STATUS_ORDER, apply_early_receipts, apply_receipt
-from connectors.base import DeliveryStatus, EventKind, InboundMessage, SenderRole
+from bot.store.sequence import next_seq
+from connectors.base import ContactProfile, DeliveryStatus, EventKind, InboundMessage, SenderRole
 
 __all__ = ["STATUS_ORDER", "IngestResult", "apply_early_receipts", "ingest_one", "next_seq"]
 
@@ -57,6 +59,7 @@ class IngestResult:
     needs_processing: bool = False  # a citizen message the pipeline must answer
     new_identity: bool = False
     updated_message_ids: tuple[int, ...] = field(default=())  # receipts: messages whose status moved
+    replies: tuple[int, ...] = field(default=())  # bot messages queued for sending (a follow's greeting)
     error: str | None = None  # not stored: why (Vietnamese); the event is kept in webhook_failures
 
 
@@ -66,24 +69,36 @@ class IngestResult:
 async def get_or_create_identity(
     session: AsyncSession, event: InboundMessage, now: datetime
 ) -> tuple[ChannelIdentity, bool]:
-    """The identity row, locked for this transaction (so one conversation is opened)."""
+    """The event's sender's identity row, locked for this transaction (so one conversation
+    is opened)."""
+    email = event.external_user_id if event.channel == "email" else None
+    return await identity_for(session, event.channel, event.external_user_id, now, event.profile, email=email)
+
+
+async def identity_for(
+    session: AsyncSession,
+    channel: str,
+    external_id: str,
+    now: datetime,
+    profile: ContactProfile | None = None,
+    *,
+    email: str | None = None,
+) -> tuple[ChannelIdentity, bool]:
+    """The identity row (channel, external id), created with its contact when new; locked
+    for this transaction. True when it was created now."""
     stmt = (
         select(ChannelIdentity)
-        .where(
-            ChannelIdentity.channel == event.channel, ChannelIdentity.external_id == event.external_user_id
-        )
+        .where(ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id)
         .with_for_update()
     )
     identity = (await session.execute(stmt)).scalar_one_or_none()
     if identity is not None:
         return identity, False
-    profile = event.profile
     contact = Contact(
         display_name=profile.display_name if profile else None,
         full_name=profile.full_name if profile else None,
         phone=profile.phone if profile else None,
-        email=(profile.email if profile else None)
-        or (event.external_user_id if event.channel == "email" else None),
+        email=(profile.email if profile else None) or email,
         address=profile.address if profile else None,
         created_at=now,
         updated_at=now,
@@ -94,8 +109,8 @@ async def get_or_create_identity(
         dialect_insert(session)(ChannelIdentity)
         .values(
             contact_id=contact.id,
-            channel=event.channel,
-            external_id=event.external_user_id,
+            channel=channel,
+            external_id=external_id,
             display_name=profile.display_name if profile else None,
             created_at=now,
         )
@@ -160,50 +175,53 @@ async def _conversation_by_thread(session: AsyncSession, event: InboundMessage) 
 async def find_or_open_conversation(
     session: AsyncSession, identity: ChannelIdentity, event: InboundMessage, now: datetime
 ) -> Conversation:
+    """The conversation this message belongs to: its e-mail thread's, else the identity's
+    open one. After a close, a NEW conversation linked to the closed one."""
     threaded = event.channel == "email"
     if threaded:
         conv = await _conversation_by_thread(session, event)
-        if conv is not None:
-            if conv.state == ConversationState.CLOSED:
-                conv.state = ConversationState.BOT.value
-            return conv
-    else:
-        conv = (
-            await session.execute(
-                select(Conversation)
-                .where(
-                    Conversation.identity_id == identity.id, Conversation.state != ConversationState.CLOSED
-                )
-                .order_by(Conversation.id.desc())
-                .limit(1)
+        if conv is None:
+            return await open_conversation(
+                session, identity, event.channel, now, thread_key=event.channel_message_id
             )
-        ).scalar_one_or_none()
-        if conv is not None:
+        conv = await latest_in_chain(session, conv)
+        if conv.state != ConversationState.CLOSED:
             return conv
-    conv = Conversation(
-        contact_id=identity.contact_id,
-        identity_id=identity.id,
-        channel=event.channel,
-        thread_key=event.channel_message_id if threaded else None,
-        state=ConversationState.BOT.value,
-        last_seq=0,
-        created_at=now,
-        updated_at=now,
-    )
-    session.add(conv)
-    await session.flush()
-    return conv
+        return await open_conversation(
+            session, identity, event.channel, now, thread_key=conv.thread_key, previous=conv
+        )
+    return await current_conversation(session, identity, now)
 
 
-async def next_seq(session: AsyncSession, conversation_id: int, now: datetime) -> int:
-    """Take the conversation's next sequence number (row-locks it until commit)."""
-    result = await session.execute(
-        update(Conversation)
-        .where(Conversation.id == conversation_id)
-        .values(last_seq=Conversation.last_seq + 1, updated_at=now)
-        .returning(Conversation.last_seq)
-    )
-    return int(result.scalar_one())
+async def latest_conversation(session: AsyncSession, identity: ChannelIdentity) -> Conversation | None:
+    """The identity's newest conversation, whatever its state."""
+    return (
+        await session.execute(
+            select(Conversation)
+            .where(Conversation.identity_id == identity.id)
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+
+
+async def current_conversation(
+    session: AsyncSession, identity: ChannelIdentity, now: datetime
+) -> Conversation:
+    """The identity's open conversation; a new one (linked to the last, closed one) when
+    there is none. The caller holds the identity's lock (:func:`identity_for`)."""
+    conv = (
+        await session.execute(
+            select(Conversation)
+            .where(Conversation.identity_id == identity.id, Conversation.state != ConversationState.CLOSED)
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    if conv is not None:
+        return conv
+    previous = await latest_conversation(session, identity)
+    return await open_conversation(session, identity, identity.channel, now, previous=previous)
 
 
 # --------------------------------------------------------------------------- messages
@@ -330,10 +348,21 @@ async def _is_our_echo(session: AsyncSession, event: InboundMessage, now: dateti
     ).scalar_one_or_none()
 
 
-async def _apply_follow(session: AsyncSession, event: InboundMessage, now: datetime) -> IngestResult:
+async def _apply_follow(
+    session: AsyncSession, event: InboundMessage, now: datetime, greeting: GreetingSource | None
+) -> IngestResult:
+    """(Un)follow. A new follow is greeted: the greeting goes into the person's open
+    conversation (a new one if there is none), in this transaction; a repeated delivery
+    of the follow finds them following already and greets no one."""
     identity, new = await get_or_create_identity(session, event, now)
-    identity.following = event.kind == EventKind.FOLLOW
-    return IngestResult(event.kind, new_identity=new)
+    follows = event.kind == EventKind.FOLLOW
+    newly = follows and not identity.following
+    identity.following = follows
+    if not newly or greeting is None:
+        return IngestResult(event.kind, new_identity=new)
+    conv = await current_conversation(session, identity, now)
+    msg = await greet(session, conv, now, await greeting(session))
+    return IngestResult(event.kind, conversation_id=conv.id, new_identity=new, replies=(msg.id,))
 
 
 async def ingest_one(
@@ -342,11 +371,13 @@ async def ingest_one(
     clock: Clock,
     *,
     extra_meta: Mapping[str, object] | None = None,
+    greeting: GreetingSource | None = None,
 ) -> IngestResult:
     """Store one event in its own transaction; idempotent per (channel, message id).
 
     The event must be storable already (:func:`bot.store.inbound.ingest` makes it so);
-    ``extra_meta`` goes into a stored message's ``meta`` (e.g. what was truncated)."""
+    ``extra_meta`` goes into a stored message's ``meta`` (e.g. what was truncated);
+    ``greeting``: what a new follower is told (none without it)."""
     now = clock.now()
     race: IntegrityError | None = None
     async with session_maker() as session:
@@ -356,7 +387,7 @@ async def ingest_one(
                     moved = await apply_receipt(session, event, now)
                     return IngestResult(event.kind, updated_message_ids=moved)
                 if event.kind in (EventKind.FOLLOW, EventKind.UNFOLLOW):
-                    return await _apply_follow(session, event, now)
+                    return await _apply_follow(session, event, now, greeting)
                 if event.kind == EventKind.UNKNOWN:
                     log.info("unhandled %s event %r acknowledged", event.channel, event.raw_type)
                     return IngestResult(event.kind)
