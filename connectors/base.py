@@ -111,6 +111,82 @@ class InboundMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class QuickReply:
+    """A suggestion the citizen can tap. ``title`` is what they see; ``payload`` comes back
+    as their message text when tapped, and is plain text they could also type ("1",
+    "Gặp cán bộ")."""
+
+    title: str
+    payload: str
+
+    @classmethod
+    def from_stored(cls, value: Any) -> QuickReply | None:
+        """One button of a stored reply's ``meta["buttons"]``: ``{"title", "payload"}``, or
+        a plain string in rows written before buttons had titles (title = payload = it).
+        Anything else (empty, malformed) is None."""
+        if isinstance(value, str):
+            text = value.strip()
+            return cls(text, text) if text else None
+        if isinstance(value, Mapping):
+            title, payload = value.get("title"), value.get("payload")
+            payload = payload if isinstance(payload, str) and payload.strip() else title
+            if not isinstance(payload, str) or not payload.strip():
+                return None
+            shown = title if isinstance(title, str) and title.strip() else payload
+            return cls(shown.strip(), payload.strip())
+        return None
+
+
+def stored_quick_replies(buttons: Any) -> tuple[QuickReply, ...]:
+    """``meta["buttons"]`` of a stored reply, old (strings) or new (objects), as quick replies."""
+    if not isinstance(buttons, list | tuple):
+        return ()
+    found = (QuickReply.from_stored(b) for b in buttons)
+    return tuple(q for q in found if q is not None)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` characters: a longer one is cut, between words when a
+    word boundary lies in the second half, and ends with "…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    space = head.rfind(" ")
+    if text[len(head)] != " " and space > len(head) // 2:
+        head = head[:space]
+    return head.rstrip() + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a channel can show. Generic code asks a connector's ``capabilities``, never its
+    name. ``max_quick_replies == 0``: no tap-able suggestions, the text's numbering is all."""
+
+    max_quick_replies: int = 0  # suggestions one message can carry as buttons
+    quick_reply_title: int | None = None  # characters of a title; longer ones end with "…"
+    quick_reply_payload: int | None = None  # characters of a payload (never cut: see fit)
+
+    @property
+    def tap_able(self) -> bool:
+        return self.max_quick_replies > 0
+
+    def fit(self, replies: Sequence[QuickReply]) -> tuple[QuickReply, ...]:
+        """The quick replies this channel shows: titles shortened with "…", at most
+        ``max_quick_replies``. A payload longer than the channel takes is never cut (the bot
+        would read another text): that button is left out, the reply's text still lists it."""
+        out: list[QuickReply] = []
+        for reply in replies:
+            if self.quick_reply_payload is not None and len(reply.payload) > self.quick_reply_payload:
+                continue
+            title = reply.title.strip() or reply.payload
+            if self.quick_reply_title is not None:
+                title = shorten(title, self.quick_reply_title)
+            out.append(QuickReply(title, reply.payload))
+        return tuple(out[: self.max_quick_replies])
+
+
+@dataclass(frozen=True, slots=True)
 class OutboundMessage:
     """A reply the hub wants delivered to a citizen."""
 
@@ -125,7 +201,7 @@ class OutboundMessage:
     in_reply_to: str | None = None  # channel message id we answer (e-mail Message-ID)
     references: tuple[str, ...] = ()
     last_inbound_at: datetime | None = None  # for 24 h / 7-day messaging windows
-    quick_replies: tuple[str, ...] = ()
+    quick_replies: tuple[QuickReply, ...] = ()  # tap-able suggestions (stored meta "buttons")
     meta: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -219,6 +295,7 @@ class Connector(abc.ABC):
     """One channel. Subclasses set ``name`` and implement the abstract methods."""
 
     name: ClassVar[str]
+    capabilities: ClassVar[Capabilities] = Capabilities()  # none: suggestions stay numbered text
 
     async def verify(self, request: web.Request) -> bytes:
         """Check the delivery's authenticity over its raw bytes; return those bytes.

@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from connectors.base import ChannelNotConfigured, Connector, StateStore
+from connectors.base import Capabilities, ChannelNotConfigured, Connector, StateStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,11 @@ class ConnectorRegistry:
             return self.connectors[name]
         except KeyError:
             raise KeyError(f"channel {name!r} is not enabled") from None
+
+    def capabilities(self, name: str) -> Capabilities:
+        """What channel ``name`` can show; a channel that is off shows nothing tap-able."""
+        connector = self.connectors.get(name)
+        return connector.capabilities if connector is not None else Capabilities()
 
     def __contains__(self, name: object) -> bool:
         return name in self.connectors

@@ -22,7 +22,14 @@ from bot.db.models import ChannelIdentity, ChannelMessageRef, Conversation, Dire
 from bot.db.session import SessionMaker
 from bot.store.receipts import apply_early_receipts
 from bot.store.sequence import next_seq
-from connectors.base import Attachment, DeliveryStatus, OutboundMessage, SenderRole, SendResult
+from connectors.base import (
+    Attachment,
+    DeliveryStatus,
+    OutboundMessage,
+    SenderRole,
+    SendResult,
+    stored_quick_replies,
+)
 
 
 async def _append(
@@ -307,11 +314,7 @@ async def load_outbound(sm: SessionMaker, item_id: int) -> tuple[OutboxItem, Out
             )
         ).first()
         meta = dict(msg.meta or {})
-        references = tuple(meta.get("references", ()))
-        if last_in is not None and conv.channel == "email":
-            # reply_to_ids is In-Reply-To then References newest first: RFC 5322 wants oldest first
-            refs = tuple(reversed((last_in.meta or {}).get("reply_to_ids", ())))
-            references = refs + ((last_in.channel_message_id,) if last_in.channel_message_id else ())
+        references = _thread(last_in) if last_in is not None else tuple(meta.get("references", ()))
         out = OutboundMessage(
             channel=conv.channel,
             external_user_id=identity.external_id,
@@ -327,10 +330,20 @@ async def load_outbound(sm: SessionMaker, item_id: int) -> tuple[OutboxItem, Out
             in_reply_to=last_in.channel_message_id if last_in is not None else None,
             references=references,
             last_inbound_at=as_utc(conv.last_inbound_at),
-            quick_replies=tuple(meta.get("buttons", ())),
+            quick_replies=stored_quick_replies(meta.get("buttons")),
             meta=meta,
         )
         return item, out
+
+
+def _thread(last_in: object) -> tuple[str, ...]:
+    """The thread this reply continues: what the citizen's last message answered, oldest
+    first (its reply_to_ids are In-Reply-To then References newest first), then that message.
+    Channels that thread replies (e-mail) use it; the others ignore it."""
+    meta = getattr(last_in, "meta", None) or {}
+    ids = meta.get("reply_to_ids", ()) if isinstance(meta, dict) else ()
+    own = getattr(last_in, "channel_message_id", None)
+    return tuple(str(i) for i in reversed(ids)) + ((own,) if own else ())
 
 
 def _thread_subject(last_in: object) -> str | None:

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from connectors.base import (
     Attachment,
+    Capabilities,
     Connector,
     ContactProfile,
     DeliveryStatus,
@@ -33,13 +34,14 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/webhooks/facebook"
 PROFILE_FIELDS = "first_name,last_name,name,profile_pic"
-MAX_QUICK_REPLIES = 13
-QUICK_REPLY_TITLE = 20
+# Messenger quick replies: at most 13, titles of 20 characters, payloads of 1,000
+QUICK_REPLIES = Capabilities(max_quick_replies=13, quick_reply_title=20, quick_reply_payload=1000)
 _ATTACHMENT_TYPES = {"image": "image", "gif": "image", "sticker": "image", "video": "video", "audio": "audio"}
 
 
 class FacebookConnector(Connector):
     name: ClassVar[str] = "facebook"
+    capabilities: ClassVar[Capabilities] = QUICK_REPLIES
 
     def __init__(
         self,
@@ -126,10 +128,10 @@ class FacebookConnector(Connector):
         ]
         for att in message.attachments:
             parts.append(self._attachment_part(att))
-        if message.quick_replies and parts:
+        quick = self.capabilities.fit(message.quick_replies)
+        if quick and parts:  # on the last part: Messenger hides them once another message comes
             parts[-1][0]["quick_replies"] = [
-                {"content_type": "text", "title": _short_title(q), "payload": q[:1000]}
-                for q in message.quick_replies[:MAX_QUICK_REPLIES]
+                {"content_type": "text", "title": q.title, "payload": q.payload} for q in quick
             ]
         return parts
 
@@ -195,11 +197,3 @@ class FacebookConnector(Connector):
             avatar_url=pic if isinstance(pic, str) else None,
             extra={k: v for k, v in (("first_name", first), ("last_name", last)) if v},
         )
-
-
-def _short_title(text: str) -> str:
-    """Quick-reply titles are limited to 20 characters; longer ones end with an ellipsis."""
-    text = text.strip()
-    if len(text) <= QUICK_REPLY_TITLE:
-        return text
-    return text[: QUICK_REPLY_TITLE - 1].rstrip() + "…"

@@ -144,7 +144,7 @@ def _event(
             kind=EventKind.POSTBACK,
             external_user_id=sender,
             channel_message_id=mid,
-            text=title,
+            text=payload or title,  # the payload is the text the bot reads (Get Started too)
             postback_payload=payload,
             raw_type=prefix + "postback",
             **common,
@@ -204,7 +204,7 @@ def _message(
         kind=EventKind.MESSAGE,
         external_user_id=sender,
         channel_message_id=mid,
-        text=text,
+        text=payload or text,  # a tapped quick reply: its payload, not the (shortened) title
         attachments=attachments,
         postback_payload=payload,
         reply_to_ids=reply_to,

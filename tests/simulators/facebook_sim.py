@@ -7,6 +7,8 @@ Graph side (what the hub calls):
   mark_seen; checks ``access_token`` (and ``appsecret_proof`` when given), the 2,000-char
   text limit, ``messaging_type``/``tag`` and the 24 h / 7-day windows like Facebook does;
 * ``GET /{version}/{psid}?fields=...`` — the user profile API;
+* ``POST``/``GET /{version}/me/messenger_profile`` — the Page's Get Started button and greeting
+  (validated as Messenger does, :mod:`tests.simulators.facebook_profile`; kept in ``sim.profile``);
 * errors in Graph's shape ``{"error": {"message", "type", "code", "error_subcode",
   "fbtrace_id"}}``, and scripted faults (:class:`Fault`): rate limit 613, HTTP 429, 5xx,
   a proxy's HTML 502, a hang (timeout), expired token 190, 551, 10/2018278.
@@ -14,7 +16,9 @@ Graph side (what the hub calls):
 Webhook side (what Facebook sends the hub): builders for every event type, signed
 deliveries (``X-Hub-Signature-256`` over the exact bytes) with several entries and events,
 duplicates and out-of-order posting; after a successful send the simulator can post the
-``message_echoes`` and ``message_deliveries`` webhooks back like Facebook does.
+``message_echoes`` and ``message_deliveries`` webhooks back like Facebook does. ``tap`` builds
+the message a citizen sends by tapping one of the quick replies the Page sent last, and
+``get_started`` the postback of the Get Started button.
 
 Standalone demo::
 
@@ -44,6 +48,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.simulators.facebook_profile import check_profile, choose
 
 DAY = 86_400.0
 MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})
@@ -199,6 +205,7 @@ class FacebookSimulator:
         self.users: dict[str, User] = {}
         self.sent: list[SentMessage] = []
         self.actions: list[tuple[str, str]] = []  # (psid, sender_action)
+        self.profile: dict[str, Any] = {}  # the Page's Messenger Profile (get_started, greeting)
         self.requests: list[RecordedRequest] = []
         self.webhook_posts: list[tuple[int, bytes]] = []  # (hub's status, body) of callbacks
         self._faults: list[_Queued] = []
@@ -213,6 +220,8 @@ class FacebookSimulator:
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> FacebookSimulator:
         app = web.Application(client_max_size=30 * 1024 * 1024)
         app.router.add_post(f"/{self.version}/{{node}}/messages", self._messages)
+        app.router.add_post(f"/{self.version}/me/messenger_profile", self._set_messenger_profile)
+        app.router.add_get(f"/{self.version}/me/messenger_profile", self._get_messenger_profile)
         app.router.add_get(f"/{self.version}/{{node}}", self._profile)
         app.router.add_post("/_sim/citizen", self._sim_citizen)
         app.router.add_get("/_sim/sent", self._sim_sent)
@@ -482,6 +491,32 @@ class FacebookSimulator:
         record.status = 200
         return web.json_response(data)
 
+    async def _set_messenger_profile(self, request: web.Request) -> web.Response:
+        record = RecordedRequest("POST", request.path, dict(request.query), None)
+        self.requests.append(record)
+        try:
+            self._check_token(request)
+            body, _ = await self._read_send_body(request)
+            record.body = body
+            try:
+                self.profile.update(check_profile(body))
+            except ValueError as err:
+                raise _invalid(str(err).removeprefix("(#100) ")) from None
+        except GraphFailure as failure:
+            record.status = failure.status
+            return failure.response()
+        record.status = 200
+        return web.json_response({"result": "success"})
+
+    async def _get_messenger_profile(self, request: web.Request) -> web.Response:
+        try:
+            self._check_token(request)
+        except GraphFailure as failure:
+            return failure.response()
+        fields = [f for f in request.query.get("fields", "").split(",") if f]
+        found = {f: self.profile[f] for f in fields if f in self.profile}
+        return web.json_response({"data": [found] if found else []})
+
     # ------------------------------------------------------------------ webhook builders
 
     def now_ms(self) -> int:
@@ -529,6 +564,24 @@ class FacebookSimulator:
         event, _ = self._citizen(psid, ts)
         event["postback"] = {"title": title, "payload": payload, "mid": self.new_mid()}
         return event
+
+    def tap(self, psid: str, which: int | str = 0, *, ts: int | None = None) -> dict[str, Any]:
+        """The citizen taps a quick reply of the last message sent to ``psid`` that had some
+        (``which``: 0-based position, title or payload): Messenger sends a message whose text
+        is the title and whose ``quick_reply.payload`` is the payload."""
+        sent_here = (s.message for s in reversed(self.sent) if s.psid == psid)
+        offered = next((m["quick_replies"] for m in sent_here if "quick_replies" in m), None)
+        if offered is None:
+            raise LookupError(f"the Page sent {psid} no quick replies")
+        chosen = choose(offered, which)
+        return self.text(psid, str(chosen["title"]), quick_reply=str(chosen["payload"]), ts=ts)
+
+    def get_started(self, psid: str, *, title: str = "Bắt đầu", ts: int | None = None) -> dict[str, Any]:
+        """The person taps the Page's Get Started button (its payload as set in the profile)."""
+        started = self.profile.get("get_started")
+        if not isinstance(started, dict):
+            raise LookupError("the Page has no Get Started button: set the Messenger profile first")
+        return self.postback(psid, title, str(started["payload"]), ts=ts)
 
     def echo(
         self,

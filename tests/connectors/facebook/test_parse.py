@@ -67,24 +67,34 @@ def test_sticker() -> None:
     assert st.kind == "sticker" and st.meta["sticker_id"] == "369239263222822"
 
 
-def test_quick_reply_payload() -> None:
+def test_quick_reply_tap_reads_as_its_payload() -> None:
+    """The title shown ("1. Đăng ký khai sinh…", shortened) is not what the bot reads: the
+    payload is ("1", plain text the citizen could have typed)."""
     [ev] = one("message_quick_reply")
     assert ev.kind is EventKind.MESSAGE
-    assert ev.text == "Hộ tịch" and ev.postback_payload == "CHU_DE_HO_TICH"
+    assert ev.text == "1" and ev.postback_payload == "1"
+    assert ev.raw["message"]["text"] == "1. Đăng ký khai sinh…"
     assert ev.raw_type == "quick_reply"
 
 
-def test_postback_payload_and_title() -> None:
+def test_postback_reads_as_its_payload() -> None:
     [ev] = one("postback")
     assert ev.kind is EventKind.POSTBACK
-    assert (ev.text, ev.postback_payload, ev.channel_message_id) == ("Gặp cán bộ", "GAP_CAN_BO", "m_pb_0001")
+    assert (ev.text, ev.postback_payload, ev.channel_message_id) == ("Gặp cán bộ", "Gặp cán bộ", "m_pb_0001")
+
+
+def test_postback_without_payload_reads_as_its_title() -> None:
+    data = json.loads(payload_bytes("postback"))
+    data["entry"][0]["messaging"][0]["postback"] = {"title": "Bắt đầu", "mid": "m_pb_0002"}
+    [ev] = parse_delivery(json.dumps(data).encode(), OPTS)
+    assert (ev.text, ev.postback_payload) == ("Bắt đầu", None)
 
 
 def test_postback_without_mid_gets_a_stable_id() -> None:
     a = one("postback_legacy")[0]
     b = one("postback_legacy")[0]
     assert a.channel_message_id == b.channel_message_id == f"postback:{PSID}:{int(T.timestamp() * 1000)}"
-    assert a.postback_payload == "GET_STARTED"
+    assert a.postback_payload == a.text == "GET_STARTED"  # a button set up by another tool
 
 
 def test_echo_of_our_own_send_is_echo() -> None:

@@ -14,6 +14,7 @@ from connectors.base import (
     DeliveryStatus,
     OutboundMessage,
     PermanentSendError,
+    QuickReply,
     RateLimited,
     SenderRole,
     SendError,
@@ -34,7 +35,7 @@ def out(
     role: SenderRole = SenderRole.BOT,
     message_id: int = 1,
     attachments: tuple[Attachment, ...] = (),
-    quick_replies: tuple[str, ...] = (),
+    quick_replies: tuple[QuickReply, ...] = (),
 ) -> OutboundMessage:
     return OutboundMessage(
         channel="facebook",
@@ -137,7 +138,7 @@ async def test_attachments_by_url_upload_and_quick_replies(
         Attachment(kind="file", url="https://1022.thanhhoa.gov.vn/bieu-mau/to-khai.pdf", name="to-khai.pdf"),
         Attachment(kind="file", data=b"%PDF-1.7 noi dung", name="huong-dan.pdf", mime_type="application/pdf"),
     )
-    quick = ("Hộ tịch", "Đất đai và xây dựng nhà ở", "Gặp cán bộ")
+    quick = tuple(QuickReply(t, t) for t in ("Hộ tịch", "Đất đai và xây dựng nhà ở", "Gặp cán bộ"))
     await connector.send(
         out("Mời anh/chị xem tài liệu.", last_inbound=citizen_wrote, attachments=atts, quick_replies=quick)
     )
