@@ -13,15 +13,18 @@ from aiohttp import web
 from connectors.base import (
     Attachment,
     AuthExpired,
+    Capabilities,
     Connector,
     ContactProfile,
     InboundMessage,
     OutboundMessage,
     PermanentSendError,
+    QuickReply,
     SendResult,
 )
 from connectors.registry import ConnectorContext
 from connectors.zalo import signature
+from connectors.zalo.buttons import BUTTONS, text_with_buttons
 from connectors.zalo.client import ZaloClient
 from connectors.zalo.errors import ZaloAPIError, is_token_error, to_send_error
 from connectors.zalo.parse import parse_delivery
@@ -40,6 +43,7 @@ FILE_TYPES = {
 }
 MAX_IMAGE_BYTES = 1 * 1024 * 1024  # Zalo: images up to 1 MB (jpg, png)
 MAX_FILE_BYTES = 5 * 1024 * 1024  # Zalo: files up to 5 MB (pdf, doc, docx)
+CHOOSE = "Mời anh/chị chọn:"  # the text under which buttons go when a reply has no text
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,7 @@ class _Part:
     attachment: Attachment | None = None
     upload_as_image: bool = False
     mime_type: str = ""
+    buttons: tuple[QuickReply, ...] = ()  # a text part only
 
 
 _EXTENSIONS = {
@@ -111,6 +116,10 @@ def _attachment_parts(att: Attachment) -> list[_Part]:
 def plan_parts(message: OutboundMessage) -> list[_Part]:
     """Every Zalo message ``message`` becomes, in order; validated before anything is sent."""
     parts = [_Part(text=chunk) for chunk in split_text(message.text, MAX_TEXT)]
+    buttons = BUTTONS.fit(message.quick_replies)
+    if buttons:  # on the last text part: Zalo shows them under that text
+        last = parts.pop() if parts else _Part(text=CHOOSE)
+        parts.append(_Part(text=last.text, buttons=buttons))
     for att in message.attachments:
         parts.extend(_attachment_parts(att))
     if not parts:
@@ -149,6 +158,7 @@ def _profile(data: Mapping[str, Any]) -> ContactProfile | None:
 
 class ZaloConnector(Connector):
     name: ClassVar[str] = "zalo"
+    capabilities: ClassVar[Capabilities] = BUTTONS
 
     def __init__(self, ctx: ConnectorContext, settings: ZaloSettings) -> None:
         self.ctx = ctx
@@ -212,7 +222,8 @@ class ZaloConnector(Connector):
         recipient = {"user_id": user_id}
         att = part.attachment
         if att is None:
-            payload: dict[str, Any] = {"recipient": recipient, "message": {"text": part.text}}
+            message = text_with_buttons(part.text, part.buttons)
+            payload: dict[str, Any] = {"recipient": recipient, "message": message}
             return await self._with_token(lambda token: self.client.send_cs(token, payload))
 
         async def send_attachment(token: str) -> str:

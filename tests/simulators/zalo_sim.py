@@ -3,8 +3,9 @@
 It implements what the hub's Zalo connector talks to:
 
 * ``POST /v3.0/oa/message/cs`` (header ``access_token``): consultation messages (text up to
-  2,000 characters, image by ``attachment_id`` or URL, file by upload ``token``); errors come as
-  HTTP 200 with ``error != 0`` like Zalo's;
+  2,000 characters, image by ``attachment_id`` or URL, file by upload ``token``, a text with a
+  button template: :mod:`tests.simulators.zalo_buttons`); errors come as HTTP 200 with
+  ``error != 0`` like Zalo's;
 * ``POST /v2.0/oa/upload/image`` (jpg/png, <= 1 MB) -> ``attachment_id`` and
   ``POST /v2.0/oa/upload/file`` (pdf/doc/docx, <= 5 MB) -> ``token``;
 * ``GET /v3.0/oa/user/detail?data={"user_id": ...}``;
@@ -20,7 +21,9 @@ It also plays Zalo's side of the webhook: builds events shaped like Zalo's, sign
 as Zalo does (``X-ZEvent-Signature: mac=sha256(app_id + body + timestamp + oa_secret_key)``)
 and POSTs them (duplicates and out-of-order deliveries included). With ``webhook_url`` set it
 also sends the ``oa_send_*`` echo and ``user_received_message`` after each API send, and
-``console_send`` imitates staff typing a reply in Zalo's OA console.
+``console_send`` imitates staff typing a reply in Zalo's OA console. ``tap`` delivers what Zalo
+sends when the person taps a query button of the last message the OA sent them: a signed
+``user_send_text`` whose text is the button's payload.
 
 Standalone demo: ``python -m tests.simulators.zalo_sim --port 9001 --webhook URL`` (see
 docs/zalo.md): it prints the environment variables to give the hub and offers
@@ -44,6 +47,8 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+
+from tests.simulators.zalo_buttons import buttons_of, check_buttons, choose
 
 MAX_TEXT = 2000
 IMAGE_TYPES = {"image/jpeg", "image/jpg", "image/png"}
@@ -212,6 +217,7 @@ class ZaloSimulator:
         app.router.add_post("/v4/oa/access_token", self._oauth)
         app.router.add_post("/_sim/say", self._ctl_say)
         app.router.add_post("/_sim/console", self._ctl_console)
+        app.router.add_post("/_sim/tap", self._ctl_tap)
         app.router.add_get("/_sim/sent", self._ctl_sent)
         app.router.add_post("/_sim/faults", self._ctl_faults)
         return app
@@ -360,6 +366,8 @@ class ZaloSimulator:
             return -210, "text length exceeds 2000 characters"
         if attachment is None:
             return None
+        if buttons_of(message) is not None:
+            return check_buttons(message)
         try:
             payload = attachment["payload"]
             if attachment["type"] == "file":
@@ -542,7 +550,7 @@ class ZaloSimulator:
         """What Zalo sends after the OA sent ``message`` (from the API or the OA console)."""
         name, echoed = "oa_send_text", {"msg_id": message_id, "text": message.get("text", "")}
         attachment = message.get("attachment")
-        if isinstance(attachment, Mapping):
+        if isinstance(attachment, Mapping) and buttons_of(message) is None:  # a text with buttons is text
             name = "oa_send_file" if attachment.get("type") == "file" else "oa_send_image"
             echoed["attachments"] = [{"type": "file" if name == "oa_send_file" else "image", "payload": {}}]
         return self.event(name, sender={"id": self.oa_id}, recipient={"id": user_id}, message=echoed)
@@ -613,6 +621,22 @@ class ZaloSimulator:
         except aiohttp.ClientError:
             pass  # Zalo would retry later; the demo does not
 
+    def tap_event(self, user_id: str, which: int | str = 0) -> dict[str, Any]:
+        """What Zalo sends when ``user_id`` taps a query button (``which``: 0-based position,
+        title or payload) of the last message the OA sent them with buttons."""
+        sent_here = (buttons_of(s.message) for s in reversed(self.sent) if s.user_id == user_id)
+        offered = next((b for b in sent_here if b is not None), None)
+        if offered is None:
+            raise LookupError(f"the OA sent {user_id} no buttons")
+        return self.user_text(user_id, str(choose(offered, which)["payload"]))
+
+    async def tap(self, user_id: str, which: int | str = 0, *, url: str | None = None) -> Delivery:
+        """Deliver :meth:`tap_event`, signed, to ``url`` (default: the webhook)."""
+        target = url or self.webhook_url
+        if target is None:
+            raise LookupError("no webhook to deliver the tap to")
+        return await self.deliver(target, self.tap_event(user_id, which))
+
     async def console_send(self, user_id: str, text: str) -> str:
         """Staff type ``text`` in Zalo's OA console: only the ``oa_send_text`` webhook tells us."""
         message_id = _msg_id()
@@ -637,6 +661,15 @@ class ZaloSimulator:
         body = await request.json()
         message_id = await self.console_send(str(body["user_id"]), str(body.get("text", "")))
         return web.json_response({"msg_id": message_id})
+
+    async def _ctl_tap(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        which = body.get("button", 0)
+        try:
+            delivery = await self.tap(str(body["user_id"]), which if isinstance(which, int | str) else 0)
+        except (KeyError, LookupError, IndexError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        return web.json_response({"hub_status": delivery.status})
 
     async def _ctl_sent(self, request: web.Request) -> web.Response:
         return web.json_response(
@@ -681,6 +714,8 @@ async def _serve(args: argparse.Namespace) -> None:
         f"# a citizen writes:        curl -s -X POST {sim.base_url}/_sim/say -d '{say}'",
         f"# staff reply in console:  curl -s -X POST {sim.base_url}/_sim/console -d '{console}'",
         f"# what the OA sent:        curl -s {sim.base_url}/_sim/sent",
+        f"# tap a button (0-based):  curl -s -X POST {sim.base_url}/_sim/tap -d "
+        f'\'{{"user_id": "{args.user_id}", "button": 0}}\'',
         f"# expire the access token: curl -s -X POST {sim.base_url}/_sim/faults -d '{expire}'",
     ]
     print("\n".join(lines), flush=True)
