@@ -2,8 +2,12 @@
 fuzzy re-ranking of a few candidates, optional semantic re-ranking, calibrated decision.
 
 ``FaqEngine.build(entries, config)`` builds an immutable index; ``engine.decide(text)``
-returns a :class:`FaqDecision`. Engines are immutable after build, so a built engine can be
-shared by any number of threads/tasks; :class:`faq.holder.IndexHolder` swaps them.
+returns a :class:`FaqDecision`. Entries sharing a question (``faq.overlap.question_key``: two
+active versions holding the same question) are one candidate: its score is the best of theirs,
+its entry the one listed first (the caller lists entries in order of preference), so the same
+question is never offered twice nor taken for ambiguity. Engines are immutable after build,
+so a built engine can be shared by any number of threads/tasks; :class:`faq.holder.IndexHolder`
+swaps them.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from faq.bounds import MAX_QUERY_WORDS, MAX_WORD_CHARS, bound_query
 from faq.lexicon import Lexicon, default_lexicon
 from faq.model import Candidate, FaqDecision, FaqEntry
 from faq.normalize import clean_spaces, fold, normalize
+from faq.overlap import question_key
 from faq.semantic import SemanticIndex
 from faq.text import may_answer, question_focus, terms
 
@@ -108,6 +113,19 @@ def _idf_table(docs: list[list[str]]) -> dict[str, float]:
     return {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
 
 
+def _canonical(entries: Sequence[FaqEntry]) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
+    """Each entry's representative (the first entry with the same question key) and the
+    members of every group of more than one entry."""
+    first: dict[str, int] = {}
+    canon = np.empty(len(entries), dtype=np.int64)
+    for i, e in enumerate(entries):
+        canon[i] = first.setdefault(question_key(e.question) or f"\0{i}", i)
+    groups: dict[int, list[int]] = {}
+    for i, c in enumerate(canon.tolist()):
+        groups.setdefault(c, []).append(i)
+    return canon, {c: tuple(m) for c, m in groups.items() if len(m) > 1}
+
+
 class FaqEngine:
     """Immutable FAQ index + matcher."""
 
@@ -128,6 +146,8 @@ class FaqEngine:
         self._a = answer_field
         self._fuzzy_texts = fuzzy_texts
         self._semantic = semantic
+        self._canon, self._shared = _canonical(self.entries)
+        self._n_questions = len(self.entries) - sum(len(m) - 1 for m in self._shared.values())
 
     # ------------------------------------------------------------------ build
     @classmethod
@@ -217,23 +237,38 @@ class FaqEngine:
         query = clean_spaces(fold(normalize(question_focus(text) or text)))
         return max(fuzz.token_set_ratio(query, t) for t in self._fuzzy_texts[idx]) / 100.0
 
+    def _by_question(self, lex: np.ndarray) -> np.ndarray:
+        """Lexical score per question: a group's best on its representative, -inf on the others."""
+        if not self._shared:
+            return lex
+        best = np.full(len(lex), -np.inf, dtype=np.float64)
+        np.maximum.at(best, self._canon, lex.astype(np.float64))
+        return best
+
     def rank(self, text: str) -> list[Scored]:
-        """Candidates best first, with their features and combined score."""
+        """Candidates best first, one per question, with their features and combined score.
+
+        Entries sharing a question are scored each; the question's candidate carries the best
+        score and the index of the group's representative (the entry listed first)."""
         cfg = self.config
         text = self.prepare_query(text)
         lex = self.lexical(text)
-        k = min(max(cfg.rerank_k, cfg.min_candidates), len(self.entries))
-        top = np.argpartition(-lex, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
-        cand = [int(i) for i in top]
+        per_question = self._by_question(lex)
+        k = min(max(cfg.rerank_k, cfg.min_candidates), self._n_questions)
+        top = np.argpartition(-per_question, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
+        pool = [m for c in top.tolist() for m in self._shared.get(int(c), (int(c),))]
         sem_scores: dict[int, float] = {}
         if self._semantic is not None:
-            sem_scores = self._semantic.scores(text, cand)
-        out: list[Scored] = []
-        for i in cand:
+            sem_scores = self._semantic.scores(text, pool)
+        best: dict[int, Scored] = {}
+        for i in pool:
             fz = self._fuzzy(text, i) if cfg.use_fuzzy else 0.0
             sem = (sem_scores[i] - cfg.semantic_center) / cfg.semantic_scale if i in sem_scores else 0.0
             score = float(lex[i]) + cfg.fuzzy_weight * fz + cfg.semantic_weight * sem
-            out.append(Scored(i, float(lex[i]), fz, sem, score))
+            c = int(self._canon[i])
+            if c not in best or score > best[c].score:
+                best[c] = Scored(c, float(lex[i]), fz, sem, score)
+        out = list(best.values())
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 
