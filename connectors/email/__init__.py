@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 
 from connectors.base import (
+    Capabilities,
     Connector,
     Deliver,
     InboundMessage,
@@ -57,6 +58,7 @@ log = logging.getLogger(__name__)
 
 class EmailConnector(Connector):
     name: ClassVar[str] = "email"
+    capabilities: ClassVar[Capabilities] = Capabilities()  # no buttons: suggestions stay numbered text
 
     def __init__(
         self,

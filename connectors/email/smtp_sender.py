@@ -5,6 +5,8 @@
 * ``In-Reply-To`` / ``References`` from ``OutboundMessage.in_reply_to`` / ``references``;
 * exactly one ``Re:`` in front of the subject of a reply (existing ``Re:``/``RE:``/``Fwd:``
   … stripped), the ticket code ``meta["ticket_code"]`` kept in the subject;
+* suggestions (``quick_replies``) stay numbered text; a payload the text does not list is named
+  in one closing line ("Trả lời thư này bằng: …", :mod:`connectors.email.choices`);
 * bot and system messages carry ``Auto-Submitted: auto-replied`` (RFC 3834) and
   ``X-Auto-Response-Suppress: All`` (no out-of-office ping-pong); operator replies do not;
 * headers raw UTF-8 with ``SMTPUTF8`` when the server offers it, RFC 2047 encoded otherwise;
@@ -34,6 +36,7 @@ from connectors.base import (
     SendResult,
     TransientSendError,
 )
+from connectors.email.choices import choices_line
 from connectors.email.settings import EmailSettings
 from connectors.email.threading import bracketed, reply_subject
 
@@ -73,6 +76,9 @@ def _subject(message: OutboundMessage) -> str:
 
 def _body(message: OutboundMessage) -> str:
     text = message.text.rstrip() + "\n"
+    choices = choices_line(message.text, message.quick_replies)
+    if choices:
+        text += "\n" + choices + "\n"
     links = [a for a in message.attachments if a.data is None and a.url]
     if links:
         text += "\n" + "\n".join(f"- {a.name or 'Tệp'}: {a.url}" for a in links) + "\n"

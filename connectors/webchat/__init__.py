@@ -1,6 +1,7 @@
 """Web chat: the hotline portal's own chat. Citizens post through the hub's HTTP API
 (``bot/webchat.py``) and read replies from the hub's database over HTTP and a WebSocket,
-so ``send`` has nothing to transmit: a stored reply is already delivered to the page."""
+so ``send`` has nothing to transmit: a stored reply, buttons included (its ``meta["buttons"]``),
+is already delivered to the page, which posts a tapped button's payload as the citizen's text."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import uuid
 from typing import Any
 
 from connectors.base import (
+    Capabilities,
     Connector,
     DeliveryStatus,
     EventKind,
@@ -32,6 +34,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 class WebchatConnector(Connector):
     name = "webchat"
+    capabilities = Capabilities(max_quick_replies=10)  # the page draws them; titles wrap
 
     def parse(self, raw: bytes) -> list[InboundMessage]:
         """``{"session": <visitor id>, "client_id": <uuid>, "text": "..."}`` → one message.
