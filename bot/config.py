@@ -73,6 +73,11 @@ def _text_maxima(env: Mapping[str, str]) -> dict[str, int]:
     }
 
 
+# HUB_ENGINE values (bot.app.choose_engines); HUB_NLU values (the conversation engine's NLU)
+ENGINES = ("auto", "hub", "rasa", "rasa-dialogue", "faq", "handoff")
+NLUS = ("auto", "rasa", "cues")
+
+
 def default_sqlite_url() -> str:
     return f"sqlite+aiosqlite:///{ROOT / 'var' / 'hub.sqlite3'}"
 
@@ -85,14 +90,20 @@ class Settings:
     redis_url: str | None = None
     credentials_file: Path = ROOT / "credentials.yml"
     public_url: str = "http://127.0.0.1:8022"
-    engine: str = "auto"  # auto | handoff | faq | rasa
+    engine: str = "auto"  # one of ENGINES (see bot.app.choose_engines)
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 10.0
+    # the conversation engine's NLU: auto (Rasa's /model/parse when HUB_RASA_URL is set),
+    # rasa, or cues (the hub's own, actions.cues)
+    nlu: str = "auto"
+    nlu_timeout: float = 2.0  # seconds for one /model/parse; then the hub's own cues read it
     faq_path: Path | None = None
     faq_poll_interval: float = 2.0
     faq_semantic: bool = True
     media_dir: Path = ROOT / "var" / "media"
     hotline_name: str = "Tổng đài 1022"
+    hotline_phone: str = ""  # the numbers a citizen can call, as shown ("1022 hoặc 0237 3 123 456")
+    hotline_scope_ttl: float = 30.0  # seconds the hotline's scope (active domains) is cached
     outbox_max_attempts: int = 8
     outbox_base_delay: float = 1.0
     outbox_max_delay: float = 300.0
@@ -126,11 +137,15 @@ class Settings:
             engine=env.get("HUB_ENGINE") or "auto",
             rasa_url=env.get("HUB_RASA_URL") or "http://127.0.0.1:5005",
             rasa_timeout=float(env.get("HUB_RASA_TIMEOUT") or 10.0),
+            nlu=(env.get("HUB_NLU") or "auto").strip().lower(),
+            nlu_timeout=float(env.get("HUB_NLU_TIMEOUT") or 2.0),
             faq_path=Path(faq_path) if faq_path else None,
             faq_poll_interval=float(env.get("HUB_FAQ_POLL_INTERVAL") or 2.0),
             faq_semantic=_bool(env.get("HUB_FAQ_SEMANTIC"), True),
             media_dir=Path(env.get("HUB_MEDIA_DIR") or ROOT / "var" / "media"),
             hotline_name=env.get("HUB_HOTLINE_NAME") or "Tổng đài 1022",
+            hotline_phone=(env.get("HUB_HOTLINE_PHONE") or "").strip(),
+            hotline_scope_ttl=float(env.get("HUB_HOTLINE_SCOPE_TTL") or 30.0),
             outbox_max_attempts=int(env.get("HUB_OUTBOX_MAX_ATTEMPTS") or 8),
             outbox_base_delay=float(env.get("HUB_OUTBOX_BASE_DELAY") or 1.0),
             outbox_max_delay=float(env.get("HUB_OUTBOX_MAX_DELAY") or 300.0),

@@ -1,8 +1,11 @@
 """The one small interface between the pipeline and whatever answers citizens.
 
 The pipeline hands a :class:`EngineRequest` to a :class:`DialogueEngine` and stores the
-:class:`EngineResult`. Engines: :class:`HandoffEngine` (the simplest honest one),
-the FAQ engine (``bot.engines.faq_engine``) and Rasa (``bot.engines.rasa_engine``).
+:class:`EngineResult`. Engines: the hub's conversation engine
+(``bot.engines.conversation_engine``: the default, its result carries the policy's
+:class:`actions.dialogue.Decision`, applied by the pipeline in one transaction),
+:class:`HandoffEngine` (the simplest honest one), the FAQ engine
+(``bot.engines.faq_engine``) and Rasa's own dialogue (``bot.engines.rasa_engine``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from actions.dialogue import Button, Decision
 
 
 def engine_sender_id(conversation_id: int, created_at: datetime | None) -> str:
@@ -42,12 +47,14 @@ class EngineRequest:
     profile: Mapping[str, Any] = field(default_factory=dict)  # known contact fields (Điều 7.2)
     attachments: int = 0
     last_bot_meta: Mapping[str, Any] = field(default_factory=dict)  # meta of the bot's last reply
+    dialogue: Mapping[str, Any] = field(default_factory=dict)  # conversations.dialogue (DialogueState JSON)
+    first_contact: bool = False  # this channel identity never had a bot reply (or greeting) before
 
 
 @dataclass(frozen=True, slots=True)
 class EngineReply:
     text: str
-    buttons: tuple[str, ...] = ()
+    buttons: tuple[Button, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +64,9 @@ class EngineResult:
     handoff_reason: str | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)  # stored on the last reply
     engine: str | None = None  # which engine answered (set by the pipeline on fallback)
+    # the conversation engine's decision: its ticket, queue, dequeue and dialogue state are
+    # applied by the pipeline in the same transaction as the replies
+    decision: Decision | None = None
 
 
 class DialogueEngine(Protocol):

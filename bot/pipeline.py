@@ -1,8 +1,14 @@
 """From a stored citizen message to stored replies.
 
-store (webhook) → [this] lease the conversation → ask the dialogue engine (state ``bot``)
-→ in ONE transaction: replies + outbox rows, state change, message marked processed →
-publish live events → wake the outbox relay.
+store (webhook) → [this] lease the conversation → ask the dialogue engine (state ``bot``,
+or ``waiting_human`` for an engine that owns the dialogue: a form in progress, an open
+ticket; an operator holding it or a close silences the bot) → in ONE transaction
+(:mod:`bot.apply_result`): the engine's decision — replies + outbox rows, ticket or ticket
+note, operator queue, dialogue state — and the message marked processed → publish live
+events → wake the outbox relay.
+
+The state changes are exactly the decision's, applied with the replies; an engine that
+answered from a dialogue state an operator changed meanwhile is asked again.
 
 A message stays ``processed = false`` until its replies are committed, so a worker that
 dies midway leaves it for the sweeper of any worker: answered once, never lost.
@@ -22,24 +28,33 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
 
 from sqlalchemy import or_, select, update
 
+from bot.apply_result import ResultApplier
 from bot.clock import Clock, as_utc
-from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState, Message
+from bot.db.models import Conversation, ConversationState, Message
 from bot.db.session import SessionMaker
 from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable, engine_sender_id
 from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
+from bot.pending import Pending, next_pending
 from bot.serialize import message_event
-from bot.store.outbound import add_reply
 from bot.store.state import ConversationLeases, LeaseLost, keep_alive, retry_db
+from handoff.calendar import configured_calendar
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 10.0
+BOT = ConversationState.BOT.value
+WAITING = ConversationState.WAITING_HUMAN.value
+ANSWERING = (BOT, WAITING)  # states whose messages the bot answers (human, closed: silence)
+
+
+def owns_dialogue(engine: DialogueEngine) -> bool:
+    """An engine whose results carry decisions answers a waiting conversation too."""
+    return bool(getattr(engine, "owns_dialogue", False))
 
 
 class Pipeline:
@@ -59,7 +74,9 @@ class Pipeline:
         typing: Callable[[str, str], Awaitable[None]] | None = None,
         lease_seconds: float = LEASE_SECONDS,
         renew_every: float | None = None,
+        applier: ResultApplier | None = None,
     ) -> None:
+        self.applier = applier or ResultApplier(configured_calendar())
         self.typing = typing
         self.lease_seconds = lease_seconds
         self.renew_every = renew_every  # None: a third of the lease
@@ -216,61 +233,36 @@ class Pipeline:
             done += 1
         return done
 
-    async def _next_pending(self, conv_id: int) -> tuple[Message, Conversation, dict[str, object]] | None:
+    async def _next_pending(self, conv_id: int) -> Pending | None:
         async with self.sm() as s:
-            msg = (
-                await s.execute(
-                    select(Message)
-                    .where(Message.conversation_id == conv_id, Message.processed.is_(False))
-                    .order_by(Message.seq)
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-            if msg is None:
-                return None
-            conv = await s.get(Conversation, conv_id)
-            assert conv is not None
-            contact = await s.get(Contact, conv.contact_id)
-            identity = await s.get(ChannelIdentity, conv.identity_id)
-            profile = _profile(contact, identity)
-            last_bot = (
-                await s.execute(
-                    select(Message.meta)
-                    .where(Message.conversation_id == conv_id, Message.sender_role == "bot")
-                    .order_by(Message.seq.desc())
-                    .limit(1)
-                )
-            ).scalar_one_or_none()
-            profile["_last_bot_meta"] = last_bot or {}
-            profile["_external_id"] = identity.external_id if identity is not None else ""
-            return msg, conv, profile
+            return await next_pending(s, conv_id)
 
     async def _process_next(self, conv_id: int, token: str) -> bool:
         pending = await self._next_pending(conv_id)
         if pending is None:
             return False
-        msg, conv, profile = pending
         result: EngineResult | None = None
-        asked_at = self.clock.now()
-        if conv.state == ConversationState.BOT:
-            result = await self._ask(msg, conv, profile)
-        await self._commit(msg, conv_id, token, result, asked_at)
+        state = pending.conv.state
+        if state == BOT or (state == WAITING and owns_dialogue(self.engine)):
+            result = await self._ask(pending)
+        await self._commit(pending, token, result)
         return True
 
-    async def _ask(self, msg: Message, conv: Conversation, profile: dict[str, object]) -> EngineResult:
-        last_bot_meta = profile.pop("_last_bot_meta", None)
-        external_id = str(profile.pop("_external_id", ""))
-        if self.typing is not None and external_id:
-            self._show_typing(conv.channel, external_id)
+    async def _ask(self, pending: Pending) -> EngineResult:
+        msg, conv = pending.msg, pending.conv
+        if self.typing is not None and pending.external_id:
+            self._show_typing(conv.channel, pending.external_id)
         req = EngineRequest(
             conversation_id=conv.id,
             sender_id=engine_sender_id(conv.id, as_utc(conv.created_at)),
             channel=conv.channel,
             text=msg.text,
             message_id=msg.id,
-            profile=profile,
+            profile=pending.profile,
             attachments=len(msg.attachments),
-            last_bot_meta=last_bot_meta if isinstance(last_bot_meta, dict) else {},
+            last_bot_meta=pending.last_bot_meta,
+            dialogue=pending.dialogue,
+            first_contact=pending.first_contact,
         )
         started = time.perf_counter()
         try:
@@ -300,22 +292,21 @@ class Pipeline:
         if not task.cancelled() and task.exception() is not None:
             log.debug("typing indicator failed: %s", task.exception())
 
-    async def _commit(
-        self,
-        msg: Message,
-        conv_id: int,
-        token: str,
-        result: EngineResult | None,
-        asked_at: datetime | None = None,
-    ) -> None:
+    async def _commit(self, pending: Pending, token: str, result: EngineResult | None) -> None:
+        msg, conv_id = pending.msg, pending.conv.id
         now = self.clock.now()
-        replies: list[Message] = []
         async with self.sm() as s, s.begin():
             # lock order everywhere: conversation first, then its messages (no deadlocks)
             conv = await s.get(Conversation, conv_id, with_for_update=True)
             assert conv is not None
             if conv.processing_by != token:  # our lease ran out and another worker took it
                 raise LeaseLost(f"conversation {conv_id}")
+            if (
+                result is not None
+                and result.decision is not None
+                and (conv.dialogue or {}) != pending.dialogue
+            ):
+                return  # an operator changed the dialogue meanwhile: ask again from the new state
             # re-check under the transaction: another worker may have answered it meanwhile
             claimed = await s.execute(
                 update(Message)
@@ -324,31 +315,18 @@ class Pipeline:
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
                 return
-            # an operator who took over meanwhile silences the bot; a handoff the engine's
-            # own action made during this call (e.g. a ticket) does not
-            by_engine = (
-                conv.state == ConversationState.WAITING_HUMAN
-                and asked_at is not None
-                and (since := as_utc(conv.waiting_since)) is not None
-                and since >= asked_at
-            )
-            if result is not None and (conv.state == ConversationState.BOT or by_engine):
-                for n, answer in enumerate(result.replies, 1):
-                    meta: dict[str, object] = {"buttons": list(answer.buttons)} if answer.buttons else {}
-                    if n == len(result.replies):
-                        meta.update(result.meta)
-                    meta["engine"] = result.engine or self.engine.name
-                    replies.append(await add_reply(s, conv, answer.text, now, meta=meta))
-                if result.handoff and conv.state == ConversationState.BOT:
-                    conv.state = ConversationState.WAITING_HUMAN.value
-                    conv.waiting_since = now
-                    conv.handoff_reason = result.handoff_reason
+            replies: list[Message] = []
+            queue_changed = False
+            # an operator who took over (or closed it) meanwhile silences the bot
+            if result is not None and conv.state in ANSWERING:
+                engine = result.engine or self.engine.name
+                applied = await self.applier.apply(s, conv, result, now, engine)
+                replies, queue_changed = applied.replies, applied.queue_changed
             conv.updated_at = now
             state = conv.state
-            handed_off = result is not None and (result.handoff or by_engine)
         for reply in replies:
             await self._publish(reply)
-        if handed_off:
+        if queue_changed or (replies and state == WAITING):  # the queue shows the form's progress
             await self.bus.publish(QUEUE_TOPIC, {"type": "queue", "conversation_id": conv_id, "state": state})
         if replies:
             self.on_outbox()
@@ -357,14 +335,3 @@ class Pipeline:
 
     async def _publish(self, msg: Message) -> None:
         await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
-
-
-def _profile(contact: Contact | None, identity: ChannelIdentity | None) -> dict[str, object]:
-    out: dict[str, object] = {}
-    if contact is not None:
-        for key in ("full_name", "phone", "address", "email", "display_name"):
-            if (value := getattr(contact, key)) is not None:
-                out[key] = value
-    if identity is not None and identity.display_name and "display_name" not in out:
-        out["display_name"] = identity.display_name
-    return out

@@ -1,4 +1,5 @@
-"""Tickets (phiếu): numbering and creation, shared by the console and the Rasa actions.
+"""Tickets (phiếu): numbering and creation, shared by the console, the conversation
+pipeline and the Rasa actions; what a citizen adds to an open ticket; the answer's due text.
 
 A code is ``<prefix>-YYYY-NNNNNN`` (``1022-2027-000042``): sequential per year in the
 hotline's timezone. The number is taken with ``UPDATE … RETURNING`` on the year's
@@ -15,13 +16,15 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import Contact, Conversation, Ticket, TicketCounter
 from bot.db.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
+from handoff.calendar import WorkingCalendar
+from handoff.deadlines import ANSWER_WITHIN, add_working_time
 
 DEFAULT_PREFIX = "1022"
 PREFIX_ENV = "HUB_TICKET_PREFIX"
@@ -164,3 +167,55 @@ async def create_ticket(
     )
     await session.flush()
     return ticket
+
+
+NOTE_ACTION = "citizen_note"  # a ticket event: what the citizen added after the ticket was opened
+NOTE_HEADER = "Người dân bổ sung"
+
+
+async def add_citizen_note(
+    session: AsyncSession, conversation: Conversation, code: str, text: str, now: datetime
+) -> Ticket | None:
+    """Attach what the citizen wrote after the ticket was opened (until staff take the
+    conversation): appended to the ticket's content, so whoever handles it reads the whole
+    matter, and recorded as a ``citizen_note`` event with its time. In the caller's
+    transaction. None when ``code`` is not a ticket of this conversation or ``text`` is blank."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if now.tzinfo is None:
+        raise TicketError("Thời điểm bổ sung phải có múi giờ")
+    now = now.astimezone(UTC)
+    ticket = (
+        await session.execute(
+            select(Ticket)
+            .where(Ticket.code == code, Ticket.conversation_id == conversation.id)
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if ticket is None:
+        return None
+    ticket.content = (
+        f"{ticket.content}\n\n{NOTE_HEADER} ({now.astimezone(HOTLINE_TZ):%H:%M %d/%m/%Y}): {text}"
+    )
+    ticket.updated_at = now
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            user_id=None,
+            action=NOTE_ACTION,
+            from_status=ticket.status,
+            to_status=ticket.status,
+            text=text,
+        )
+    )
+    await session.flush()
+    return ticket
+
+
+def answer_due_text(now: datetime, calendar: WorkingCalendar) -> str:
+    """When the citizen can expect an answer, in their words (Điều 10.3: 8 working hours)."""
+    hours = int(ANSWER_WITHIN.total_seconds() // 3600)
+    due = add_working_time(now, ANSWER_WITHIN, calendar).astimezone(HOTLINE_TZ)
+    return f"trong {hours} giờ làm việc, trước {due:%H:%M} ngày {due:%d/%m/%Y}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from actions.dialogue import Button
 from bot.engine import EngineReply, EngineRequest, EngineResult
 from bot.faq_store import FaqIndex
 from faq.model import FaqDecision
@@ -65,7 +66,7 @@ class FaqDialogueEngine:
             return EngineResult([EngineReply(text)], meta={"faq_id": decision.entry.id})
         if decision.decision == "suggest":
             ids = [c.entry.id for c in decision.candidates[:3]]
-            buttons = tuple(str(n) for n in range(1, len(ids) + 1))
+            buttons = tuple(Button(str(n), str(n)) for n in range(1, len(ids) + 1))
             return EngineResult([EngineReply(text, buttons)], meta={"suggestions": ids})
         return EngineResult(
             [EngineReply(HANDOFF_TEXT)],

@@ -1,6 +1,11 @@
-"""Dialogue engine backed by a Rasa 3.6 process on loopback (see ``bot.rasa_process``).
+"""Rasa 3.6 on loopback (see ``bot.rasa_process``), two ways.
 
-A citizen message goes to Rasa's REST channel ``POST /webhooks/rest/webhook`` with the
+:class:`RasaNlu` is how the hub uses Rasa by default: ``POST /model/parse`` reads the
+dialogue act (intent, its confidence and ranking) and the entities of one message, with no
+tracker change; the hub's own policy (``bot.engines.conversation_engine``) decides.
+
+:class:`RasaEngine` (``HUB_ENGINE=rasa-dialogue``, kept for comparison) lets Rasa run the
+whole dialogue: a citizen message goes to Rasa's REST channel ``POST /webhooks/rest/webhook`` with the
 hub's context in ``metadata`` (conversation id, channel, message id, the known contact
 ``profile``). Rasa answers with the bot's messages; the custom actions it runs call back
 into the hub (``/rasa/actions``). A ``custom`` message ``{"handoff": true, ...}`` from
@@ -12,7 +17,8 @@ tokenizer and featurizers cost more than linear time on long unbroken words, and
 message stays stored in the hub (and in the conversation the operator sees).
 
 Connection errors, timeouts and non-200 answers raise :class:`EngineUnavailable`, chained
-from the cause, so the hub can fall back to the FAQ engine.
+from the cause, so the hub can fall back: the conversation engine to its own cues, the
+Rasa dialogue engine to the FAQ engine.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from urllib.parse import quote
 
 import aiohttp
 
+from actions.dialogue import Button, Entity, Parse
 from bot.engine import EngineReply, EngineRequest, EngineResult, EngineUnavailable
 from faq.bounds import bound_query
 
@@ -48,17 +55,64 @@ def parse_rest_reply(messages: Sequence[Mapping[str, Any]]) -> EngineResult:
                 meta["ticket_code"] = str(custom["ticket_code"])
         text = message.get("text")
         if isinstance(text, str) and text.strip():
-            buttons = tuple(
-                str(b.get("payload") or b.get("title"))
-                for b in message.get("buttons") or []
-                if isinstance(b, Mapping) and (b.get("payload") or b.get("title"))
-            )
+            buttons = tuple(b for raw in message.get("buttons") or [] if (b := _button(raw)) is not None)
             replies.append(EngineReply(text.strip(), buttons))
     return EngineResult(replies, handoff=handoff, handoff_reason=reason, meta=meta)
 
 
-class RasaEngine:
-    name = "rasa"
+def _button(raw: Any) -> Button | None:
+    """A Rasa button ``{"title", "payload"}``; either one stands for the other when missing."""
+    if not isinstance(raw, Mapping):
+        return None
+    title, payload = raw.get("title"), raw.get("payload")
+    if not (title or payload):
+        return None
+    return Button(str(title or payload), str(payload or title))
+
+
+def parse_nlu(body: Any) -> Parse:
+    """Rasa's ``/model/parse`` answer -> :class:`Parse` (``source="rasa"``)."""
+    if not isinstance(body, Mapping):
+        raise EngineUnavailable("Rasa /model/parse did not return an object")
+    raw_intent = body.get("intent")
+    intent: Mapping[str, Any] = raw_intent if isinstance(raw_intent, Mapping) else {}
+    ranking = tuple(
+        (str(r["name"]), _float(r.get("confidence")))
+        for r in body.get("intent_ranking") or []
+        if isinstance(r, Mapping) and r.get("name")
+    )
+    entities = tuple(
+        Entity(str(e["entity"]), str(e.get("value") or ""), _int(e.get("start")), _int(e.get("end")))
+        for e in body.get("entities") or []
+        if isinstance(e, Mapping) and e.get("entity") and e.get("value") is not None
+    )
+    name = intent.get("name")
+    return Parse(
+        intent=str(name) if name else None,
+        confidence=_float(intent.get("confidence")) if name else 0.0,
+        entities=entities,
+        ranking=ranking,
+        source="rasa",
+    )
+
+
+def _float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+class _RasaHttp:
+    """Rasa's HTTP API on loopback: one session, the optional token, errors as
+    :class:`EngineUnavailable` chained from the cause."""
 
     def __init__(
         self,
@@ -105,6 +159,33 @@ class RasaEngine:
         except json.JSONDecodeError as err:
             raise EngineUnavailable(f"Rasa sent invalid JSON on {path}") from err
 
+    async def healthy(self) -> bool:
+        try:
+            async with self._get_session().get(
+                f"{self.base_url}/status", params=self._params(), timeout=self.timeout
+            ) as resp:
+                return resp.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            return False
+
+
+class RasaNlu(_RasaHttp):
+    """Dialogue acts and entities of one message from Rasa's NLU (``POST /model/parse``).
+
+    Rasa is started with ``--enable-api`` (``bot.rasa_process``); parsing changes no tracker.
+    """
+
+    name = "rasa"
+
+    async def parse(self, text: str) -> Parse:
+        return parse_nlu(await self._post("/model/parse", {"text": bound_query(text)}))
+
+
+class RasaEngine(_RasaHttp):
+    """Rasa runs the whole dialogue through its REST channel (``HUB_ENGINE=rasa-dialogue``)."""
+
+    name = "rasa"
+
     async def respond(self, req: EngineRequest) -> EngineResult:
         payload = {
             "sender": req.sender_id,
@@ -127,12 +208,3 @@ class RasaEngine:
         events = [{"event": "resume"}, {"event": "action", "name": "action_listen"}]
         path = f"/conversations/{quote(sender_id, safe='')}/tracker/events"
         await self._post(path, events, {"include_events": "NONE"})
-
-    async def healthy(self) -> bool:
-        try:
-            async with self._get_session().get(
-                f"{self.base_url}/status", params=self._params(), timeout=self.timeout
-            ) as resp:
-                return resp.status == 200
-        except (aiohttp.ClientError, TimeoutError):
-            return False

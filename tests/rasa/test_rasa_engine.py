@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from actions.dialogue import Button
 from bot.engine import EngineReply, EngineRequest, EngineUnavailable
 from bot.engines.rasa_engine import RasaEngine, parse_rest_reply
 from faq.bounds import MAX_QUERY_WORDS, MAX_WORD_CHARS
@@ -30,7 +31,7 @@ def test_parse_rest_reply_texts_buttons_and_handoff() -> None:
         ]
     )
     assert result.replies == [
-        EngineReply("Câu hỏi gợi ý", ("số 1",)),
+        EngineReply("Câu hỏi gợi ý", (Button("1. A", "số 1"),)),
         EngineReply("Mã phiếu 1022-2026-000001"),
     ]
     assert result.handoff and result.handoff_reason == "R"
