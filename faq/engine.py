@@ -115,11 +115,11 @@ def _idf_table(docs: list[list[str]]) -> dict[str, float]:
 
 def _canonical(entries: Sequence[FaqEntry]) -> tuple[np.ndarray, dict[int, tuple[int, ...]]]:
     """Each entry's representative (the first entry with the same question key) and the
-    members of every group of more than one entry."""
+    members of every group of more than one entry. Only equal keys: a near-duplicate may be
+    another question ("… lái xe" / "… lái xe ô tô"), it is flagged at upload instead."""
+    keys = [question_key(e.question) or f"\0{i}" for i, e in enumerate(entries)]
     first: dict[str, int] = {}
-    canon = np.empty(len(entries), dtype=np.int64)
-    for i, e in enumerate(entries):
-        canon[i] = first.setdefault(question_key(e.question) or f"\0{i}", i)
+    canon = np.array([first.setdefault(k, i) for i, k in enumerate(keys)], dtype=np.int64)
     groups: dict[int, list[int]] = {}
     for i, c in enumerate(canon.tolist()):
         groups.setdefault(c, []).append(i)

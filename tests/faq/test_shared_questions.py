@@ -76,6 +76,8 @@ def test_the_entry_listed_first_is_the_one_answered(dev_entries: list[FaqEntry])
 
 
 def test_near_duplicates_stay_distinct_questions() -> None:
+    """A and B are near-duplicates by the import's rule (ratio 94 ≥ 92: flagged at upload),
+    yet another question (a car is not any vehicle): the engine keeps both."""
     entries = [
         FaqEntry("A", "Lệ phí cấp đổi giấy phép lái xe là bao nhiêu?", "135.000 đồng.", agency="Sở GTVT"),
         FaqEntry("B", "Lệ phí cấp đổi giấy phép lái xe ô tô là bao nhiêu?", "Như xe máy.", agency="Sở GTVT"),
@@ -84,6 +86,8 @@ def test_near_duplicates_stay_distinct_questions() -> None:
     engine = FaqEngine.build(entries, EngineConfig.lexical_only())
     ids = [c.entry.id for c in engine.decide("lệ phí cấp đổi giấy phép lái xe").candidates]
     assert {"A", "B"} <= set(ids)
+    report = find_overlaps(entries[:1], [_other(entries[1], "Sở GTVT", 1)])
+    assert [(o.new.id, o.other.entry.id, o.same) for o in report.items] == [("A", "B", False)]
 
 
 def test_question_key_ignores_case_diacritics_punctuation_and_teencode() -> None:
