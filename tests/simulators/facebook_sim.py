@@ -26,7 +26,7 @@ Standalone demo::
 
 prints the environment variables to give the hub; ``POST /_sim/citizen`` with
 ``{"psid": "...", "text": "..."}`` makes a citizen write; ``GET /_sim/sent`` lists what the
-hub sent.
+hub sent; ``POST /_sim/tap`` with ``{"psid": "...", "button": 0}`` taps a quick reply.
 """
 
 from __future__ import annotations
@@ -225,6 +225,7 @@ class FacebookSimulator:
         app.router.add_get(f"/{self.version}/{{node}}", self._profile)
         app.router.add_post("/_sim/citizen", self._sim_citizen)
         app.router.add_get("/_sim/sent", self._sim_sent)
+        app.router.add_post("/_sim/tap", self._sim_tap)
         self._runner = web.AppRunner(app, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -736,6 +737,19 @@ class FacebookSimulator:
             return web.json_response({"error": f"hub unreachable at {self.webhook_url}: {err}"}, status=502)
         return web.json_response({"hub_status": status, "hub_answer": answer})
 
+    async def _sim_tap(self, request: web.Request) -> web.Response:
+        """``{"psid": "...", "button": 0 | "title"}``: the citizen taps a quick reply."""
+        data = await request.json()
+        which = data.get("button", 0)
+        try:
+            event = self.tap(str(data.get("psid", "")), which if isinstance(which, int | str) else 0)
+        except (LookupError, IndexError) as err:
+            return web.json_response({"error": str(err)}, status=400)
+        if not self.webhook_url:
+            return web.json_response({"error": "need --webhook"}, status=400)
+        status, answer = await self.post(self.webhook_url, self.delivery(self.entry(event)))
+        return web.json_response({"hub_status": status, "hub_answer": answer})
+
     async def _sim_sent(self, request: web.Request) -> web.Response:
         return web.json_response(
             dumps=lambda obj: json.dumps(obj, ensure_ascii=False),
@@ -768,6 +782,10 @@ async def _serve(args: argparse.Namespace) -> None:
             """-d '{"psid": "7001", "text": "Xin chào"}'"""
         )
     print(f"What the hub sent: curl -s {sim.base_url}/_sim/sent")
+    print(
+        f"Tap a quick reply:  curl -s -X POST {sim.base_url}/_sim/tap -H 'Content-Type: application/json' "
+        """-d '{"psid": "7001", "button": 0}'"""
+    )
     try:
         await asyncio.Event().wait()
     finally:

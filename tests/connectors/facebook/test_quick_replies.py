@@ -187,3 +187,20 @@ async def test_command_line_sets_the_profile(
     assert "FACEBOOK_PAGE_ACCESS_TOKEN" in capsys.readouterr().err
     assert await run(argparse.Namespace(**{**vars(args), "greeting": "x" * 200}), env) == 2
     assert await run(args, {**env, "FACEBOOK_PAGE_ACCESS_TOKEN": "wrong"}) == 1
+
+
+async def test_demo_control_taps_a_quick_reply(
+    connector: FacebookConnector,
+    sim: FacebookSimulator,
+    citizen_wrote: float,
+    session: aiohttp.ClientSession,
+    hub_url: str,
+    received: list[InboundMessage],
+) -> None:
+    sim.webhook_url = hub_url
+    await connector.send(suggest("Có phải anh/chị muốn hỏi:", SUGGESTIONS, last_inbound=citizen_wrote))
+    async with session.post(f"{sim.base_url}/_sim/tap", json={"psid": PSID, "button": "2"}) as resp:
+        assert resp.status == 200 and (await resp.json())["hub_status"] == 200
+    assert [m.text for m in received] == ["2"]
+    async with session.post(f"{sim.base_url}/_sim/tap", json={"psid": "999", "button": 0}) as resp:
+        assert resp.status == 400  # the Page sent that person no quick replies
