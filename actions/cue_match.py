@@ -1,0 +1,198 @@
+"""Matching cue phrases in Vietnamese text, and telling Vietnamese from other languages.
+
+Each word is lower-cased and expanded through the teencode table (``faq/data/teencode.tsv``,
+read as a file; ``ko`` -> ``không``). A cue phrase (:mod:`actions.cue_words`) matches a word
+as written or, for a word typed without diacritics, its folded form
+(:func:`actions.fields.fold`).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from actions import cue_words as W
+from actions.fields import fold
+
+TEENCODE_FILE = Path(__file__).resolve().parent.parent / "faq" / "data" / "teencode.tsv"
+# Chat spellings read here differently from (or missing in) the FAQ's teencode table.
+_CHAT = {
+    "ad": "ad", "admin": "ad", "mn": "mọi người", "mng": "mọi người", "nch": "nói chuyện",
+    "ạk": "ạ", "ak": "à", "uk": "ừ", "uh": "ừ", "ukm": "ừ", "um": "ừ", "ừm": "ừ", "khum": "không",
+    "hông": "không", "hem": "không", "kp": "không phải", "đt": "điện thoại", "dt": "điện thoại",
+    "tk": "tk", "ok": "ok", "oke": "ok", "okie": "ok", "oki": "ok", "okay": "ok", "bít": "biết",
+}  # fmt: skip
+
+# ---------------------------------------------------------------------------- words
+
+
+@dataclass(frozen=True, slots=True)
+class Tok:
+    acc: str  # lower-case NFC, teencode expanded: one syllable
+    fold: str  # ``acc`` without diacritics
+    plain: bool  # typed without diacritics: its folded form may match an accented cue
+    start: int  # span in the original text
+    end: int
+    clause: int  # clauses are cut at punctuation
+
+
+@functools.lru_cache(maxsize=1)
+def _teencode() -> dict[str, str]:
+    table: dict[str, str] = {}
+    if TEENCODE_FILE.exists():
+        for raw in TEENCODE_FILE.read_text(encoding="utf-8").splitlines():
+            if raw.strip() and not raw.startswith("#") and "\t" in raw:
+                token, readings = raw.split("\t", 1)
+                table[token.strip().lower()] = readings.split("|")[0].strip().lower()
+    table.update(_CHAT)
+    return table
+
+
+_TOKEN = re.compile(r"[^\W_]+|[.,;:!?…\n()]+", re.UNICODE)
+
+
+@functools.lru_cache(maxsize=2048)
+def tokens(text: str) -> tuple[Tok, ...]:
+    """The words of ``text`` with their clause number (teencode expanded)."""
+    out: list[Tok] = []
+    clause = 0
+    table = _teencode()
+    for m in _TOKEN.finditer(unicodedata.normalize("NFC", text)):
+        raw = m.group(0).lower()
+        if not raw[0].isalnum():
+            clause += 1
+            continue
+        expansion = table.get(raw)
+        parts = expansion.split() if expansion else [raw]
+        plain = expansion is None and fold(raw) == raw
+        out.extend(Tok(p, fold(p), plain, m.start(), m.end(), clause) for p in parts)
+    return tuple(out)
+
+
+def words(text: str) -> list[str]:
+    return [t.acc for t in tokens(text)]
+
+
+# ---------------------------------------------------------------------------- phrases
+
+
+@dataclass(frozen=True, slots=True)
+class Phrase:
+    words: tuple[str, ...]
+    final: bool = False  # ends its clause, does not open it
+    plain_final: bool = False  # ``final`` only when typed without diacritics
+    accented_only: bool = False
+
+
+def _parse(spec: str) -> Phrase:
+    spec = spec.strip()
+    accented = spec.startswith("=")
+    final = spec.endswith("$")
+    plain_final = spec.endswith("~")
+    core = spec.strip("=$~ ")
+    return Phrase(tuple(core.split()), final, plain_final, accented)
+
+
+@functools.lru_cache(maxsize=64)
+def phrases(spec: str) -> tuple[Phrase, ...]:
+    items = [_parse(p) for p in spec.split("|") if p.strip()]
+    return tuple(sorted(items, key=lambda p: -len(p.words)))
+
+
+def _same(tok: Tok, word: str, accented_only: bool = False) -> bool:
+    if word == "*":
+        return True
+    return tok.acc == word or (tok.plain and not accented_only and tok.fold == fold(word))
+
+
+_PARTICLES = frozenset(W.PARTICLES)
+_PARTICLES_FOLDED = frozenset(fold(p) for p in W.PARTICLES)
+
+
+def particle(tok: Tok) -> bool:
+    return tok.acc in _PARTICLES or (tok.plain and tok.fold in _PARTICLES_FOLDED)
+
+
+def _clause_final(toks: tuple[Tok, ...], i: int, j: int) -> bool:
+    """Span ``[i, j)`` closes its clause and has a real word before it in the clause."""
+    clause = toks[i].clause
+    after = [t for t in toks[j:] if t.clause == clause]
+    before = [t for t in toks[:i] if t.clause == clause and not particle(t)]
+    return bool(before) and all(particle(t) for t in after)
+
+
+def find(text_or_toks: str | tuple[Tok, ...], spec: str) -> list[tuple[int, int]]:
+    """Spans (token indices) where a phrase of ``spec`` occurs."""
+    toks = tokens(text_or_toks) if isinstance(text_or_toks, str) else text_or_toks
+    spans: list[tuple[int, int]] = []
+    for ph in phrases(spec):
+        n = len(ph.words)
+        for i in range(len(toks) - n + 1):
+            window = toks[i : i + n]
+            if any(t.clause != window[0].clause for t in window):
+                continue
+            if not all(_same(t, w, ph.accented_only) for t, w in zip(window, ph.words, strict=True)):
+                continue
+            folded_only = any(t.acc != w and w != "*" for t, w in zip(window, ph.words, strict=True))
+            if (ph.final or (ph.plain_final and folded_only)) and not _clause_final(toks, i, i + n):
+                continue
+            spans.append((i, i + n))
+    return spans
+
+
+def has(text: str, spec: str) -> bool:
+    return bool(find(text, spec))
+
+
+def covered(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
+    return any(s <= span[0] and span[1] <= e for s, e in others)
+
+
+# ---------------------------------------------------------------------------- foreign
+
+_VI_SYLLABLE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?"
+    r"[aeiouy]{1,3}(?:ch|nh|ng|[cmnpt])?"
+)
+# Function words of English and other Latin-script languages a foreigner writes in.
+_FOREIGN_WORDS = frozenset(
+    """the a an is are am was were be been i you he she we they my your our their me us him her it
+    its this that these those do does did have has had can could will would should shall may must
+    need want to of in on at for from with about as by and or but not no if then what where when
+    who why how which please pls plz hello hi thanks thank sorry u ur wat wanna gonna just got
+    anyone someone speak speaks english call back help there here get go going my mine visa
+    je suis un une le la les est que de des du pour avec dans et ou pas je vous nous bonjour merci
+    ich bin ist der die das und nicht mit hola soy el los las es por para con gracias""".split()
+)
+# Words a Vietnamese chat uses as they are: neither Vietnamese nor foreign evidence.
+_LOANWORDS = frozenset(
+    """ok oke okay hello hi bye alo ad admin online link zalo facebook fb covid test pcr email mail
+    shop bot wifi app web website sms ib inbox thanks thank tks thx sorry vs mn mng ko k dc đc""".split()
+)
+FOREIGN_MIN_SHARE = 0.6  # share of foreign words among the words that are evidence either way
+FOREIGN_MIN_WORDS = 3  # fewer foreign words than this is a Vietnamese message with loanwords
+
+
+def _script_foreign(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    other = [ch for ch in letters if not ("a" <= fold(ch) <= "z")]
+    return bool(letters) and len(other) * 2 > len(letters)
+
+
+def is_foreign(text: str) -> bool:
+    """Mostly another language: another script, or Latin words that are not Vietnamese."""
+    if _script_foreign(text):
+        return True
+    foreign = vietnamese = 0
+    for raw in re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text.lower())):
+        if raw in _LOANWORDS or raw in _teencode():
+            continue
+        if fold(raw) != raw or (raw not in _FOREIGN_WORDS and _VI_SYLLABLE.fullmatch(raw)):
+            vietnamese += 1
+        else:
+            foreign += 1
+    evidence = foreign + vietnamese
+    return foreign >= FOREIGN_MIN_WORDS and foreign >= FOREIGN_MIN_SHARE * evidence
