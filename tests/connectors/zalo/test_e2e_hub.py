@@ -20,6 +20,7 @@ from bot.app import HUB, Hub, create_app
 from bot.config import Settings
 from bot.db.models import ChannelIdentity, Direction, Message, WebhookFailure
 from bot.store.state import read_all
+from connectors.base import stored_quick_replies
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.simulators.zalo_sim import ZaloSimulator
 
@@ -71,20 +72,25 @@ async def test_citizen_message_is_answered_through_zalo(zalo_hub: ZaloHub) -> No
     assert first.status == again.status == 200
 
     await wait_for(lambda: len(sim.sent) >= 1, timeout=20)
-    answer = sim.sent[0]
-    assert answer.user_id == CITIZEN and "đã nhận được tin nhắn" in answer.text
+    assert {s.user_id for s in sim.sent} == {CITIZEN} and sim.sent[0].text
 
-    async def answer_delivered() -> bool:
+    async def answers_delivered() -> bool:  # echo + user_received_message came back for each
         outbound = [m for m in await messages(hub) if m.direction == Direction.OUTBOUND.value]
-        return bool(outbound) and outbound[0].status == "delivered"
+        return len(outbound) == len(sim.sent) and all(m.status == "delivered" for m in outbound)
 
-    await wait_for(answer_delivered, timeout=20)  # echo + user_received_message came back
+    await wait_for(answers_delivered, timeout=20)
     stored = await messages(hub)
     inbound = [m for m in stored if m.direction == Direction.INBOUND.value]
     assert [m.channel_message_id for m in inbound] == [event["message"]["msg_id"]]  # stored once
     outbound = [m for m in stored if m.direction == Direction.OUTBOUND.value]
-    assert len(outbound) == 1  # the oa_send_text echo of our answer is not a new message
-    assert outbound[0].channel_message_id == answer.message_id and outbound[0].text == answer.text
+    sent = {s.message_id: s for s in sim.sent}
+    assert len(outbound) == len(sent)  # the oa_send_* echo of an answer is not a new message
+    for reply in outbound:  # each stored reply went out as it is, its suggestions as buttons
+        out = sent[str(reply.channel_message_id)]
+        assert out.text == reply.text
+        template = out.message.get("attachment", {}).get("payload", {})
+        shown = [b["payload"] for b in template.get("buttons", [])]
+        assert shown == [q.payload for q in stored_quick_replies((reply.meta or {}).get("buttons"))][:5]
 
     async def profile_fetched() -> str | None:
         async with hub.sm() as s:
