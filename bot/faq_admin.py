@@ -6,14 +6,21 @@ agency officer only for their own.
 Routes (behind the console's session and CSRF middleware):
 
 GET  /console/faq                                 the page
-GET  /console/api/faq/versions[?agency=]          versions, newest first
-POST /console/api/faq/import                      multipart: file, agency, activate → job id
-GET  /console/api/faq/jobs/{id}                   progress / result of an import
+GET  /console/api/faq/versions[?agency=]          versions, newest first (an agency's: its own
+                                                  and those answering in its name)
+POST /console/api/faq/import                      multipart: file, agency, activate, preview → job id
+GET  /console/api/faq/jobs/{id}                   progress / result of an import (or a preview)
 GET  /console/api/faq/versions/{id}/diff          added / changed / removed against the active one
+GET  /console/api/faq/versions/{id}/overlap       questions shared with other agencies' active versions
 POST /console/api/faq/versions/{id}/activate      activate (or roll back to) a version
+POST /console/api/faq/versions/{id}/deactivate    take a version out of service
 
 An import is validated in a worker thread while its progress is kept in the database (any
-hub worker can answer the page's polling); nothing is stored unless the whole file is valid.
+hub worker can answer the page's polling); nothing is stored unless the whole file is valid,
+and nothing at all for a preview. Both list the file's questions that other agencies' active
+versions hold too (a warning: the bot answers such a question once, see ``faq.overlap``).
+An agency officer sees the versions answering in the agency's name but acts only on the
+agency's own.
 """
 
 from __future__ import annotations
@@ -23,6 +30,9 @@ import json
 import logging
 import secrets
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +44,21 @@ from bot.console.core import client_ip, error, require, static_asset
 from bot.db.models import ChannelState
 from bot.db.models_console import Agency, Role, User
 from bot.db.models_faq import FaqVersion
-from bot.faq_store import activate, diff_with_active, import_version, versions
+from bot.faq_store import (
+    NotActive,
+    VersionInfo,
+    activate,
+    active_version,
+    deactivate,
+    diff_with_active,
+    import_version,
+    overlap_with_others,
+    version_entries,
+    versions,
+)
 from connectors.text import storable
-from faq.importer import ImportLimits, ImportRejected, parse_file
+from faq.importer import ImportLimits, ImportRejected, ImportResult, parse_file
+from faq.versions import FaqDiff, diff
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +76,9 @@ def setup(app: web.Application) -> None:
     r.add_post("/console/api/faq/import", start_import)
     r.add_get("/console/api/faq/jobs/{id:[0-9a-f]{16}}", job_status)
     r.add_get("/console/api/faq/versions/{id:\\d{1,18}}/diff", version_diff)
+    r.add_get("/console/api/faq/versions/{id:\\d{1,18}}/overlap", version_overlap)
     r.add_post("/console/api/faq/versions/{id:\\d{1,18}}/activate", activate_version)
+    r.add_post("/console/api/faq/versions/{id:\\d{1,18}}/deactivate", deactivate_version)
 
 
 async def page(request: web.Request) -> web.StreamResponse:
@@ -80,8 +104,25 @@ async def _own_agency(hub: Hub, user: User) -> str | None:
     return agency.name
 
 
-def _version_dict(v: Any) -> dict[str, Any]:
-    return {"id": v.id, "agency": v.agency, "number": v.number, "active": v.active, "entries": v.entry_count}
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _version_dict(v: VersionInfo, own: str | None = None) -> dict[str, Any]:
+    """A version as the page shows it; ``editable``: the viewer may act on it."""
+    return {
+        "id": v.id,
+        "agency": v.agency,
+        "number": v.number,
+        "active": v.active,
+        "entries": v.entry_count,
+        "entries_in_name": v.in_name,
+        "uploaded_by": v.created_by,
+        "created_at": _iso(v.created_at),
+        "activated_at": _iso(v.activated_at),
+        "file": v.source_name,
+        "editable": own is None or v.agency == own,
+    }
 
 
 async def list_versions(request: web.Request) -> web.Response:
@@ -89,7 +130,8 @@ async def list_versions(request: web.Request) -> web.Response:
     user = require(request, *FAQ_ROLES)
     own = await _own_agency(hub, user)
     agency = own or request.query.get("agency") or None
-    return web.json_response({"versions": [_version_dict(v) for v in await versions(hub.sm, agency)]})
+    listed = await versions(hub.sm, agency)
+    return web.json_response({"versions": [_version_dict(v, own) for v in listed]})
 
 
 async def _set_job(hub: Hub, job: str, data: dict[str, Any]) -> None:
@@ -143,16 +185,91 @@ async def start_import(request: web.Request) -> web.Response:
         return error(400, "Chọn đơn vị của bộ câu hỏi")
     job = secrets.token_hex(8)
     await _set_job(hub, job, {"state": "running", "done": 0, "total": 0, "agency": agency, "file": name})
-    hub.spawn(
-        _run_import(hub, job, user, agency, name, data, fields.get("activate") == "true", client_ip(request))
+    upload = Upload(
+        job,
+        user,
+        agency,
+        name,
+        data,
+        activate=fields.get("activate") == "true",
+        preview=fields.get("preview") == "true",
+        ip=client_ip(request),
     )
+    hub.spawn(_run_import(hub, upload))
     return web.json_response({"job": job}, status=202)
 
 
-async def _run_import(
-    hub: Hub, job: str, user: User, agency: str, name: str, data: bytes, do_activate: bool, ip: str | None
-) -> None:
-    loop = asyncio.get_running_loop()
+@dataclass(frozen=True)
+class Upload:
+    job: str
+    user: User
+    agency: str
+    name: str
+    data: bytes
+    activate: bool
+    preview: bool  # validate and compare only: nothing is stored
+    ip: str | None
+
+
+def _parse(upload: Upload, on_progress: Callable[[int, int], None]) -> ImportResult:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / upload.name
+        path.write_bytes(upload.data)
+        return parse_file(path, None, None, on_progress, upload.agency)
+
+
+def _counts(d: FaqDiff | None) -> dict[str, int] | None:
+    return {"added": len(d.added), "changed": len(d.changed), "removed": len(d.removed)} if d else None
+
+
+async def _outcome(hub: Hub, up: Upload, on_progress: Callable[[int, int], None]) -> dict[str, Any]:
+    """The job's final state: rejected, checked (a preview) or done."""
+    try:
+        result = await asyncio.to_thread(_parse, up, on_progress)
+    except ImportRejected as err:
+        return {"state": "rejected", "report": err.report.to_text(), "agency": up.agency}
+    overlap = await overlap_with_others(hub.sm, result.entries, up.agency)
+    found = {
+        "agency": up.agency,
+        "file": up.name,
+        "report": result.report.to_text(),
+        "overlap": overlap.to_dict(),
+    }
+    if up.preview:
+        current = await active_version(hub.sm, up.agency)
+        old = await version_entries(hub.sm, current.id) if current else []
+        changes = diff(old, result.entries)
+        return {"state": "checked", "entries": len(result.entries), "diff": _counts(changes), **found}
+    info = await import_version(
+        hub.sm,
+        hub.clock,
+        result.entries,
+        up.agency,
+        activate=up.activate,
+        source_name=up.name,
+        created_by=up.user.username,
+    )
+    async with hub.sm() as s, s.begin():
+        record(
+            s,
+            user=up.user,
+            action="faq.import",
+            object_type="faq_version",
+            object_id=info.id,
+            now=hub.clock.now(),
+            ip=up.ip,
+            detail={
+                "agency": up.agency,
+                "file": up.name,
+                "entries": info.entry_count,
+                "activated": up.activate,
+                "shared_questions": overlap.questions,
+            },
+        )
+    return {"state": "done", "version": _version_dict(info), "diff": _counts(info.diff), **found}
+
+
+async def _run_import(hub: Hub, up: Upload) -> None:
     progress: dict[str, int] = {"done": 0, "total": 0}
 
     def on_progress(done: int, total: int) -> None:
@@ -161,65 +278,20 @@ async def _run_import(
     async def report() -> None:
         while True:
             await asyncio.sleep(0.5)
-            await _set_job(hub, job, {"state": "running", "agency": agency, "file": name, **progress})
-
-    reporter = loop.create_task(report())
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / name
-            path.write_bytes(data)
-            try:
-                result = await asyncio.to_thread(parse_file, path, None, None, on_progress, agency)
-            except ImportRejected as err:
-                reporter.cancel()
-                await _set_job(
-                    hub, job, {"state": "rejected", "report": err.report.to_text(), "agency": agency}
-                )
-                return
-        info = await import_version(
-            hub.sm,
-            hub.clock,
-            result.entries,
-            agency,
-            activate=do_activate,
-            source_name=name,
-            created_by=user.username,
-        )
-        reporter.cancel()
-        async with hub.sm() as s, s.begin():
-            record(
-                s,
-                user=user,
-                action="faq.import",
-                object_type="faq_version",
-                object_id=info.id,
-                now=hub.clock.now(),
-                ip=ip,
-                detail={
-                    "agency": agency,
-                    "file": name,
-                    "entries": info.entry_count,
-                    "activated": do_activate,
-                },
+            await _set_job(
+                hub, up.job, {"state": "running", "agency": up.agency, "file": up.name, **progress}
             )
-        d = info.diff
-        await _set_job(
-            hub,
-            job,
-            {
-                "state": "done",
-                "agency": agency,
-                "version": _version_dict(info),
-                "report": result.report.to_text(),
-                "diff": {"added": len(d.added), "changed": len(d.changed), "removed": len(d.removed)}
-                if d
-                else None,
-            },
-        )
+
+    reporter = asyncio.get_running_loop().create_task(report())
+    try:
+        final = await _outcome(hub, up, on_progress)
     except Exception as err:
-        reporter.cancel()
         log.exception("FAQ import failed")
-        await _set_job(hub, job, {"state": "failed", "error": f"Lỗi khi nhập: {err}", "agency": agency})
+        final = {"state": "failed", "error": f"Lỗi khi nhập: {err}", "agency": up.agency}
+    finally:
+        reporter.cancel()
+        await asyncio.gather(reporter, return_exceptions=True)
+    await _set_job(hub, up.job, final)
 
 
 async def job_status(request: web.Request) -> web.Response:
@@ -263,18 +335,51 @@ async def version_diff(request: web.Request) -> web.Response:
     )
 
 
-async def activate_version(request: web.Request) -> web.Response:
-    hub, user, version = await _version_for(request)
-    info = await activate(hub.sm, hub.clock, version.id)
-    async with hub.sm() as s, s.begin():
-        record(
-            s,
+async def _overlap(hub: Hub, version: FaqVersion) -> dict[str, Any]:
+    entries = await version_entries(hub.sm, version.id)
+    return (await overlap_with_others(hub.sm, entries, version.agency)).to_dict()
+
+
+async def version_overlap(request: web.Request) -> web.Response:
+    """Questions of this version that other agencies' active versions hold too."""
+    hub, _, version = await _version_for(request)
+    return web.json_response({"overlap": await _overlap(hub, version)})
+
+
+def _audit(request: web.Request, user: User, action: str) -> Callable[[Any, FaqVersion], object]:
+    """Records ``action`` on the version in the same transaction as the change."""
+    hub = request.app[HUB]
+
+    def add(session: Any, version: FaqVersion) -> object:
+        detail = {"agency": version.agency, "number": version.number}
+        return record(
+            session,
             user=user,
-            action="faq.activate",
+            action=action,
             object_type="faq_version",
             object_id=version.id,
             now=hub.clock.now(),
             ip=client_ip(request),
-            detail={"agency": version.agency, "number": version.number},
+            detail=detail,
         )
+
+    return add
+
+
+async def activate_version(request: web.Request) -> web.Response:
+    """Activate (or roll back to) a version; the answer lists the questions it shares with
+    other agencies' active versions (a warning)."""
+    hub, user, version = await _version_for(request)
+    info = await activate(hub.sm, hub.clock, version.id, _audit(request, user, "faq.activate"))
+    return web.json_response({"version": _version_dict(info), "overlap": await _overlap(hub, version)})
+
+
+async def deactivate_version(request: web.Request) -> web.Response:
+    """Take a version out of service: every hub worker stops answering from it within its
+    FAQ poll interval (the database's FAQ generation is bumped, as on an activation)."""
+    hub, user, version = await _version_for(request)
+    try:
+        info = await deactivate(hub.sm, hub.clock, version.id, _audit(request, user, "faq.deactivate"))
+    except NotActive as err:
+        return error(409, str(err))
     return web.json_response({"version": _version_dict(info)})

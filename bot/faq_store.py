@@ -3,7 +3,10 @@
 * ``import_version`` stores a validated spreadsheet as a new version of one agency and
   (optionally) activates it — all in one transaction: a file is never half-imported.
 * ``activate`` makes a version the agency's active one (rollback = activating an older one)
-  and bumps the generation.
+  and bumps the generation; ``deactivate`` takes a version out of service (its agency then
+  has none active) and bumps it too.
+* ``active_entries`` lists the active set in order of preference: the engine answers a
+  question held by two active versions from the entry listed first (``faq.engine``).
 * :class:`FaqIndex` keeps this worker's :class:`faq.holder.IndexHolder` on the active set:
   it polls the generation (one tiny query) and rebuilds off the event loop, swapping
   atomically — no citizen message is answered from a half-built index, and every worker
@@ -16,19 +19,21 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from bot.clock import Clock
+from bot.clock import Clock, as_utc
 from bot.db.models_faq import FaqEntryRow, FaqGeneration, FaqVersion
 from bot.db.session import SessionMaker
 from bot.lifecycle import Stopper
 from faq.engine import EngineConfig
 from faq.holder import IndexHolder
 from faq.model import FaqEntry
+from faq.overlap import OverlapReport, VersionEntry, find_overlaps, question_key
 from faq.versions import FaqDiff, diff
 
 log = logging.getLogger(__name__)
@@ -47,6 +52,22 @@ class VersionInfo:
     active: bool
     entry_count: int
     diff: FaqDiff | None = None
+    created_by: str | None = None
+    created_at: datetime | None = None
+    activated_at: datetime | None = None
+    source_name: str | None = None
+    in_name: int | None = None  # entries answering in the listed agency's name
+
+
+def _info(v: FaqVersion, in_name: int | None = None) -> VersionInfo:
+    return VersionInfo(
+        *(v.id, v.agency, v.number, v.active, v.entry_count),
+        created_by=v.created_by,
+        created_at=as_utc(v.created_at),
+        activated_at=as_utc(v.activated_at),
+        source_name=v.source_name,
+        in_name=in_name,
+    )
 
 
 def _row(entry: FaqEntry, version_id: int) -> FaqEntryRow:
@@ -89,17 +110,40 @@ async def active_version(sm: SessionMaker, agency: str) -> FaqVersion | None:
         ).scalar_one_or_none()
 
 
-async def active_entries(sm: SessionMaker) -> list[FaqEntry]:
+async def _active_rows(sm: SessionMaker, but: str | None = None) -> list[tuple[FaqEntryRow, FaqVersion]]:
+    stmt = (
+        select(FaqEntryRow, FaqVersion)
+        .join(FaqVersion, FaqVersion.id == FaqEntryRow.version_id)
+        .where(FaqVersion.active.is_(True))
+        .order_by(FaqVersion.agency, FaqEntryRow.id)
+    )
+    if but is not None:
+        stmt = stmt.where(FaqVersion.agency != but)
     async with sm() as s:
-        rows = (
-            await s.execute(
-                select(FaqEntryRow)
-                .join(FaqVersion, FaqVersion.id == FaqEntryRow.version_id)
-                .where(FaqVersion.active.is_(True))
-                .order_by(FaqVersion.agency, FaqEntryRow.id)
-            )
-        ).scalars()
-        return [_entry(r) for r in rows]
+        return [(r, v) for r, v in (await s.execute(stmt)).all()]
+
+
+async def active_entries(sm: SessionMaker) -> list[FaqEntry]:
+    """The active set, preferred entries first: the agency's own version (the entry's agency
+    column names the version's agency), then the most recently activated version."""
+    rows = await _active_rows(sm)
+    keys = {n: question_key(n) for r, v in rows for n in (r.agency, v.agency)}
+
+    def preference(rv: tuple[FaqEntryRow, FaqVersion]) -> tuple[bool, float, int, int]:
+        r, v = rv
+        when = as_utc(v.activated_at or v.created_at)
+        return (keys[r.agency] != keys[v.agency], -when.timestamp() if when else 0.0, -v.id, r.id)
+
+    return [_entry(r) for r, _ in sorted(rows, key=preference)]
+
+
+async def overlap_with_others(sm: SessionMaker, entries: Sequence[FaqEntry], agency: str) -> OverlapReport:
+    """Questions of ``entries`` (a version of ``agency``) that other agencies' active
+    versions hold too, the same or nearly (``faq.overlap``)."""
+    others = [
+        VersionEntry(_entry(r), v.agency, v.number, v.id) for r, v in await _active_rows(sm, but=agency)
+    ]
+    return await asyncio.to_thread(find_overlaps, entries, others)
 
 
 async def generation(sm: SessionMaker) -> int:
@@ -162,7 +206,7 @@ async def import_version(
         s.add_all(_row(e, version.id) for e in entries)
         if activate:
             await _activate(s, version, clock)
-    return VersionInfo(version.id, agency, number, activate, len(entries), changes)
+    return dataclasses.replace(_info(version), diff=changes)
 
 
 async def _activate(session: Any, version: FaqVersion, clock: Clock) -> None:
@@ -176,25 +220,71 @@ async def _activate(session: Any, version: FaqVersion, clock: Clock) -> None:
     await _bump(session, clock)
 
 
-async def activate(sm: SessionMaker, clock: Clock, version_id: int) -> VersionInfo:
+# called inside the transaction of a change with its session and the version (an audit record)
+OnChange = Callable[[Any, FaqVersion], object]
+
+
+async def activate(
+    sm: SessionMaker, clock: Clock, version_id: int, on_change: OnChange | None = None
+) -> VersionInfo:
     """Make a version its agency's active one (also how a rollback is done)."""
     async with sm() as s, s.begin():
         version = await s.get(FaqVersion, version_id, with_for_update=True)
         if version is None:
             raise LookupError(f"Không có phiên bản {version_id}")
         await _activate(s, version, clock)
-        return VersionInfo(version.id, version.agency, version.number, True, version.entry_count)
+        if on_change is not None:
+            on_change(s, version)
+        return _info(version)
+
+
+class NotActive(ValueError):
+    """The version is not in service: there is nothing to deactivate."""
+
+
+async def deactivate(
+    sm: SessionMaker, clock: Clock, version_id: int, on_change: OnChange | None = None
+) -> VersionInfo:
+    """Take a version out of service at once: every hub worker follows the generation and
+    rebuilds its index without it (its agency has no active version until one is activated)."""
+    async with sm() as s, s.begin():
+        version = await s.get(FaqVersion, version_id, with_for_update=True)
+        if version is None:
+            raise LookupError(f"Không có phiên bản {version_id}")
+        if not version.active:
+            raise NotActive(f"Phiên bản {version.number} của {version.agency} đang không được dùng")
+        version.active = False
+        await _bump(s, clock)
+        if on_change is not None:
+            on_change(s, version)
+        return _info(version)
+
+
+async def _in_name(s: Any, agency: str) -> dict[int, int]:
+    """Version id -> how many of its entries answer in ``agency``'s name (its agency column)."""
+    key = question_key(agency)
+    rows = await s.execute(
+        select(FaqEntryRow.version_id, FaqEntryRow.agency, func.count()).group_by(
+            FaqEntryRow.version_id, FaqEntryRow.agency
+        )
+    )
+    counts: dict[int, int] = {}
+    for version_id, name, n in rows.all():
+        if question_key(name) == key:
+            counts[version_id] = counts.get(version_id, 0) + int(n)
+    return counts
 
 
 async def versions(sm: SessionMaker, agency: str | None = None) -> list[VersionInfo]:
+    """Every version (newest first per agency); with ``agency``: its own versions and every
+    other version holding entries in its name (an admin's upload answering for it)."""
     async with sm() as s:
         stmt = select(FaqVersion).order_by(FaqVersion.agency, FaqVersion.number.desc())
-        if agency:
-            stmt = stmt.where(FaqVersion.agency == agency)
-        return [
-            VersionInfo(v.id, v.agency, v.number, v.active, v.entry_count)
-            for v in (await s.execute(stmt)).scalars()
-        ]
+        rows = list((await s.execute(stmt)).scalars())
+        if not agency:
+            return [_info(v) for v in rows]
+        named = await _in_name(s, agency)
+        return [_info(v, named.get(v.id, 0)) for v in rows if v.agency == agency or v.id in named]
 
 
 async def diff_with_active(sm: SessionMaker, version_id: int) -> FaqDiff:
@@ -226,25 +316,30 @@ class FaqIndex:
         self.generation = -1
         self.stopper = Stopper()
         self.ready = asyncio.Event()
+        self._refreshing = asyncio.Lock()
 
     @property
     def available(self) -> bool:
         return self.holder.version is not None
 
     async def refresh(self) -> bool:
-        """Rebuild when the active set changed; True if a new index was installed."""
-        gen = await generation(self.sm)
-        if gen == self.generation:
-            return False
-        entries = await active_entries(self.sm)
-        if entries:
-            await self.holder.rebuild_async(
-                entries, version=f"g{gen}", config=self.config, staged=self.staged, quick_config=INTERIM
-            )
+        """Rebuild when the active set changed; True if a new index was installed. When no
+        version is active any more, the worker has no FAQ (``available`` is False)."""
+        async with self._refreshing:
+            gen = await generation(self.sm)
+            if gen == self.generation:
+                return False
+            entries = await active_entries(self.sm)
+            if entries:
+                await self.holder.rebuild_async(
+                    entries, version=f"g{gen}", config=self.config, staged=self.staged, quick_config=INTERIM
+                )
+            else:
+                self.holder = IndexHolder()
             log.info("FAQ index: thế hệ %s, %s câu hỏi", gen, len(entries))
-        self.generation = gen
-        self.ready.set()
-        return True
+            self.generation = gen
+            self.ready.set()
+            return True
 
     async def run(self) -> None:
         while not self.stopper.stopping:

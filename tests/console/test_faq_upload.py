@@ -19,10 +19,13 @@ CHANGED = GOOD.replace("(bản 1)", "(bản 2)") + "YT3,Khám hậu COVID ở đ
 BROKEN = "Mã,Câu hỏi,Trả lời\nYT1,Tiêm vắc xin ở đâu?,\n"
 
 
-def form(text: str, agency: str = "", activate: bool = True, name: str = "faq.csv") -> aiohttp.FormData:
+def form(
+    text: str, agency: str = "", activate: bool = True, name: str = "faq.csv", preview: bool = False
+) -> aiohttp.FormData:
     data = aiohttp.FormData()
     data.add_field("agency", agency)
     data.add_field("activate", "true" if activate else "false")
+    data.add_field("preview", "true" if preview else "false")
     data.add_field("file", text.encode("utf-8"), filename=name, content_type="text/csv")
     return data
 

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from faq.engine import EngineConfig, FaqEngine
-from faq.model import FaqEntry
+from faq.model import Candidate, FaqEntry
 from faq.normalize import fold
 from faq.overlap import VersionEntry, find_overlaps, question_key
 from faq.reply import reply_text
@@ -31,8 +31,8 @@ def two_versions(dev_entries: list[FaqEntry]) -> FaqEngine:
     return FaqEngine.build(dev_entries + _central_copy(dev_entries))
 
 
-def _keys(decision_candidates: list[object]) -> list[str]:
-    return [question_key(c.entry.question) for c in decision_candidates]  # type: ignore[attr-defined]
+def _keys(candidates: list[Candidate]) -> list[str]:
+    return [question_key(c.entry.question) for c in candidates]
 
 
 @pytest.mark.parametrize("pick", [0, 7, 21, 55])

@@ -1,87 +1,137 @@
-/* FAQ versions page: upload with progress, diff against the active version, activate/roll back.
-   All text is set with textContent. */
+/* FAQ versions page: upload (or check first) with progress, diff against the active version,
+   questions shared with other agencies' active versions, activate / roll back / deactivate.
+   An agency officer sees the versions answering in the agency's name; those uploaded by
+   another agency are read-only. All text is set with textContent. */
 (function () {
   "use strict";
   var csrf = "";
   var me = null;
   function $(id) { return document.getElementById(id); }
+  function el(tag, text) { var e = document.createElement(tag); if (text !== undefined) e.textContent = String(text); return e; }
   function api(method, path, body) {
     var opts = { method: method, headers: {}, credentials: "same-origin" };
     if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf;
     if (body instanceof FormData) opts.body = body;
-    return fetch("/console/api/faq/" + path, opts).then(function (r) {
+    return fetch("/console/api/" + path, opts).then(function (r) {
       if (r.status === 401) { location.href = "/console/login"; throw new Error("Chưa đăng nhập"); }
       return r.json().then(function (j) { if (!r.ok) throw new Error(j.error || ("HTTP " + r.status)); return j; });
     });
   }
-  function cell(tr, text, cls) { var td = document.createElement("td"); td.textContent = text; if (cls) td.className = cls; tr.appendChild(td); return td; }
-  function button(td, label, fn) { var b = document.createElement("button"); b.type = "button"; b.textContent = label; b.addEventListener("click", fn); td.appendChild(b); }
+  function say(text) { $("status").textContent = text; }
+  function fail(e) { say(e.message); }
+  function when(iso) { return iso ? new Date(iso).toLocaleString("vi-VN", { timeZone: "Asia/Ho_Chi_Minh" }) : ""; }
+  function cell(tr, text, cls) { var td = el("td", text); if (cls) td.className = cls; tr.appendChild(td); return td; }
+  function button(td, label, fn) { var b = el("button", label); b.type = "button"; b.addEventListener("click", fn); td.appendChild(b); }
+
+  // questions shared with other agencies' active versions: a warning, the upload goes on
+  function showOverlap(box, o) {
+    box.textContent = "";
+    box.hidden = !(o && o.questions);
+    if (box.hidden) return;
+    box.appendChild(el("strong", "Cảnh báo: " + o.questions + " câu hỏi trùng hoặc gần trùng với bộ câu hỏi đang dùng của đơn vị khác."));
+    box.appendChild(el("p", "Bộ câu hỏi vẫn được nhập. Với câu hỏi trùng, trợ lý ảo chỉ trả lời một lần: ưu tiên bộ của chính đơn vị được ghi trong câu hỏi, rồi bộ kích hoạt gần nhất."));
+    var counts = el("ul");
+    o.by_version.forEach(function (c) {
+      counts.appendChild(el("li", c.agency + " (phiên bản " + c.version + "): " + c.same + " câu trùng, " + c.near + " câu gần trùng"));
+    });
+    box.appendChild(counts);
+    var items = el("ul");
+    o.items.forEach(function (it) { items.appendChild(el("li", it.text)); });
+    box.appendChild(items);
+    var more = o.same + o.near - o.items.length;
+    if (more > 0) box.appendChild(el("p", "… và " + more + " câu khác."));
+  }
 
   function showDiff(v) {
-    api("GET", "versions/" + v.id + "/diff").then(function (d) {
+    api("GET", "faq/versions/" + v.id + "/diff").then(function (d) {
       var box = $("diff"); box.textContent = "";
-      var h = document.createElement("h3");
-      h.textContent = "So với phiên bản đang dùng của " + v.agency + " (phiên bản " + v.number + "): " +
-        d.added.length + " câu mới, " + d.changed.length + " câu sửa, " + d.removed.length + " câu bỏ";
-      box.appendChild(h);
+      box.appendChild(el("h3", "So với phiên bản đang dùng của " + v.agency + " (phiên bản " + v.number + "): " +
+        d.added.length + " câu mới, " + d.changed.length + " câu sửa, " + d.removed.length + " câu bỏ"));
       [["Mới", d.added], ["Sửa", d.changed], ["Bỏ", d.removed]].forEach(function (pair) {
         if (!pair[1].length) return;
-        var ul = document.createElement("ul");
-        pair[1].forEach(function (e) { var li = document.createElement("li"); li.textContent = pair[0] + ": [" + e.id + "] " + e.question + (e.fields ? " (" + e.fields.join(", ") + ")" : ""); ul.appendChild(li); });
+        var ul = el("ul");
+        pair[1].forEach(function (e) { ul.appendChild(el("li", pair[0] + ": [" + e.id + "] " + e.question + (e.fields ? " (" + e.fields.join(", ") + ")" : ""))); });
         box.appendChild(ul);
       });
-    }).catch(function (e) { $("status").textContent = e.message; });
+    }).catch(fail);
+  }
+
+  function showShared(v) {
+    api("GET", "faq/versions/" + v.id + "/overlap").then(function (j) {
+      var box = $("diff"); box.textContent = "";
+      box.appendChild(el("h3", "Câu hỏi trùng với đơn vị khác — " + v.agency + " (phiên bản " + v.number + ")"));
+      if (!j.overlap.questions) { box.appendChild(el("p", j.overlap.text)); return; }
+      var inner = el("div"); inner.className = "overlap"; box.appendChild(inner);
+      showOverlap(inner, j.overlap);
+    }).catch(fail);
+  }
+
+  function act(v, action) {
+    var ask = action === "deactivate"
+      ? "Ngừng dùng phiên bản " + v.number + " của " + v.agency + "? Trợ lý ảo sẽ thôi trả lời từ phiên bản này ngay."
+      : "Kích hoạt phiên bản " + v.number + " của " + v.agency + "?";
+    if (!confirm(ask)) return;
+    api("POST", "faq/versions/" + v.id + "/" + action).then(function (j) {
+      say((action === "deactivate" ? "Đã ngừng dùng" : "Đã kích hoạt") + " phiên bản " + v.number + " của " + v.agency);
+      showOverlap($("overlap"), j.overlap);
+      return load();
+    }).catch(fail);
+  }
+
+  function row(v) {
+    var tr = el("tr");
+    cell(tr, v.agency); cell(tr, v.number); cell(tr, v.uploaded_by || ""); cell(tr, when(v.created_at));
+    cell(tr, v.active ? "Đang dùng" : "Không dùng", v.active ? "active" : "");
+    cell(tr, v.entries); cell(tr, v.entries_in_name === null ? "" : v.entries_in_name);
+    var td = cell(tr, "");
+    if (!v.editable) { td.appendChild(el("span", "Chỉ xem: do " + v.agency + " tải lên")).className = "readonly"; return tr; }
+    button(td, "Xem thay đổi", function () { showDiff(v); });
+    button(td, "Câu hỏi trùng", function () { showShared(v); });
+    if (v.active) button(td, "Ngừng dùng", function () { act(v, "deactivate"); });
+    else button(td, "Kích hoạt", function () { act(v, "activate"); });
+    return tr;
   }
 
   function load() {
-    return api("GET", "versions").then(function (j) {
+    return api("GET", "faq/versions").then(function (j) {
       var body = $("versions"); body.textContent = "";
-      j.versions.forEach(function (v) {
-        var tr = document.createElement("tr");
-        cell(tr, v.agency); cell(tr, String(v.number)); cell(tr, String(v.entries));
-        cell(tr, v.active ? "Đang dùng" : "—", v.active ? "active" : "");
-        var td = cell(tr, "");
-        button(td, "Xem thay đổi", function () { showDiff(v); });
-        if (!v.active) button(td, "Kích hoạt", function () {
-          if (!confirm("Kích hoạt phiên bản " + v.number + " của " + v.agency + "?")) return;
-          api("POST", "versions/" + v.id + "/activate").then(function () { $("status").textContent = "Đã kích hoạt phiên bản " + v.number; return load(); })
-            .catch(function (e) { $("status").textContent = e.message; });
-        });
-        body.appendChild(tr);
-      });
+      j.versions.forEach(function (v) { body.appendChild(row(v)); });
+      if (!j.versions.length) { var tr = el("tr"); cell(tr, "Chưa có phiên bản nào").colSpan = 8; body.appendChild(tr); }
     });
   }
 
   function poll(job) {
-    return api("GET", "jobs/" + job).then(function (j) {
+    return api("GET", "faq/jobs/" + job).then(function (j) {
       var bar = $("progress");
       if (j.state === "running") {
         bar.hidden = false; bar.max = j.total || 1; bar.value = j.done || 0;
-        $("status").textContent = "Đang kiểm tra: " + (j.done || 0) + "/" + (j.total || "?") + " dòng";
+        say("Đang kiểm tra: " + (j.done || 0) + "/" + (j.total || "?") + " dòng");
         return new Promise(function (r) { setTimeout(r, 500); }).then(function () { return poll(job); });
       }
       bar.hidden = true;
-      if (j.state === "done") {
-        $("status").textContent = "Đã nhập phiên bản " + j.version.number + " của " + j.agency + (j.version.active ? " và kích hoạt" : "") +
-          (j.diff ? " (" + j.diff.added + " mới, " + j.diff.changed + " sửa, " + j.diff.removed + " bỏ)" : "");
-        $("report").textContent = j.report || "";
-      } else {
-        $("status").textContent = j.state === "rejected" ? "Tệp có lỗi, chưa nhập câu nào:" : (j.error || "Lỗi");
-        $("report").textContent = j.report || "";
-      }
+      var diff = j.diff ? " (so với phiên bản đang dùng: " + j.diff.added + " mới, " + j.diff.changed + " sửa, " + j.diff.removed + " bỏ)" : "";
+      if (j.state === "done") say("Đã nhập phiên bản " + j.version.number + " của " + j.agency + (j.version.active ? " và kích hoạt" : "") + diff);
+      else if (j.state === "checked") say("Kiểm tra xong, chưa lưu gì: " + j.entries + " câu hỏi hợp lệ" + diff);
+      else say(j.state === "rejected" ? "Tệp có lỗi, chưa nhập câu nào:" : (j.error || "Lỗi"));
+      $("report").textContent = j.report || "";
+      showOverlap($("overlap"), j.overlap);
       return load();
     });
   }
 
-  $("upload").addEventListener("submit", function (ev) {
-    ev.preventDefault();
+  function send(preview) {
     var fd = new FormData();
     fd.append("agency", $("agency").value);
     fd.append("activate", $("activate").checked ? "true" : "false");
+    fd.append("preview", preview ? "true" : "false");
+    if (!$("file").files[0]) { say("Chưa chọn tệp bảng tính"); return; }
     fd.append("file", $("file").files[0]);
-    $("report").textContent = ""; $("status").textContent = "Đang tải lên…";
-    api("POST", "import", fd).then(function (j) { return poll(j.job); }).catch(function (e) { $("status").textContent = e.message; });
-  });
+    $("report").textContent = ""; $("overlap").hidden = true; say("Đang tải lên…");
+    api("POST", "faq/import", fd).then(function (j) { return poll(j.job); }).catch(fail);
+  }
+
+  $("upload").addEventListener("submit", function (ev) { ev.preventDefault(); send(false); });
+  $("preview").addEventListener("click", function () { send(true); });
 
   fetch("/console/api/me", { credentials: "same-origin" }).then(function (r) {
     if (r.status === 401) { location.href = "/console/login"; throw new Error("login"); }
@@ -89,7 +139,15 @@
   }).then(function (j) {
     me = j.user; csrf = j.csrf;
     $("who").textContent = me.full_name || me.username;
-    if (me.role === "agency" && me.agency_name) { $("agency").value = me.agency_name; $("agency").readOnly = true; }
+    if (me.role === "agency" && me.agency_name) {
+      $("agency").value = me.agency_name; $("agency").readOnly = true;
+      $("versions-note").textContent = "Các phiên bản trả lời nhân danh " + me.agency_name +
+        ": của chính đơn vị, và của đơn vị khác có câu hỏi ghi tên đơn vị (chỉ xem; muốn ngừng dùng, liên hệ quản trị).";
+    } else {
+      api("GET", "agencies").then(function (a) {
+        a.agencies.forEach(function (x) { var o = el("option"); o.value = x.name; $("agency-names").appendChild(o); });
+      }).catch(fail);
+    }
     return load();
   }).catch(function () {});
 })();
