@@ -16,6 +16,9 @@ from aiohttp import web
 from bot.app import HUB, create_app
 from bot.clock import ManualClock
 from bot.config import Settings
+from bot.faq_store import activate, active_entries, deactivate, import_version
+from faq.engine import EngineConfig, FaqEngine
+from faq.model import FaqEntry
 from tests.conftest import wait_for
 from tests.console.test_faq_upload import form, upload
 from tests.spine.test_faq_hub import ask, new_token
@@ -178,3 +181,31 @@ async def test_a_refused_file_in_preview_stores_nothing(people: Any) -> None:
     assert status == 400, body
     _, listing = await officer.get("/console/api/faq/versions")
     assert listing["versions"] == []
+
+
+async def test_the_agency_own_version_comes_first_then_the_most_recently_activated(
+    console_client: Any, console_clock: ManualClock
+) -> None:
+    """The order the hub gives the engine: a question held by several active versions is
+    answered from the agency's own version, else from the most recently activated one."""
+    hub = console_client.app[HUB]
+
+    async def version(faq_id: str, agency: str, answer: str) -> int:
+        entry = FaqEntry(faq_id, QUESTION, answer, "Y tế", "Sở Y tế")
+        console_clock.advance(minutes=5)
+        return (await import_version(hub.sm, hub.clock, [entry], agency, activate=True)).id
+
+    own = await version("YT1", "Sở Y tế", "(bộ của Sở)")
+    central = await version("C1", "Tổng đài", "(bộ trung tâm)")
+    await version("V1", "Văn phòng", "(bộ văn phòng)")
+    assert [e.id for e in await active_entries(hub.sm)] == ["YT1", "V1", "C1"]
+    console_clock.advance(minutes=5)
+    await activate(hub.sm, hub.clock, central)  # re-activated: now the most recent
+    entries = await active_entries(hub.sm)
+    assert [e.id for e in entries] == ["YT1", "C1", "V1"]
+    decision = FaqEngine.build(entries, EngineConfig.lexical_only()).decide(QUESTION)
+    assert decision.decision == "answer" and decision.entry is not None and decision.entry.id == "YT1"
+    await deactivate(hub.sm, hub.clock, own)
+    entries = await active_entries(hub.sm)
+    assert [e.id for e in entries] == ["C1", "V1"]
+    assert FaqEngine.build(entries, EngineConfig.lexical_only()).decide(QUESTION).faq_id == "C1"
