@@ -51,7 +51,8 @@ def _teencode() -> dict[str, str]:
     return table
 
 
-_TOKEN = re.compile(r"[^\W_]+|[.,;:!?…\n()]+", re.UNICODE)
+# A number keeps its separators ("0388.615.902", "3,5"); other punctuation cuts clauses.
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+|[.,;:!?…\n()]+", re.UNICODE)
 
 
 @functools.lru_cache(maxsize=2048)

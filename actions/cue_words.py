@@ -77,7 +77,9 @@ PERSON_PHRASE = """có ai trực | có người trực | có ai ở đó | có a
 PERSON_FILLER = """cho tôi | cho em | cho mình | cho cháu | làm ơn | vui lòng | giúp | giùm | dùm | hộ |
     với | nhé | nha | ạ | ơi | đi | được không | có ai | ai | trực | tổng đài | bên | ở | đó | đây |
     không | trực tiếp | số | điện thoại | muốn | cần | xin | anh | chị | anh chị | tôi | em | mình |
-    được | đang | nào | bây giờ | hay | toàn | máy | trả lời | tự động | bot | chat | phải | là"""
+    được | đang | nào | bây giờ | hay | toàn | máy | trả lời | tự động | bot | chat | phải | là |
+    đề nghị | nhờ | yêu cầu | mong | tiếp nhận | phụ trách | kết nối | gặp | nói chuyện | gọi | gọi điện |
+    lại | người | thật | nhân viên | tổng đài viên | chuyển | sang | liên hệ | cán bộ | nối máy"""
 
 SKIP = """bỏ qua | skip | không có | không muốn cung cấp | không muốn nói | không muốn cho | không cung cấp |
     không tiện | không để lại | chưa có | không dùng | không xài | khỏi | pass | bỏ | không muốn |
@@ -86,14 +88,17 @@ CANCEL = """hủy | huỷ | hủy bỏ | thôi không cần nữa | không cần
     dừng | thôi bỏ đi | không muốn gửi | cancel | stop | thôi khỏi | không cần gửi | thôi không gửi"""
 
 # Report / complaint / denunciation: the request to act, and the shape of an incident.
-REPORT_ACT = """phản ánh | phản ảnh | tố giác | tố cáo | khiếu nại | kiến nghị | đề nghị * xử lý |
-    đề nghị xử lý | đề nghị kiểm tra | đề nghị xác minh | đề nghị chấn chỉnh | đề nghị làm rõ |
-    đề nghị giải quyết | đề nghị can thiệp | đề nghị xem xét | đề nghị * kiểm tra | xử lý giúp |
-    kiểm tra giúp | can thiệp giúp | giải quyết giúp | xem giúp | sửa giúp | xuống xem | xử lý dứt điểm |
-    vào cuộc | muốn báo | báo công an | báo chính quyền | báo cơ quan | báo để | báo lên | báo giúp |
-    nên báo | báo với | báo cho | báo bên | báo ad | cảnh giác | mong * xử lý | mong * kiểm tra |
-    nhờ * xử lý | xử lý nghiêm | không thể chấp nhận | bức xúc | yêu cầu * xử lý | có biện pháp |
-    biện pháp xử lý | xem xét lại | xác minh"""
+REPORT_ACT = """phản ánh | phản ảnh | tố giác | tố cáo | khiếu nại | kiến nghị | xử lý giúp | kiểm tra giúp |
+    can thiệp giúp | giải quyết giúp | xem giúp | sửa giúp | xuống xem | xử lý dứt điểm | vào cuộc |
+    muốn báo | báo công an | báo chính quyền | báo cơ quan | báo để | báo lên | báo giúp | nên báo |
+    báo với | báo cho | báo bên | báo ad | cảnh giác | xử lý nghiêm | không thể chấp nhận | bức xúc |
+    có biện pháp | biện pháp xử lý | xem xét lại"""
+# A request to act: an asking word, then (within REPORT_GAP words) what the authorities should do.
+REPORT_ASK = "đề nghị | kính đề nghị | mong | yêu cầu | nhờ | đề xuất"
+REPORT_ACTION = """xử lý | kiểm tra | xác minh | chấn chỉnh | giải quyết | can thiệp | xem xét | làm rõ |
+    vào cuộc | có biện pháp | xuống xem | sửa | khắc phục | ngăn chặn | truy quét | thu hồi | điều tra |
+    giải tỏa | dẹp | nhắc nhở | xử phạt"""
+REPORT_GAP = 4
 REPORT_SHAPE = """bị | trái phép | lừa đảo | lừa | vi phạm | hỏng | hư | nguy hiểm | tai nạn | ô nhiễm | ồn |
     hôi thối | hôi | thối | lấn chiếm | lấn | sạt lở | ngập | đánh nhau | trộm | chết | cháy | nợ | quát |
     gây | xả | tụ tập | đua xe | đánh bạc | chiếm đoạt | ăn chặn | gãy | đổ | mất | thiu | sập | nứt |

@@ -11,6 +11,7 @@ diacritics, folded (:func:`actions.fields.fold`).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from actions import cue_words as W
 from actions.cue_match import Tok, covered, find, has, particle
@@ -73,42 +74,67 @@ def asks_for_person(text: str) -> bool:
 
 
 MATTER_MIN_WORDS = 3  # content words left after the request for a person: the matter is said
+_FILLER = frozenset(W.FILLER)
+_FILLER_FOLDED = frozenset(fold(w) for w in W.FILLER)
+_PERSON_FILLER = frozenset(W.PERSON_FILLER.replace("|", " ").split())
+_PERSON_FILLER_FOLDED = frozenset(fold(w) for w in _PERSON_FILLER)
+
+
+def _filler(tok: Tok, more: frozenset[str] = frozenset(), more_folded: frozenset[str] = frozenset()) -> bool:
+    if tok.acc in _FILLER or tok.acc in more:
+        return True
+    return tok.plain and (tok.fold in _FILLER_FOLDED or tok.fold in more_folded)
 
 
 def content_words(text: str, extra_filler: str = "") -> list[str]:
-    filler = set(W.FILLER) | {fold(f) for f in W.FILLER} | set(extra_filler.split())
-    return [t.acc for t in tokens(text) if t.acc not in filler and t.fold not in filler and t.acc.isalpha()]
+    """The words of ``text`` that carry a topic (pronouns, particles, politeness left out)."""
+    more = frozenset(extra_filler.split())
+    more_folded = frozenset(fold(w) for w in more)
+    return [t.acc for t in tokens(text) if t.acc.isalpha() and not _filler(t, more, more_folded)]
+
+
+_NAME_GIVEN = re.compile(
+    r"(?i)\b(?:(?:họ và tên|họ tên|tên)(?:\s+(?:tôi|em|mình|cháu|của tôi))?\s*(?:là|:)|"
+    r"(?:ho va ten|ho ten|ten)(?:\s+(?:toi|em|minh|chau))?\s*(?:la|:))\s*([^,.;!?\n\d]{2,40})"
+)
 
 
 def _contact_spans(text: str) -> str:
-    """``text`` without phone numbers, e-mails and "tên (tôi) là X" clauses."""
+    """``text`` without phone numbers, e-mails and "tên (tôi) là X"."""
     text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)
     text = re.sub(r"\+?\d[\d\s.\-()]{6,16}\d", " ", text)
-    return re.sub(r"(?i)\b(?:tên|ten|họ tên|ho ten)\b[^,.;!?\n]*", " ", text)
+    return _NAME_GIVEN.sub(" ", text)
+
+
+_LEADING = re.compile(r"(?i)^(?:[\s,.;:!?-]|(?:và|va|để|de|về|ve|vì|vi|là|la|do|rằng|rang)\b)+")
+
+
+def _clause_rest(text: str, toks: list[Tok], spans: list[tuple[int, int]], first: int) -> str:
+    """The clause's text without a request for a person that opens it ("cho tôi gặp cán bộ để ...")."""
+    start = toks[0].start
+    for s, e in spans:
+        if all(_filler(t, _PERSON_FILLER, _PERSON_FILLER_FOLDED) for t in toks[: s - first]):
+            start = max(start, toks[e - first - 1].end)
+    return _LEADING.sub("", text[start : toks[-1].end])
 
 
 def matter_of(text: str) -> str | None:
     """What the citizen needs, with the request for a person (and contact details) taken out;
     None when no topic is left ("cho tôi gặp cán bộ trực tổng đài")."""
+    text = unicodedata.normalize("NFC", text)
     toks = tokens(text)
     spans = _person_spans(toks)
-    if not spans:
-        rest = text
-    else:
-        keep = [t for i, t in enumerate(toks) if not any(s <= i < e for s, e in spans)]
-        cut = {(t.start, t.end) for i, t in enumerate(toks) if any(s <= i < e for s, e in spans)}
-        pieces, last = [], 0
-        for start, end in sorted(cut):
-            pieces.append(text[last:start])
-            last = max(last, end)
-        pieces.append(text[last:])
-        rest = " ".join(pieces) if keep else ""
-    rest = _contact_spans(rest)
-    filler = " ".join(fold(w) for w in W.PERSON_FILLER.replace("|", " ").split())
-    if len(content_words(rest, filler)) < MATTER_MIN_WORDS:
+    kept: list[str] = []
+    for clause in sorted({t.clause for t in toks}):
+        idx = [i for i, t in enumerate(toks) if t.clause == clause]
+        own = [(s, e) for s, e in spans if idx[0] <= s < e <= idx[-1] + 1]
+        rest = _clause_rest(text, [toks[i] for i in idx], own, idx[0])
+        if content_words(_contact_spans(rest), W.PERSON_FILLER.replace("|", " ")):
+            kept.append(rest.strip())
+    matter = ", ".join(kept)
+    if len(content_words(_contact_spans(matter), W.PERSON_FILLER.replace("|", " "))) < MATTER_MIN_WORDS:
         return None
-    rest = re.sub(r"\s+", " ", rest).strip(" ,.;:!-\n")
-    return re.sub(r"^(?:(?:và|va|để|de|về|ve|vì|vi)\s+)", "", rest, flags=re.IGNORECASE) or None
+    return matter
 
 
 # ---------------------------------------------------------------------------- reports
@@ -124,10 +150,16 @@ REPORT_STATEMENT_WEIGHT = 0.1  # a statement, not a question
 REPORT_QUESTION_PENALTY = 0.2  # a question is less likely a report
 
 
+def _asks_to_act(toks: tuple[Tok, ...]) -> bool:
+    """ "đề nghị công an xã kiểm tra", "mong các cơ quan xử lý": an asking word, then an action."""
+    actions = [start for start, _end in find(toks, W.REPORT_ACTION)]
+    return any(0 <= a - end <= W.REPORT_GAP for _start, end in find(toks, W.REPORT_ASK) for a in actions)
+
+
 def report_score(text: str) -> float:
     """How much ``text`` looks like a report, complaint or denunciation (0..1)."""
     toks = tokens(text)
-    score = REPORT_ACT_WEIGHT if find(toks, W.REPORT_ACT) else 0.0
+    score = REPORT_ACT_WEIGHT if find(toks, W.REPORT_ACT) or _asks_to_act(toks) else 0.0
     shape = {tuple(t.fold for t in toks[s:e]) for s, e in find(toks, W.REPORT_SHAPE)}
     score += REPORT_SHAPE_WEIGHT * min(len(shape), REPORT_SHAPE_MAX)
     n = len(toks)
@@ -150,7 +182,7 @@ def report_like(text: str) -> bool:
     return report_score(text) >= REPORT_MIN
 
 
-_REPORT_WORDS = "phan anh kien nghi to giac to cao khieu nai bao muon gui noi dung van de"
+_REPORT_WORDS = "phản ánh kiến nghị tố giác tố cáo khiếu nại báo muốn gửi nội dung vấn đề"
 
 
 def report_matter(text: str) -> str | None:
@@ -236,11 +268,7 @@ ACT_CONFIDENCE = 0.9  # confidence given to a cue-read short act or request for 
 
 def name_in(text: str) -> str | None:
     """A name the citizen gives in passing ("tên tôi là Lê Thị Hoa"), to confirm before use."""
-    m = re.search(
-        r"(?i)\b(?:(?:họ và tên|họ tên|tên)(?:\s+(?:tôi|em|mình|cháu|của tôi))?\s*(?:là|:)|"
-        r"(?:ho va ten|ho ten|ten)(?:\s+(?:toi|em|minh|chau))?\s*(?:la|:))\s*([^,.;!?\n\d]{2,40})",
-        text,
-    )
+    m = _NAME_GIVEN.search(text)
     return clean_name(m.group(1)) if m else None
 
 
