@@ -21,7 +21,7 @@ from typing import Any
 from rapidfuzz import fuzz, process
 
 from faq.model import FaqEntry
-from faq.normalize import fold, normalize, words
+from faq.normalize import expand_teencode, fold, words
 from faq.validate import NEAR_DUPLICATE_SCORE
 
 CHUNK = 512  # new entries compared per cdist call (bounds the score matrix's memory)
@@ -33,7 +33,7 @@ def question_key(text: str) -> str:
     abbreviations expanded, only the words kept. Folded before the teencode table is read, so
     a question with and without diacritics reads alike ("nhà" and "nha" both meet the table
     as "nha")."""
-    return " ".join(words(fold(normalize(fold(text)))))
+    return " ".join(words(fold(expand_teencode(fold(text)))))
 
 
 @dataclass(frozen=True)
