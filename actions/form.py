@@ -46,12 +46,18 @@ NO_MATTER = {
     "unanswered_question": "Câu hỏi của công dân (chưa nêu nội dung).",
 }
 NAME_MAX_WORDS = 5  # a Vietnamese full name is 2-5 words
-# Words that never occur in a person's name: pronouns, particles, places, common verbs.
+# Words that never occur in a person's name: pronouns, particles, places, common verbs ...
 _NOT_NAME = frozenset(
-    """toi em minh chau anh chi ong ba ban co khong ko k chua da dang se roi muon can hoi cho gi nao
-    dau sao the vay nhe nha a ad xa phuong huyen thon xom tinh quan duong so pho ngo thanh ok oke
-    vang u uh uk dung phai sai roi biet duoc lam o tai di ve den bi va voi cua la thi ma nhung
-    cam on chao bo qua huy gui can bo tong dai""".split()
+    """tôi em mình cháu ông bà bạn có không chưa đã đang sẽ rồi muốn cần hỏi cho gì nào đâu sao thế vậy
+    nhé nha ạ ad xã phường huyện thôn xóm tỉnh quận đường số phố ngõ thành ok oke vâng ừ đúng phải sai
+    biết được làm ở tại đi về đến bị và với của là thì mà những cảm ơn chào bỏ qua hủy gửi cán bộ
+    tổng đài""".split()
+)
+# ... and, typed without diacritics, those whose folded form is no name syllable either
+# ("minh" may be Minh, "dung" Dũng, "phuong" Phương).
+_NOT_NAME_FOLDED = frozenset(
+    """toi khong ko chua muon can hoi gi nao dau sao vay nhe ad xa huyen thon xom so pho ngo ok oke
+    vang uk uh phai sai roi biet duoc lam cua thi nhung cam on chao bo qua huy gui tong dai""".split()
 )
 
 
@@ -62,15 +68,19 @@ def plausible_name(text: str) -> str | None:
     name = clean_name(text)
     if name is None:
         return None
-    words = cues.words(name)
-    if len(words) > NAME_MAX_WORDS or any(cues.fold(w) in _NOT_NAME for w in words):
+    toks = cues.tokens(name)
+    if len(toks) > NAME_MAX_WORDS or any(
+        t.acc in _NOT_NAME or (t.plain and t.fold in _NOT_NAME_FOLDED) for t in toks
+    ):
         return None
     return name
 
 
 def _entity(entities: Iterable[Entity], name: str) -> str | None:
-    found = [e.value for e in entities if e.name == name and e.value]
-    return " ".join(found) if found else None
+    """The entity's value; the pieces of a split name joined in order, repeats dropped."""
+    found = sorted((e for e in entities if e.name == name and e.value.strip()), key=lambda e: e.start)
+    values = list(dict.fromkeys(e.value.strip() for e in found))
+    return " ".join(values) if values else None
 
 
 def next_step(form: FormState) -> str | None:

@@ -192,10 +192,20 @@ def _pending(turn: Turn) -> Decision | None:
     if state.pending == "clarify":
         return _pending_clarify(turn)
     if state.pending == "offer_ticket":
-        if _is(turn.text, texts.SEND) or cues.is_affirm(turn.text):
-            return form.begin(turn, "unanswered_question", state.pending_text)
-        if _is(turn.text, texts.NO_NEED) or cues.is_deny(turn.text):
-            return _say("ack", texts.ack(turn.hotline), state.cleared())
+        return _pending_offer(turn)
+    return None
+
+
+_SEND_WORDS = "gửi | chuyển | đồng ý | nhờ | được"
+
+
+def _pending_offer(turn: Turn) -> Decision | None:
+    text, state = turn.text, turn.state
+    short = len(cues.tokens(text)) <= CHOICE_REPLY_MAX_WORDS
+    if _is(text, texts.NO_NEED) or cues.is_deny(text) or (short and cues.wants_cancel(text)):
+        return _say("ack", texts.ack(turn.hotline), state.cleared())
+    if _is(text, texts.SEND) or cues.is_affirm(text) or (short and cues.has(text, _SEND_WORDS)):
+        return form.begin(turn, "unanswered_question", state.pending_text)
     return None
 
 
