@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.db.models import ChannelIdentity, Contact, Message
 from bot.events import conversation_topic
+from bot.greeting import greeting_source
 from bot.serialize import message_event
 from bot.store.inbound import TextLimits, fit_profile, ingest
 from bot.store.ingest import IngestResult
@@ -60,12 +61,21 @@ async def store_events(
     database cannot be used right now. ``headers``: the delivery's, kept with a failure."""
     media = hub.settings.media_dir
     events = [await asyncio.to_thread(stash_attachments, media, e) for e in events]
-    results = await ingest(hub.sm, events, hub.clock, limits=text_limits(hub), headers=headers)
+    results = await ingest(
+        hub.sm,
+        events,
+        hub.clock,
+        limits=text_limits(hub),
+        headers=headers,
+        greeting=greeting_source(hub.settings),
+    )
     for event, res in zip(events, results, strict=True):
         if res.error is not None:
             hub.metrics.rejected(event.channel, "event")
         if res.message_id is not None:
             hub.metrics.inbound(event.channel, res.duplicate)
+        if res.replies:
+            await _publish_replies(hub, res.replies)
         if res.duplicate or res.message_id is None:
             continue
         await _after_commit(hub, event, res)
@@ -84,6 +94,16 @@ async def _after_commit(hub: Hub, event: InboundMessage, res: IngestResult) -> N
         hub.pipeline.notify(res.conversation_id)
     if res.new_identity:
         hub.spawn(fetch_profile(hub, event.channel, event.external_user_id))
+
+
+async def _publish_replies(hub: Hub, message_ids: Sequence[int]) -> None:
+    """Bot messages the event queued (a follow's greeting): live views, then the relay."""
+    for message_id in message_ids:
+        try:
+            await _publish(hub, message_id)
+        except Exception:
+            log.exception("message %s stored but not published to the live views", message_id)
+    hub.relay.notify()
 
 
 def deliver_for(hub: Hub) -> Deliver:

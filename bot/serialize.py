@@ -6,14 +6,21 @@ from typing import Any
 
 from bot.clock import as_utc
 from bot.db.models import Message
+from connectors.base import stored_quick_replies
 
 _DIRECTION = {"in": "in", "out": "out", "internal": "internal"}
 
 
 def message_dict(msg: Message) -> dict[str, Any]:
+    """One message. ``buttons``: the tap-able suggestions as ``{"title", "payload"}`` (rows
+    stored with plain strings read as title = payload); ``act``, ``faq_id`` and
+    ``ticket_code`` when the reply's meta has them; ``processed`` for a citizen's message:
+    the bot has handled it (its replies, if any, are stored)."""
     created = as_utc(msg.created_at)
-    return {
+    meta = msg.meta or {}
+    out: dict[str, Any] = {
         "id": msg.id,
+        "conversation_id": msg.conversation_id,
         "seq": msg.seq,
         "direction": _DIRECTION.get(msg.direction, msg.direction),
         "sender": msg.sender_role,
@@ -23,8 +30,19 @@ def message_dict(msg: Message) -> dict[str, Any]:
         "attachments": [
             {"kind": a.kind, "name": a.name, "size": a.size, "url": a.url} for a in (msg.attachments or [])
         ],
-        "buttons": list((msg.meta or {}).get("buttons", [])),
+        "buttons": [
+            {"title": q.title, "payload": q.payload} for q in stored_quick_replies(meta.get("buttons"))
+        ],
     }
+    for key in ("act", "faq_id"):
+        if isinstance(value := meta.get(key), str):
+            out[key] = value
+    ticket = meta.get("ticket_code") or meta.get("ticket")  # a workflow step's meta says "ticket"
+    if isinstance(ticket, str):
+        out["ticket_code"] = ticket
+    if msg.direction == "in":
+        out["processed"] = bool(msg.processed)
+    return out
 
 
 def message_event(msg: Message) -> dict[str, Any]:

@@ -1,11 +1,17 @@
 """The web chat's public HTTP API (the portal embeds it: keep it stable; see
 ``bot/static/openapi.json`` and README "Web chat API").
 
-POST /webchat/api/session        {} | {"session_token"}  → {"session_token", "conversation_id"}
-POST /webchat/api/messages       Bearer; {"client_id", "text"} → {"id", "seq", "duplicate"}
-GET  /webchat/api/messages       Bearer; ?after=SEQ → {"conversation_id", "messages": [...]}
-GET  /webchat/ws?token=T         WebSocket: {"type": "message", "message": {...}}
+POST /webchat/api/session        {} | {"session_token"}  → {"session_token", "conversation_id", "state"}
+POST /webchat/api/messages       Bearer; {"client_id", "text"} → {"id", "seq", "duplicate", "conversation_id"}
+GET  /webchat/api/messages       Bearer; [?after_id=ID] → the visitor's whole history, every
+                                 conversation (``conversations``; messages by id, each with its
+                                 ``conversation_id``); ?after=SEQ → the current conversation only
+GET  /webchat/ws?token=T         WebSocket: {"type": "message", "conversation_id", "message": {...}}
 GET  /webchat/, /webchat/widget.js
+
+A new visitor's conversation opens with the bot's greeting (stored as its first message).
+After a close the visitor keeps the session and the history; the next message opens a new
+conversation linked to the closed one.
 """
 
 from __future__ import annotations
@@ -21,13 +27,17 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import HUB, Hub
 from bot.clock import as_utc
-from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState, Message, WebchatSession
+from bot.db.models import ChannelIdentity, Conversation, Message, WebchatSession
 from bot.events import conversation_topic
-from bot.http_json import INT32_MAX, JsonLimits, bad_request, int_param, read_object
-from bot.serialize import message_dict
+from bot.greeting import greeting_source
+from bot.http_json import INT32_MAX, INT64_MAX, JsonLimits, bad_request, int_param, read_object
+from bot.serialize import message_dict, message_event
+from bot.store.conversations import greet, open_conversation
+from bot.store.ingest import identity_for
 from connectors.base import PayloadError
 from connectors.webchat import MAX_TEXT
 
@@ -42,6 +52,10 @@ LIMITS = JsonLimits(
     max_field={"session_token": MAX_TOKEN},
 )
 SEEN_RESOLUTION = timedelta(minutes=5)  # last_seen_at is written at most this often
+CHANNEL = "webchat"
+PAGE = 500  # messages per GET
+MAX_CONVERSATIONS = 1000  # a visitor's conversations listed in the history
+LIVE_CONVERSATIONS = 20  # the newest conversations whose events the WebSocket relays
 
 
 def setup(app: web.Application) -> None:
@@ -68,35 +82,41 @@ async def _json_body(request: web.Request) -> dict[str, object]:
     return await read_object(request, LIMITS)
 
 
-async def _current_conversation(hub: Hub, identity_id: int, *, create: bool) -> Conversation | None:
-    async with hub.sm() as s, s.begin():
-        conv = (
-            await s.execute(
-                select(Conversation)
-                .where(Conversation.identity_id == identity_id)
-                .order_by(Conversation.id.desc())
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if conv is not None and (conv.state != ConversationState.CLOSED or not create):
-            return conv
-        if not create:
-            return None
-        identity = await s.get(ChannelIdentity, identity_id)
-        assert identity is not None
-        now = hub.clock.now()
-        conv = Conversation(
-            contact_id=identity.contact_id,
-            identity_id=identity_id,
-            channel="webchat",
-            state=ConversationState.BOT.value,
-            last_seq=0,
-            created_at=now,
-            updated_at=now,
+async def _latest(s: AsyncSession, identity_id: int) -> Conversation | None:
+    return (
+        await s.execute(
+            select(Conversation)
+            .where(Conversation.identity_id == identity_id)
+            .order_by(Conversation.id.desc())
+            .limit(1)
         )
-        s.add(conv)
-        await s.flush()
+    ).scalar_one_or_none()
+
+
+async def _current_conversation(hub: Hub, identity_id: int) -> Conversation:
+    """The visitor's newest conversation, whatever its state (a closed one keeps showing
+    until they write again). A visitor without one gets it now, opened with the greeting."""
+    async with hub.sm() as s:
+        conv = await _latest(s, identity_id)
+    if conv is not None:
         return conv
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        identity = await s.get(ChannelIdentity, identity_id, with_for_update=True)
+        assert identity is not None
+        conv = await _latest(s, identity_id)  # another request may have opened it meanwhile
+        if conv is not None:
+            return conv
+        conv = await open_conversation(s, identity, identity.channel, now)
+        greeting = await greet(s, conv, now, await greeting_source(hub.settings)(s))
+    await _publish(hub, greeting)
+    return conv
+
+
+async def _publish(hub: Hub, msg: Message) -> None:
+    """After commit: live views see the message, the relay marks it delivered."""
+    await hub.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+    hub.relay.notify()
 
 
 async def _session_identity(hub: Hub, token: str | None) -> ChannelIdentity | None:
@@ -119,14 +139,7 @@ async def _new_session(hub: Hub) -> tuple[str, ChannelIdentity]:
     token = secrets.token_urlsafe(32)
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        contact = Contact(created_at=now, updated_at=now)
-        s.add(contact)
-        await s.flush()
-        identity = ChannelIdentity(
-            contact_id=contact.id, channel="webchat", external_id=f"web-{uuid.uuid4().hex}", created_at=now
-        )
-        s.add(identity)
-        await s.flush()
+        identity, _ = await identity_for(s, CHANNEL, f"web-{uuid.uuid4().hex}", now)
         s.add(
             WebchatSession(token_hash=_hash(token), identity_id=identity.id, created_at=now, last_seen_at=now)
         )
@@ -142,9 +155,8 @@ async def create_session(request: web.Request) -> web.Response:
     identity = await _session_identity(hub, token)
     if identity is None or token is None:
         token, identity = await _new_session(hub)
-    conv = await _current_conversation(hub, identity.id, create=True)
-    assert conv is not None
-    return web.json_response({"session_token": token, "conversation_id": conv.id})
+    conv = await _current_conversation(hub, identity.id)
+    return web.json_response({"session_token": token, "conversation_id": conv.id, "state": conv.state})
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -177,7 +189,7 @@ async def post_message(request: web.Request) -> web.Response:
         events = hub.registry.get("webchat").parse(raw.encode())
     except PayloadError as err:
         return _error(400, str(err))
-    # make sure a closed conversation does not swallow the message: ingest opens a new one
+    # after a close, ingest opens a new conversation linked to the closed one
     (result,) = await store_events(hub, events)
     return web.json_response(
         {
@@ -190,43 +202,84 @@ async def post_message(request: web.Request) -> web.Response:
 
 
 async def list_messages(request: web.Request) -> web.Response:
+    """The visitor's whole history (``after_id``: only messages with a larger id), or with
+    ``after`` (a seq) the current conversation's messages only, as before."""
     hub = request.app[HUB]
     identity = await _require_identity(request)
-    after = int_param(request.query.get("after"), "after", default=0, maximum=INT32_MAX)  # seq is int32
-    conv = await _current_conversation(hub, identity.id, create=False)
-    if conv is None:
-        return web.json_response({"conversation_id": None, "messages": []})
+    after = request.query.get("after")
+    seq = int_param(after, "after", default=0, maximum=INT32_MAX)  # seq is int32
+    after_id = int_param(request.query.get("after_id"), "after_id", default=0, maximum=INT64_MAX)
     async with hub.sm() as s:
-        rows = (
-            await s.execute(
-                select(Message)
-                .where(
-                    Message.conversation_id == conv.id, Message.seq > after, Message.direction != "internal"
+        convs = list(
+            (
+                await s.execute(
+                    select(Conversation)
+                    .where(Conversation.identity_id == identity.id)
+                    .order_by(Conversation.id)
+                    .limit(MAX_CONVERSATIONS)
                 )
-                .order_by(Message.seq)
-                .limit(500)
-            )
-        ).scalars()
-        messages = [message_dict(m) for m in rows]
-    return web.json_response({"conversation_id": conv.id, "messages": messages})
+            ).scalars()
+        )
+        current = convs[-1] if convs else None
+        shown = [c.id for c in convs]
+        query = select(Message).where(Message.direction != "internal")
+        if after is not None:
+            shown = [current.id] if current else []
+            query = query.where(Message.seq > seq).order_by(Message.seq)
+        else:
+            query = query.where(Message.id > after_id).order_by(Message.id)
+        rows = list(
+            (await s.execute(query.where(Message.conversation_id.in_(shown)).limit(PAGE + 1))).scalars()
+        )
+    return web.json_response(
+        {
+            "conversation_id": current.id if current else None,
+            "state": current.state if current else None,
+            "conversations": [_conversation_dict(c) for c in convs],
+            "messages": [message_dict(m) for m in rows[:PAGE]],
+            "more": len(rows) > PAGE,
+        }
+    )
+
+
+def _conversation_dict(conv: Conversation) -> dict[str, object]:
+    created = as_utc(conv.created_at)
+    return {
+        "id": conv.id,
+        "state": conv.state,
+        "previous_id": conv.previous_id,
+        "created_at": created.isoformat() if created else None,
+    }
 
 
 async def websocket(request: web.Request) -> web.StreamResponse:
+    """Live events of the visitor's conversations (the newest ones: a ticket's answer may
+    come to a closed one)."""
     hub = request.app[HUB]
     identity = await _session_identity(hub, request.query.get("token"))
     if identity is None:
         raise web.HTTPUnauthorized(text="Phiên trò chuyện không hợp lệ")
-    conv = await _current_conversation(hub, identity.id, create=True)
-    assert conv is not None
+    conv = await _current_conversation(hub, identity.id)
+    async with hub.sm() as s:
+        ids = (
+            await s.execute(
+                select(Conversation.id)
+                .where(Conversation.identity_id == identity.id)
+                .order_by(Conversation.id.desc())
+                .limit(LIVE_CONVERSATIONS)
+            )
+        ).scalars()
+        topics = [conversation_topic(i) for i in ids]
     ws = web.WebSocketResponse(heartbeat=25)
     await ws.prepare(request)
-    sub = await hub.bus.subscribe(conversation_topic(conv.id))
+    sub = await hub.bus.subscribe(*topics)
 
     async def pump() -> None:
         async for event in sub:
             msg = event.get("message") or {}
             if event.get("type") == "message" and msg.get("direction") != "internal":
-                await ws.send_json({"type": "message", "conversation_id": conv.id, "message": msg})
+                conv_id = event.get("conversation_id", conv.id)
+                await ws.send_json({"type": "message", "conversation_id": conv_id, "message": msg})
 
     task = asyncio.create_task(pump())
     try:

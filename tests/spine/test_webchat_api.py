@@ -13,7 +13,7 @@ async def _session(client: Any, body: dict[str, Any] | None = None) -> dict[str,
     r = await client.post("/webchat/api/session", json=body or {})
     assert r.status == 200
     data: dict[str, Any] = await r.json()
-    assert set(data) == {"session_token", "conversation_id"}
+    assert {"session_token", "conversation_id", "state"} <= set(data)
     return data
 
 
@@ -47,27 +47,29 @@ async def test_message_is_answered_and_conversation_waits_for_a_human(client: An
     )
     assert r.status == 200
     body = await r.json()
-    assert body["seq"] == 1 and body["duplicate"] is False
+    assert body["seq"] == 2 and body["duplicate"] is False  # 1 is the greeting
     msgs = await wait_for(lambda: _replied(client, s["session_token"]))
-    assert [m["direction"] for m in msgs] == ["in", "out"]
-    assert msgs[1]["sender"] == "bot" and "cán bộ" in msgs[1]["text"].lower()
-    assert [m["seq"] for m in msgs] == [1, 2]
+    assert [m["direction"] for m in msgs] == ["out", "in", "out"]
+    assert msgs[0]["act"] == "greet"
+    assert msgs[2]["sender"] == "bot" and "cán bộ" in msgs[2]["text"].lower()
+    assert [m["seq"] for m in msgs] == [1, 2, 3]
     # gap filling by after=seq
-    assert [m["seq"] for m in await _messages(client, s["session_token"], after=1)] == [2]
+    assert [m["seq"] for m in await _messages(client, s["session_token"], after=2)] == [3]
     # once handed off the bot stays silent
     r = await client.post(
         "/webchat/api/messages",
         headers=_auth(s["session_token"]),
         json={"client_id": str(uuid.uuid4()), "text": "Còn ai ở đó không?"},
     )
-    assert (await r.json())["seq"] == 3
+    assert (await r.json())["seq"] == 4
     await asyncio.sleep(0.6)
-    assert [m["sender"] for m in await _messages(client, s["session_token"])] == ["citizen", "bot", "citizen"]
+    senders = [m["sender"] for m in await _messages(client, s["session_token"])]
+    assert senders == ["bot", "citizen", "bot", "citizen"]
 
 
 async def _replied(client: Any, token: str) -> list[dict[str, Any]] | None:
     msgs = await _messages(client, token)
-    return msgs if len(msgs) >= 2 else None
+    return msgs if len(msgs) >= 3 else None
 
 
 async def test_bad_requests_get_clear_errors_and_store_nothing(client: Any) -> None:
@@ -91,7 +93,7 @@ async def test_bad_requests_get_clear_errors_and_store_nothing(client: Any) -> N
     assert r.status == 401
     r = await client.get("/webchat/api/messages", headers=_auth(token) | {}, params={"after": "abc"})
     assert r.status == 400
-    assert await _messages(client, token) == []
+    assert [m.get("act") for m in await _messages(client, token)] == ["greet"]  # nothing stored
 
 
 async def test_websocket_pushes_every_new_message(client: Any) -> None:

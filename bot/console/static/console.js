@@ -104,6 +104,8 @@
     li.appendChild(el("strong", "who", c.contact_name));
     li.appendChild(el("span", "wait", fmtWait(c.waiting_seconds)));
     if (c.handoff_reason) { li.appendChild(el("span", "reason", c.handoff_reason)); }
+    // the contact form still running: how far it got ("Đang hỏi: địa chỉ (3/4)")
+    if (c.form) { li.appendChild(el("span", "form-progress", c.form.text)); }
     li.addEventListener("click", function () { openConversation(c.id); });
     return li;
   }
@@ -154,6 +156,8 @@
       var c = d.conversation;
       $("conv-title").textContent = c.contact_name + " — " + (CHANNEL[c.channel] || c.channel);
       var meta = "Trạng thái: " + (CONV_STATE[c.state] || c.state);
+      if (c.form) { meta += " · " + c.form.text; }
+      if (c.previous_id) { meta += " · Tiếp nối hội thoại #" + c.previous_id; }
       if (d.assignee) { meta += " · Cán bộ xử lý: " + (d.assignee.full_name || d.assignee.username); }
       if (d.contact && d.contact.phone) { meta += " · ĐT: " + d.contact.phone; }
       meta += " · Liên hệ #" + d.contact.id;

@@ -1,6 +1,8 @@
 /* Web chat client for the 1022 hub. Every text goes through textContent: never HTML.
-   Session kept in localStorage across reloads; WebSocket with reconnect backoff;
-   gaps filled from GET /messages?after=<last seq>. */
+   Session kept in localStorage across reloads; the visitor's whole history (every
+   conversation, a divider where a new one began after a close) from
+   GET /messages?after_id=<last id>; WebSocket with reconnect backoff; a reply's
+   suggestions are buttons that send their payload as the citizen's message. */
 (function () {
   "use strict";
   var base = new URL(".", document.currentScript ? document.currentScript.src : location.href);
@@ -28,7 +30,8 @@
   var form = document.getElementById("composer");
   var input = document.getElementById("text");
   var statusEl = document.getElementById("status");
-  var state = { token: null, conversation: null, lastSeq: 0, seen: {}, ws: null, retry: 0, pending: {} };
+  // the visitor's whole history, every conversation, by message id (ids only grow)
+  var state = { token: null, conversation: null, convState: null, lastId: 0, msgs: {}, ws: null, wsFor: null, retry: 0, polling: null, shown: 0 };
   var WHO = { citizen: "Anh/chị", bot: "Trợ lý tự động", operator: "Cán bộ tổng đài", agency: "Cơ quan chuyên môn", system: "Hệ thống" };
 
   function setStatus(t) { statusEl.textContent = t; }
@@ -56,65 +59,97 @@
     try { return new Date(iso).toLocaleTimeString("vi-VN", { hour: "2-digit", minute: "2-digit" }); } catch (e) { return ""; }
   }
 
-  function render(m) {
-    if (state.seen[m.id]) {
-      var old = document.querySelector('[data-id="' + m.id + '"]');
-      if (old) old.classList.toggle("failed", m.status === "failed");
-      return;
-    }
-    state.seen[m.id] = true;
-    var li = document.createElement("li");
-    li.className = "msg " + (m.direction === "in" ? "in" : "out");
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function sorted() {
+    return Object.keys(state.msgs).map(function (k) { return state.msgs[k]; })
+      .sort(function (a, b) { return a.id - b.id; });
+  }
+
+  // a button is {title, payload}; an older hub sent plain strings
+  function buttonOf(b) { return typeof b === "string" ? { title: b, payload: b } : b; }
+
+  function item(m, live) {
+    var li = el("li", "msg " + (m.direction === "in" ? "in" : "out"));
     li.dataset.id = m.id;
-    li.dataset.seq = m.seq;
-    if (m.direction !== "in") {
-      var who = document.createElement("span");
-      who.className = "who";
-      who.textContent = WHO[m.sender] || m.sender;
-      li.appendChild(who);
-    }
-    var body = document.createElement("span");
-    body.className = "text";
-    body.textContent = m.text;
-    li.appendChild(body);
+    li.dataset.conversation = m.conversation_id;
+    if (m.act === "closed") li.classList.add("closed-notice");
+    if (m.status === "failed") li.classList.add("failed");
+    if (m.direction !== "in") li.appendChild(el("span", "who", WHO[m.sender] || m.sender));
+    li.appendChild(el("span", "text", m.text));
+    if (m.ticket_code) li.appendChild(el("span", "ticket", "Mã phiếu: " + m.ticket_code));
     if (m.buttons && m.buttons.length) {
-      var box = document.createElement("div");
-      box.className = "buttons";
-      m.buttons.forEach(function (b) {
-        var btn = document.createElement("button");
+      var box = el("div", "buttons");
+      m.buttons.map(buttonOf).forEach(function (b) {
+        var btn = el("button", null, b.title);
         btn.type = "button";
-        btn.textContent = b;
-        btn.addEventListener("click", function () { send(b); });
+        btn.disabled = !live;  // only the latest reply's suggestions can still be tapped
+        btn.addEventListener("click", function () { if (!btn.disabled) send(b.payload).catch(function () {}); });
         box.appendChild(btn);
       });
       li.appendChild(box);
     }
-    var t = document.createElement("span");
-    t.className = "time";
-    t.textContent = fmtTime(m.created_at);
-    li.appendChild(t);
-    if (m.status === "failed") li.classList.add("failed");
-    // keep seq order even when a live event overtakes a gap-fill
-    var after = null;
-    Array.prototype.some.call(list.children, function (el) {
-      if (Number(el.dataset.seq) > m.seq) { after = el; return true; }
-      return false;
-    });
-    list.insertBefore(li, after);
-    if (m.seq > state.lastSeq) state.lastSeq = m.seq;
-    list.scrollTop = list.scrollHeight;
+    li.appendChild(el("span", "time", fmtTime(m.created_at)));
+    return li;
   }
 
-  function resetConversation(id) {
-    state.conversation = id; state.lastSeq = 0; state.seen = {};
+  function redraw() {
+    var atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    var all = sorted();
     while (list.firstChild) list.removeChild(list.firstChild);
+    var last = all.length ? all[all.length - 1] : null;
+    all.forEach(function (m, i) {
+      var prev = i ? all[i - 1] : null;
+      if (prev && prev.conversation_id !== m.conversation_id && m.conversation_id === state.conversation) {
+        list.appendChild(el("li", "divider", "Cuộc trò chuyện mới"));
+      }
+      list.appendChild(item(m, m === last && m.direction === "out" && state.convState !== "closed"));
+    });
+    if (last && last.direction === "in" && last.processed === false) {
+      list.appendChild(el("li", "typing", "Trợ lý đang trả lời…"));
+    }
+    // follow new messages; a status update leaves a reader of older ones where they are
+    if (atBottom || all.length > state.shown) list.scrollTop = list.scrollHeight;
+    state.shown = all.length;
+    waitForTurn(last);
+  }
+
+  // the bot's turn ends without a live event when nobody answers (an officer holds the
+  // conversation): while the last message waits, ask again now and then
+  function waitForTurn(last) {
+    var waiting = last && last.direction === "in" && last.processed === false;
+    if (waiting && !state.polling) {
+      state.polling = setTimeout(function () { state.polling = null; fill().catch(function () {}); }, 3000);
+    }
+  }
+
+  function merge(m) {
+    state.msgs[m.id] = m;
+    if (m.id > state.lastId) state.lastId = m.id;
   }
 
   function fill() {
-    return request("GET", "messages?after=" + state.lastSeq).then(function (j) {
-      if (j.conversation_id && j.conversation_id !== state.conversation) { resetConversation(j.conversation_id); return fill(); }
-      j.messages.forEach(render);
+    return request("GET", "messages?after_id=" + state.lastId).then(function (j) {
+      j.messages.forEach(merge);
+      var moved = j.conversation_id && j.conversation_id !== state.conversation;
+      state.conversation = j.conversation_id;
+      state.convState = j.state;
+      redraw();
+      if (moved && state.ws) follow();
+      if (j.more) return fill();
     });
+  }
+
+  // the WebSocket listens to the visitor's newest conversations: reconnect when one opens
+  function follow() {
+    if (state.wsFor === state.conversation) return;
+    if (state.ws) { var old = state.ws; state.ws = null; old.close(); }
+    connect();
   }
 
   function connect() {
@@ -123,13 +158,16 @@
     u.searchParams.set("token", state.token);
     var ws = new WebSocket(u);
     state.ws = ws;
+    state.wsFor = state.conversation;
     ws.onopen = function () { state.retry = 0; setStatus("Đã kết nối"); fill().catch(function () {}); };
     ws.onmessage = function (ev) {
       var data; try { data = JSON.parse(ev.data); } catch (e) { return; }
       if (data.type !== "message") return;
-      if (data.conversation_id !== state.conversation) { fill().catch(function () {}); return; }
-      if (data.message.seq > state.lastSeq + 1) { fill().catch(function () {}); }
-      render(data.message);
+      var known = state.msgs[data.message.id];
+      merge(data.message);
+      redraw();
+      // a message we did not know of may follow others we missed (or a new conversation)
+      if (!known) fill().catch(function () {});
     };
     ws.onclose = function () {
       if (state.ws !== ws) return;
@@ -144,9 +182,9 @@
     var attempt = function (n) {
       return request("POST", "messages", { client_id: cid, text: text }).then(function (j) {
         if (j.conversation_id && j.conversation_id !== state.conversation) {
-          resetConversation(j.conversation_id);
-          if (state.ws) { var old = state.ws; state.ws = null; old.close(); }
-          connect();
+          state.conversation = j.conversation_id;  // a new conversation after a close
+          state.convState = "bot";
+          follow();
         }
         return fill();
       }).catch(function (e) {
@@ -175,10 +213,12 @@
   function start() {
     var saved = store.getItem(KEY) || fromHost();
     return request("POST", "session", saved ? { session_token: saved } : {}).then(function (j) {
+      if (j.session_token !== state.token) { state.msgs = {}; state.lastId = 0; }  // another visitor
       state.token = j.session_token;
       store.setItem(KEY, j.session_token);
       tellHost(j.session_token);
-      if (j.conversation_id !== state.conversation) resetConversation(j.conversation_id);
+      state.conversation = j.conversation_id;
+      state.convState = j.state || null;
     });
   }
 
