@@ -15,12 +15,19 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from aiohttp import web
 
-from bot.config import Settings
+from bot.config import ENGINES, Settings
+
+
+def _with_engine(args: argparse.Namespace, settings: Settings) -> Settings:
+    import dataclasses
+
+    return dataclasses.replace(settings, engine=args.engine) if args.engine else settings
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
 
+    settings = _with_engine(args, settings)
     host = args.host or settings.host
     port = args.port or settings.port
     logging.getLogger(__name__).info("Tổng đài hub: http://%s:%s/webchat/", host, port)
@@ -33,6 +40,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.runner import run
 
+    settings = _with_engine(args, settings)
     settings = dataclasses.replace(settings, host=args.host or settings.host, port=args.port or settings.port)
     asyncio.run(run(settings, with_rasa=not args.no_rasa))
     return 0
@@ -54,17 +62,29 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+ENGINE_HELP = (
+    "bộ máy hội thoại (mặc định HUB_ENGINE hoặc auto = hub: chính sách hội thoại của hub; "
+    "rasa-dialogue: Rasa điều khiển cả hội thoại, để so sánh)"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hub", description="Tổng đài 1022 — omnichannel hub")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="chạy hub (web chat, webhooks, workers)")
     s.add_argument("--host", help="địa chỉ lắng nghe (mặc định HUB_HOST hoặc 127.0.0.1)")
     s.add_argument("--port", type=int, help="cổng (mặc định HUB_PORT hoặc 8022)")
+    s.add_argument("--engine", choices=ENGINES, help=ENGINE_HELP)
     s.set_defaults(func=_serve)
     r = sub.add_parser("run", help="chạy Rasa (huấn luyện khi dữ liệu đổi) rồi hub; dừng cả hai cùng nhau")
     r.add_argument("--host")
     r.add_argument("--port", type=int)
-    r.add_argument("--no-rasa", action="store_true", help="chỉ chạy hub với bộ câu hỏi thường gặp")
+    r.add_argument(
+        "--no-rasa",
+        action="store_true",
+        help="không chạy Rasa: hub tự đọc ý định tin nhắn (actions.cues) thay cho Rasa NLU",
+    )
+    r.add_argument("--engine", choices=ENGINES, help=ENGINE_HELP)
     r.set_defaults(func=_run)
     m = sub.add_parser("migrate", help="áp dụng migration cơ sở dữ liệu")
     m.set_defaults(func=_migrate)

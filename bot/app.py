@@ -13,8 +13,9 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from bot.apply_result import ResultApplier
 from bot.clock import Clock, SystemClock
-from bot.config import Settings
+from bot.config import ENGINES, NLUS, Settings
 from bot.db.migrate import upgrade
 from bot.db.session import SessionMaker, create_engine, make_sessionmaker
 from bot.engine import DialogueEngine, HandoffEngine
@@ -28,6 +29,8 @@ from bot.relay import Relay, RetryPolicy
 from bot.store.state import HubStateStore
 from connectors.registry import ConnectorContext, ConnectorRegistry
 from faq.engine import EngineConfig
+from handoff.calendar import configured_calendar
+from handoff.tickets import ticket_prefix
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +135,15 @@ async def create_app(
         on_outbox=relay.notify,
         poll_interval=settings.worker_poll_interval,
         lease_seconds=settings.lease_seconds,
+        applier=ResultApplier(configured_calendar(settings.env or None), ticket_prefix(settings.env or None)),
     )
     hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, redis)
     pipeline.typing = typing_indicator(registry)
     hub.faq = FaqIndex(sm, poll_interval=settings.faq_poll_interval, config=faq_config(settings))
-    pipeline.engine, pipeline.fallback = choose_engines(hub)
     if engine_factory is not None:
-        pipeline.engine = engine_factory(hub)
+        pipeline.engine, pipeline.fallback = engine_factory(hub), None
+    else:
+        pipeline.engine, pipeline.fallback = choose_engines(hub)
     app = web.Application(client_max_size=settings.max_upload_bytes)
     app[HUB] = hub
     routes.setup(app, registry)
@@ -192,23 +197,57 @@ def faq_config(settings: Settings) -> EngineConfig | None:
 
 
 def choose_engines(hub: Hub) -> tuple[DialogueEngine, DialogueEngine | None]:
-    """``HUB_ENGINE``: ``faq``; ``rasa`` (FAQ engine as fallback when Rasa is down);
-    ``handoff``; ``auto`` = rasa when HUB_RASA_URL is set, else faq."""
+    """``HUB_ENGINE`` -> (engine, fallback when it is unavailable):
+
+    * ``auto`` (default) or ``hub``: the hub's conversation engine (its policy decides);
+      its NLU per ``HUB_NLU``: ``rasa`` (``/model/parse`` at ``HUB_RASA_URL``), ``cues``
+      (the hub's own), ``auto`` = rasa when ``HUB_RASA_URL`` is set (``make run`` sets it);
+    * ``rasa``: the conversation engine with Rasa's NLU;
+    * ``rasa-dialogue``: Rasa runs the whole dialogue (REST channel), the FAQ engine
+      answers when Rasa is down (kept for comparison);
+    * ``faq``: the FAQ engine alone; ``handoff``: every message to an officer.
+    """
     s = hub.settings
     assert hub.faq is not None
-    faq = FaqDialogueEngine(hub.faq, s.hotline_name)
     mode = s.engine
-    if mode == "auto":
-        mode = "rasa" if s.env.get("HUB_RASA_URL") else "faq"
+    if mode not in ENGINES:
+        raise ValueError(f"HUB_ENGINE={mode!r}: chọn {', '.join(ENGINES)}")
+    if mode in ("auto", "hub", "rasa"):
+        return conversation_engine(hub, with_rasa=mode == "rasa"), None
+    faq = FaqDialogueEngine(hub.faq, s.hotline_name)
     if mode == "handoff":
         return HandoffEngine(s.hotline_name), None
-    if mode == "rasa":
+    if mode == "rasa-dialogue":
         from bot.engines.rasa_engine import RasaEngine
 
-        return RasaEngine(s.rasa_url, timeout=s.rasa_timeout, session=hub.http), faq
-    if mode != "faq":
-        raise ValueError(f"HUB_ENGINE={mode!r}: chọn faq, rasa, handoff hoặc auto")
+        token = s.env.get("RASA_AUTH_TOKEN") or None
+        return RasaEngine(s.rasa_url, timeout=s.rasa_timeout, auth_token=token, session=hub.http), faq
     return faq, None
+
+
+def conversation_engine(hub: Hub, *, with_rasa: bool = False) -> DialogueEngine:
+    """The hub's conversation engine, with Rasa's NLU when configured (see choose_engines)."""
+    from bot.engines.conversation_engine import ConversationEngine, HotlineSource
+    from bot.engines.rasa_engine import RasaNlu
+
+    s = hub.settings
+    if s.nlu not in NLUS:
+        raise ValueError(f"HUB_NLU={s.nlu!r}: chọn {', '.join(NLUS)}")
+    mode = s.nlu
+    if mode == "auto":
+        mode = "rasa" if with_rasa or s.env.get("HUB_RASA_URL") else "cues"
+    token = s.env.get("RASA_AUTH_TOKEN") or None  # Rasa's HTTP API asks for it when set
+    nlu = (
+        RasaNlu(s.rasa_url, timeout=s.nlu_timeout, auth_token=token, session=hub.http)
+        if mode == "rasa"
+        else None
+    )
+
+    def on_nlu(name: str, ok: bool) -> None:
+        (hub.metrics.engine_ok if ok else hub.metrics.engine_down)(name)
+
+    hotline = HotlineSource(hub.sm, s.hotline_name, s.hotline_phone, ttl=s.hotline_scope_ttl)
+    return ConversationEngine(hub.faq, hotline, nlu=nlu, on_nlu=on_nlu)
 
 
 async def _faq_index(app: web.Application) -> AsyncIterator[None]:

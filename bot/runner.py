@@ -1,7 +1,11 @@
 """``python -m bot run``: what ``make run`` starts — Rasa (its own Python 3.10 process on
 loopback, trained only when its data changed) and then the hub, which waits for Rasa to
-be ready; Ctrl-C or SIGTERM stops both. Without Rasa (``--no-rasa``, or when its
-virtualenv cannot be built here) the hub answers with the FAQ engine alone and says why."""
+be ready; Ctrl-C or SIGTERM stops both.
+
+The hub's conversation engine owns the dialogue; Rasa's NLU (``/model/parse``) reads the
+dialogue acts and entities. Without Rasa (``--no-rasa``, or when its virtualenv cannot be
+built here) the same engine reads them with the hub's own cues, and says why.
+``--engine rasa-dialogue`` lets Rasa run the whole dialogue instead (for comparison)."""
 
 from __future__ import annotations
 
@@ -39,18 +43,36 @@ async def start_rasa(settings: Settings) -> object | None:
         log.info("Rasa sẵn sàng sau %.1f s", process.ready_seconds or 0.0)
         return process
     except (rp.RasaSetupError, OSError, TimeoutError) as err:
-        log.warning("Không chạy được Rasa (%s): hub trả lời bằng bộ câu hỏi thường gặp", err)
+        log.warning("Không chạy được Rasa (%s): hub tự đọc ý định tin nhắn (không có Rasa NLU)", err)
         return None
+
+
+def with_rasa_at(settings: Settings, url: str) -> Settings:
+    """Settings for a hub whose Rasa runs at ``url``: Rasa's NLU (or Rasa's dialogue)."""
+    env = {**settings.env, "HUB_RASA_URL": url}
+    engine = "hub" if settings.engine == "auto" else settings.engine
+    nlu = "rasa" if settings.nlu == "auto" else settings.nlu
+    return dataclasses.replace(settings, engine=engine, nlu=nlu, rasa_url=url, env=env)
+
+
+def without_rasa(settings: Settings) -> Settings:
+    """Settings for a hub with no Rasa: the conversation engine reads with the hub's cues."""
+    env = {k: v for k, v in settings.env.items() if k != "HUB_RASA_URL"}
+    engine = settings.engine
+    if engine in ("auto", "rasa", "rasa-dialogue"):
+        if engine == "rasa-dialogue":
+            log.warning("Không có Rasa: dùng bộ máy hội thoại của hub thay cho rasa-dialogue")
+        engine = "hub"
+    return dataclasses.replace(settings, engine=engine, nlu="cues", env=env)
 
 
 async def run(settings: Settings, *, with_rasa: bool = True) -> None:
     rasa = await start_rasa(settings) if with_rasa else None
     if rasa is not None:
-        url = rasa.url  # type: ignore[attr-defined]
-        env = {**settings.env, "HUB_RASA_URL": url}
-        settings = dataclasses.replace(settings, engine="rasa", rasa_url=url, env=env)
-    elif settings.engine == "rasa":
-        settings = dataclasses.replace(settings, engine="faq")
+        settings = with_rasa_at(settings, rasa.url)  # type: ignore[attr-defined]
+    else:
+        settings = without_rasa(settings)
+    log.info("bộ máy hội thoại: %s, đọc ý định bằng %s", settings.engine, settings.nlu)
     runner = web.AppRunner(await create_app(settings), access_log=None)
     await runner.setup()
     stop = asyncio.Event()

@@ -40,7 +40,9 @@ class ResumeRecordingEngine:
             raise ConnectionError("rasa down")
 
 
-async def _citizen(people: Any, op: Any, text: str = "Xin chào") -> tuple[Any, dict[str, Any]]:
+async def _citizen(people: Any, op: Any, text: str = "Cho tôi gặp cán bộ") -> tuple[Any, dict[str, Any]]:
+    """A web chat citizen whose conversation is in the operator queue (asking for a person
+    puts it there at once)."""
     citizen = await people()
     sess = await webchat_session(citizen.http, citizen.base)
     async with citizen.http.post(
@@ -189,7 +191,7 @@ async def test_phone_call_with_recording(people: Any, console_app: Any) -> None:
 
 async def test_merge_contacts_history_across_channels(people: Any, console_app: Any) -> None:
     op = await people("op1")
-    _, sess = await _citizen(people, op, "Tin nhắn trên web")
+    _, sess = await _citizen(people, op, "Tin nhắn trên web: cho tôi gặp cán bộ")
     conv = sess["conversation_id"]
     hub = console_app[HUB]
     now = hub.clock.now()

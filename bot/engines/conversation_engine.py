@@ -1,0 +1,204 @@
+"""The hub's own conversation engine (issue 11): the hub owns the conversation.
+
+For each citizen message it gathers a :class:`actions.dialogue.Turn` and asks the pure
+policy (:func:`actions.policy.decide`) for a :class:`actions.dialogue.Decision`:
+
+* the dialogue act and entities: Rasa's NLU (:class:`bot.engines.rasa_engine.RasaNlu`,
+  ``POST /model/parse``) when configured and up, else the hub's own cues
+  (:func:`actions.cues.read_acts`); which one read it is recorded in the reply's meta
+  (``"nlu": "rasa" | "cues"``);
+* the FAQ engine's view of the message, and of the text a pending question is about
+  (``DialogueState.pending_text``); the NLU and the FAQ run concurrently;
+* the dialogue state stored with the conversation, whether this is the identity's first
+  contact, the contact fields the hub knows and the hotline as citizens see it.
+
+The engine changes nothing itself: the pipeline applies the decision (replies, ticket,
+queue, dialogue state) in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlalchemy import select
+
+from actions.common import DEFAULT_SCOPE  # the scope when no console domain is active
+from actions.cues import read_acts
+from actions.dialogue import CONTACT_FIELDS, DialogueState, FaqView, Parse, Turn
+from actions.policy import decide
+from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo
+from bot.db.session import SessionMaker
+from bot.engine import EngineReply, EngineRequest, EngineResult, EngineUnavailable
+from bot.engines.rasa_engine import RasaNlu
+from bot.faq_store import FaqIndex
+from faq import model as faq_model
+from faq.bounds import bound_query
+from faq.engine import FaqEngine
+
+log = logging.getLogger(__name__)
+
+NO_FAQ = FaqView(FaqDecision(DecisionKind.HANDOFF), 0.0)
+
+
+class HotlineSource:
+    """The hotline as citizens see it: its name and phone numbers (settings) and its scope
+    (the active console domains, read again at most every ``ttl`` seconds)."""
+
+    def __init__(
+        self,
+        sm: SessionMaker | None,
+        name: str,
+        phone: str = "",
+        *,
+        ttl: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.sm, self.name, self.phone, self.ttl, self.clock = sm, name, phone, ttl, clock
+        self._scope: tuple[str, ...] | None = None
+        self._read_at = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> HotlineInfo:
+        if self._scope is None or self.clock() - self._read_at >= self.ttl:
+            async with self._lock:
+                if self._scope is None or self.clock() - self._read_at >= self.ttl:
+                    self._scope = await self._read_scope()
+                    self._read_at = self.clock()
+        return HotlineInfo(self.name, self._scope, phone=self.phone)
+
+    async def _read_scope(self) -> tuple[str, ...]:
+        if self.sm is None:
+            return DEFAULT_SCOPE
+        from bot.db.models_console import Domain
+
+        try:
+            async with self.sm() as s:
+                stmt = select(Domain.name).where(Domain.active.is_(True)).order_by(Domain.position)
+                names = tuple((await s.execute(stmt)).scalars())
+        except Exception:
+            log.warning("could not read the hotline's domains; keeping the last scope", exc_info=True)
+            return self._scope or DEFAULT_SCOPE
+        return names or DEFAULT_SCOPE
+
+
+def faq_view(decision: faq_model.FaqDecision, engine: FaqEngine) -> FaqView:
+    """The FAQ engine's decision as the policy sees it, with the best candidate's score."""
+    score = decision.candidates[0].score if decision.candidates else 0.0
+    if decision.decision == "answer" and decision.entry is not None:
+        return FaqView(FaqDecision(DecisionKind.ANSWER, answer_of_entry(decision.entry)), score)
+    if decision.decision == "suggest":
+        suggestions = tuple(FaqSuggestion(e.id, e.question) for e in engine.suggestions(decision))
+        return FaqView(FaqDecision(DecisionKind.SUGGEST, suggestions=suggestions), score)
+    return FaqView(FaqDecision(DecisionKind.HANDOFF), score)
+
+
+def answer_of_entry(entry: faq_model.FaqEntry) -> FaqAnswer:
+    return FaqAnswer(entry.id, entry.question, entry.answer, entry.agency)
+
+
+def known_profile(profile: Mapping[str, Any]) -> dict[str, str]:
+    """The contact fields (Điều 7.2) the hub already knows, as the policy reads them."""
+    return {k: str(v) for k in CONTACT_FIELDS if (v := profile.get(k)) and str(v).strip()}
+
+
+class ConversationEngine:
+    """A :class:`bot.engine.DialogueEngine` whose result carries the policy's decision."""
+
+    name = "hub"
+    owns_dialogue = True  # the pipeline asks it in ``waiting_human`` too and applies its decisions
+
+    def __init__(
+        self,
+        faq: FaqIndex | None,
+        hotline: HotlineSource,
+        *,
+        nlu: RasaNlu | None = None,
+        on_nlu: Callable[[str, bool], None] | None = None,
+    ) -> None:
+        self.faq = faq
+        self.hotline = hotline
+        self.nlu = nlu
+        self.on_nlu = on_nlu  # (nlu name, answered?) for the metrics
+        self._entries: tuple[object, dict[str, faq_model.FaqEntry]] = (None, {})
+
+    async def respond(self, req: EngineRequest) -> EngineResult:
+        state = DialogueState.from_json(req.dialogue)
+        pending = state.pending_text
+        parse, view, pending_view, hotline = await asyncio.gather(
+            self.parse(req.text),
+            self.view(req.text),
+            self.view(pending) if pending else _none(),
+            self.hotline.get(),
+        )
+        turn = Turn(
+            text=req.text,
+            parse=parse,
+            faq=view,
+            state=state,
+            hotline=hotline,
+            profile=known_profile(req.profile),
+            first_contact=req.first_contact,
+            answer_of=self.answer_of,
+            pending_faq=pending_view,
+        )
+        decision = decide(turn)
+        meta: dict[str, Any] = {"act": decision.act, "nlu": parse.source}
+        if decision.faq_id:
+            meta["faq_id"] = decision.faq_id
+        return EngineResult(
+            [EngineReply(r.text, r.buttons) for r in decision.replies],
+            handoff=decision.queue is not None,
+            handoff_reason=decision.queue,
+            meta=meta,
+            decision=decision,
+        )
+
+    async def parse(self, text: str) -> Parse:
+        """Rasa's reading when it answers, else the hub's cues (both read the bounded prefix)."""
+        if self.nlu is not None:
+            try:
+                parse = await self.nlu.parse(text)
+            except EngineUnavailable as err:
+                log.warning("Rasa NLU unavailable (%s): the hub's cues read the message", err)
+                self._report(False)
+            else:
+                self._report(True)
+                return parse
+        return read_acts(bound_query(text))
+
+    def _report(self, ok: bool) -> None:
+        if self.on_nlu is not None and self.nlu is not None:
+            self.on_nlu(self.nlu.name, ok)
+
+    async def view(self, text: str) -> FaqView:
+        if self.faq is None or not self.faq.available:
+            return NO_FAQ
+        holder = self.faq.holder
+        decision = await holder.decide_async(text)
+        return faq_view(decision, holder.engine)
+
+    def answer_of(self, faq_id: str) -> FaqAnswer | None:
+        """An FAQ entry of the active set by id (None when it is gone)."""
+        if self.faq is None or not self.faq.available:
+            return None
+        engine = self.faq.holder.engine
+        if self._entries[0] is not engine:
+            self._entries = (engine, {e.id: e for e in engine.entries})
+        entry = self._entries[1].get(faq_id)
+        return answer_of_entry(entry) if entry is not None else None
+
+    async def resume(self, sender_id: str) -> None:
+        """Nothing to do: the dialogue state lives with the conversation in the hub."""
+        return None
+
+    async def close(self) -> None:
+        if self.nlu is not None:
+            await self.nlu.close()
+
+
+async def _none() -> None:
+    return None

@@ -1,0 +1,209 @@
+"""The hub's conversation engine against a real FAQ index and a real database, without Rasa
+(the hub's own cues read the message), with a Rasa that is down (the cues take over and
+the metrics hear of it) and with a loopback Rasa NLU; the hotline as citizens see it.
+
+The policy's own cases are tested in tests/dialogue; here: what the engine gathers for it
+and what comes back to the pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from actions.common import DEFAULT_SCOPE
+from actions.dialogue import DialogueState
+from bot.db.migrate import upgrade
+from bot.db.models_console import Domain
+from bot.db.session import SessionMaker, create_engine, make_sessionmaker
+from bot.engine import EngineRequest, EngineResult
+from bot.engines.conversation_engine import ConversationEngine, HotlineSource
+from bot.engines.rasa_engine import RasaNlu
+from bot.faq_store import FaqIndex
+from faq.engine import EngineConfig, FaqEngine
+from faq.model import FaqEntry
+from tests.rasa.harness import free_port
+
+FAQ = [
+    FaqEntry(
+        "CA1",
+        "Làm căn cước công dân ở đâu?",
+        "Công dân làm căn cước tại Công an cấp huyện.",
+        "An ninh",
+        "Công an tỉnh",
+    ),
+    FaqEntry(
+        "GT1",
+        "Lệ phí cấp đổi giấy phép lái xe là bao nhiêu?",
+        "Lệ phí là 135.000 đồng.",
+        "Giao thông",
+        "Sở Giao thông vận tải",
+    ),
+    FaqEntry("YT1", "Tiêm vắc xin cho trẻ em ở đâu?", "Tại trạm y tế xã, phường.", "Y tế", "Sở Y tế"),
+]
+
+
+PHONE = "0237 3 123 456"
+
+
+@pytest.fixture
+async def sm(tmp_path: Path) -> AsyncIterator[SessionMaker]:
+    db = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}")
+    await upgrade(db)
+    yield make_sessionmaker(db)
+    await db.dispose()
+
+
+@pytest.fixture
+def faq(sm: SessionMaker) -> FaqIndex:
+    index = FaqIndex(sm)
+    index.holder.swap(FaqEngine.build(FAQ, EngineConfig.lexical_only()), version="t")
+    return index
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def request(
+    text: str, state: DialogueState | None = None, *, first: bool = False, n: int = 1
+) -> EngineRequest:
+    return EngineRequest(
+        conversation_id=1,
+        sender_id="conv-1-0",
+        channel="webchat",
+        text=text,
+        message_id=n,
+        profile={"phone": "0912345678", "display_name": "An"},
+        dialogue=(state or DialogueState(greeted=True)).to_json(),
+        first_contact=first,
+    )
+
+
+def engine(faq: FaqIndex, sm: SessionMaker, **kw: Any) -> ConversationEngine:
+    return ConversationEngine(faq, HotlineSource(sm, "Tổng đài 1022", PHONE), **kw)
+
+
+def texts(result: EngineResult) -> str:
+    return "\n".join(r.text for r in result.replies)
+
+
+async def test_a_question_is_answered_from_the_faq_read_by_the_hubs_cues(
+    faq: FaqIndex, sm: SessionMaker
+) -> None:
+    result = await engine(faq, sm).respond(request("làm căn cước công dân ở đâu vậy"))
+    assert result.decision is not None and result.decision.faq_id == "CA1"
+    assert result.meta["nlu"] == "cues" and result.meta["faq_id"] == "CA1"
+    assert result.meta["act"] == result.decision.act
+    assert "Công an cấp huyện" in texts(result) and "Công an tỉnh" in texts(result)
+    assert [r.text for r in result.replies] == [r.text for r in result.decision.replies]
+
+
+async def test_no_faq_loaded_is_no_answer(sm: SessionMaker) -> None:
+    result = await engine(FaqIndex(sm), sm).respond(request("làm căn cước công dân ở đâu vậy"))
+    assert result.decision is not None and result.decision.faq_id is None
+    assert result.replies  # one reply per citizen message, whatever the policy decided
+
+
+async def test_rasa_down_the_cues_read_and_the_metrics_hear_of_it(faq: FaqIndex, sm: SessionMaker) -> None:
+    heard: list[tuple[str, bool]] = []
+    nlu = RasaNlu(f"http://127.0.0.1:{free_port()}", timeout=2)
+    try:
+        result = await engine(faq, sm, nlu=nlu, on_nlu=lambda n, ok: heard.append((n, ok))).respond(
+            request("làm căn cước công dân ở đâu vậy")
+        )
+    finally:
+        await nlu.close()
+    assert heard == [("rasa", False)]
+    assert result.meta["nlu"] == "cues" and result.decision is not None and result.decision.faq_id == "CA1"
+
+
+async def rasa_answering(intent: str, confidence: float) -> TestServer:
+    async def parse(request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "intent": {"name": intent, "confidence": confidence},
+                "intent_ranking": [{"name": intent, "confidence": confidence}],
+                "entities": [],
+            }
+        )
+
+    app = web.Application()
+    app.router.add_post("/model/parse", parse)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    return server
+
+
+async def test_rasa_up_its_reading_is_recorded(faq: FaqIndex, sm: SessionMaker) -> None:
+    heard: list[tuple[str, bool]] = []
+    server = await rasa_answering("ask_question", 0.9)
+    nlu = RasaNlu(str(server.make_url("")), timeout=5)
+    try:
+        result = await engine(faq, sm, nlu=nlu, on_nlu=lambda n, ok: heard.append((n, ok))).respond(
+            request("làm căn cước công dân ở đâu vậy")
+        )
+    finally:
+        await nlu.close()
+        await server.close()
+    assert heard == [("rasa", True)]
+    assert result.meta["nlu"] == "rasa" and result.decision is not None and result.decision.faq_id == "CA1"
+
+
+async def test_the_hotline_scope_is_the_active_domains_read_again_after_its_ttl(sm: SessionMaker) -> None:
+    clock = Clock()
+    source = HotlineSource(sm, "Tổng đài 1022 Thanh Hóa", "1022 hoặc 0237 3 123 456", ttl=30, clock=clock)
+    first = await source.get()
+    assert first.scope == DEFAULT_SCOPE  # no console domain yet
+    assert (first.name, first.phone) == ("Tổng đài 1022 Thanh Hóa", "1022 hoặc 0237 3 123 456")
+    async with sm() as s, s.begin():
+        s.add_all(
+            [
+                Domain(code="y-te", name="Y tế", position=2, active=True),
+                Domain(code="giao-thong", name="Giao thông", position=1, active=True),
+                Domain(code="cu", name="Lĩnh vực cũ", position=0, active=False),
+            ]
+        )
+    clock.t += 29
+    assert (await source.get()).scope == DEFAULT_SCOPE  # cached
+    clock.t += 1
+    assert (await source.get()).scope == ("Giao thông", "Y tế")
+
+
+async def test_a_first_contact_is_greeted_before_the_answer(faq: FaqIndex, sm: SessionMaker) -> None:
+    question = "làm căn cước công dân ở đâu"
+    result = await engine(faq, sm).respond(request(question, DialogueState(), first=True))
+    assert result.decision is not None and result.decision.state.greeted
+    assert len(result.replies) == 2 and "Công an cấp huyện" in result.replies[1].text
+    assert PHONE in result.replies[0].text  # the hotline's phone (HUB_HOTLINE_PHONE) in the greeting
+    again = await engine(faq, sm).respond(request(question, result.decision.state, n=2))
+    assert len(again.replies) == 1  # greeted once
+
+
+async def test_a_picked_suggestion_is_answered_from_the_active_faq(faq: FaqIndex, sm: SessionMaker) -> None:
+    offered = DialogueState(greeted=True, suggestions=("GT1", "YT1"))
+    result = await engine(faq, sm).respond(request("2", offered))
+    assert result.decision is not None and result.decision.faq_id == "YT1"
+    assert "trạm y tế" in texts(result) and result.decision.state.suggestions == ()
+    gone = DialogueState(greeted=True, suggestions=("GT1", "XX9"))  # no longer in the active set
+    result = await engine(faq, sm).respond(request("2", gone))
+    assert result.decision is not None and result.decision.faq_id is None
+
+
+async def test_the_pending_text_is_looked_up_when_the_citizen_wants_information(
+    faq: FaqIndex, sm: SessionMaker
+) -> None:
+    """ "Information or report?" about an earlier message: the FAQ's view of that message
+    (``pending_text``), not of the tap, answers it."""
+    asked = DialogueState(greeted=True, pending="clarify", pending_text="tiêm vắc xin cho trẻ em ở đâu")
+    result = await engine(faq, sm).respond(request("Hỏi thông tin", asked))
+    assert result.decision is not None and result.decision.faq_id == "YT1"
+    assert result.decision.state.pending is None
