@@ -24,9 +24,6 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
-
-from actions.common import DEFAULT_SCOPE  # the scope when no console domain is active
 from actions.cues import read_acts
 from actions.dialogue import CONTACT_FIELDS, DialogueState, FaqView, Parse, Turn
 from actions.policy import decide
@@ -35,6 +32,7 @@ from bot.db.session import SessionMaker
 from bot.engine import EngineReply, EngineRequest, EngineResult, EngineUnavailable
 from bot.engines.rasa_engine import RasaNlu
 from bot.faq_store import FaqIndex
+from bot.greeting import hotline_info
 from faq import model as faq_model
 from faq.bounds import bound_query
 from faq.engine import FaqEngine
@@ -50,7 +48,7 @@ class HotlineSource:
 
     def __init__(
         self,
-        sm: SessionMaker | None,
+        sm: SessionMaker,
         name: str,
         phone: str = "",
         *,
@@ -58,31 +56,25 @@ class HotlineSource:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.sm, self.name, self.phone, self.ttl, self.clock = sm, name, phone, ttl, clock
-        self._scope: tuple[str, ...] | None = None
+        self._info: HotlineInfo | None = None
         self._read_at = 0.0
         self._lock = asyncio.Lock()
 
     async def get(self) -> HotlineInfo:
-        if self._scope is None or self.clock() - self._read_at >= self.ttl:
+        if self._info is None or self.clock() - self._read_at >= self.ttl:
             async with self._lock:
-                if self._scope is None or self.clock() - self._read_at >= self.ttl:
-                    self._scope = await self._read_scope()
+                if self._info is None or self.clock() - self._read_at >= self.ttl:
+                    self._info = await self._read()
                     self._read_at = self.clock()
-        return HotlineInfo(self.name, self._scope, phone=self.phone)
+        return self._info
 
-    async def _read_scope(self) -> tuple[str, ...]:
-        if self.sm is None:
-            return DEFAULT_SCOPE
-        from bot.db.models_console import Domain
-
+    async def _read(self) -> HotlineInfo:
         try:
             async with self.sm() as s:
-                stmt = select(Domain.name).where(Domain.active.is_(True)).order_by(Domain.position)
-                names = tuple((await s.execute(stmt)).scalars())
+                return await hotline_info(s, self.name, self.phone)
         except Exception:
             log.warning("could not read the hotline's domains; keeping the last scope", exc_info=True)
-            return self._scope or DEFAULT_SCOPE
-        return names or DEFAULT_SCOPE
+            return self._info or HotlineInfo(self.name, phone=self.phone)  # the texts' default scope
 
 
 def faq_view(decision: faq_model.FaqDecision, engine: FaqEngine) -> FaqView:
