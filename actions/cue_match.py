@@ -183,12 +183,17 @@ def _script_foreign(text: str) -> bool:
     return bool(letters) and len(other) * 2 > len(letters)
 
 
+# Web addresses, e-mails and domain names are no language ("dichvucong.gov.vn").
+_ADDRESS = re.compile(r"https?://\S+|\S+@\S+|\S+\.(?:vn|com|net|org|gov|edu|info|io)\b\S*")
+
+
 def is_foreign(text: str) -> bool:
     """Mostly another language: another script, or Latin words that are not Vietnamese."""
     if _script_foreign(text):
         return True
     foreign = vietnamese = 0
-    for raw in re.findall(r"[^\W\d_]+", unicodedata.normalize("NFC", text.lower())):
+    text = _ADDRESS.sub(" ", unicodedata.normalize("NFC", text.lower()))
+    for raw in re.findall(r"[^\W\d_]+", text):
         if raw in _LOANWORDS or raw in _teencode():
             continue
         if fold(raw) != raw or (raw not in _FOREIGN_WORDS and _VI_SYLLABLE.fullmatch(raw)):

@@ -34,19 +34,20 @@ cần thông tin | tìm hiểu
 # Interrogative pronouns that are also indefinites ("không có gì", "đêm nào cũng", "không ai"):
 # a question only near the end of their clause (or opening it), with no negation before them
 # and no "cũng" after them.
-QUESTION_WH = "nào | ai | =mấy | =sao | =đâu | hay"
-# "gì" is a question wherever it stands, unless negated or indefinite ("gì đó", "gì cũng").
-QUESTION_WHAT = "gì"
+QUESTION_WH = "ai | =mấy | =sao | =đâu | hay"
+# "gì", "nào" are questions wherever they stand, unless negated or indefinite ("gì đó", "nào cũng").
+QUESTION_WHAT = "gì | nào"
 WH_NEAR_END = 2  # words (particles aside) that may follow the pronoun in its clause
 WH_BRIDGE = "để thì và hay mới không ạ vậy nhỉ có".split()  # "giấy tờ gì để ...", "nào thì ..."
 NEGATION = "không chưa chẳng chả đâu chứ".split()
+NEGATION_FOLDED = "khong chua chang".split()  # typed without diacritics ("cha" may be "cha", "dau" "đầu")
 # A cue inside one of these is not a question ("không sao", "bất cứ lúc nào").
 NOT_QUESTION = """
 không sao | bản sao | sao y | sao kê | sao chép | ngôi sao | gì cũng | gì đâu | thế nào cũng |
-ai cũng | ai đó | nào đó | gì đó | gì cả | gì hết | gì đấy | đâu có | mấy * liền |
+ai cũng | ai đó | bị ai | nào đó | gì đó | gì cả | gì hết | gì đấy | đâu có | mấy * liền |
 bất cứ * nào | bất kỳ * nào | bất cứ ai | bất kỳ ai | bất cứ gì |
 bất kỳ gì | bất cứ lúc nào | mấy * nay | mấy * rồi | mấy * trước | mấy * qua | mấy anh | mấy chị |
-mấy ông | mấy bà | mấy đứa | mấy nhà | mấy người | mấy cái | hay là
+mấy ông | mấy bà | mấy đứa | mấy ổng | mấy bả | mấy ảnh | mấy chả | mấy nhà | mấy người | mấy cái | hay là
 """
 
 GREET = """chào | xin chào | kính chào | hello | helo | hi | hí | alo | alô | a lô | hế lô | hey |
@@ -92,7 +93,8 @@ REPORT_ACT = """phản ánh | phản ảnh | tố giác | tố cáo | khiếu n�
     can thiệp giúp | giải quyết giúp | xem giúp | sửa giúp | xuống xem | xử lý dứt điểm | vào cuộc |
     muốn báo | báo công an | báo chính quyền | báo cơ quan | báo để | báo lên | báo giúp | nên báo |
     báo với | báo cho | báo bên | báo ad | cảnh giác | xử lý nghiêm | không thể chấp nhận | bức xúc |
-    có biện pháp | biện pháp xử lý | xem xét lại"""
+    có biện pháp | biện pháp xử lý | xem xét lại | sao không ai | sao chưa ai | sao vẫn chưa |
+    sao vẫn không | đến bao giờ mới | đến khi nào mới"""
 # A request to act: an asking word, then (within REPORT_GAP words) what the authorities should do.
 REPORT_ASK = "đề nghị | kính đề nghị | mong | yêu cầu | nhờ | đề xuất"
 REPORT_ACTION = """xử lý | kiểm tra | xác minh | chấn chỉnh | giải quyết | can thiệp | xem xét | làm rõ |
@@ -102,7 +104,8 @@ REPORT_GAP = 4
 REPORT_SHAPE = """bị | trái phép | lừa đảo | lừa | vi phạm | hỏng | hư | nguy hiểm | tai nạn | ô nhiễm | ồn |
     hôi thối | hôi | thối | lấn chiếm | lấn | sạt lở | ngập | đánh nhau | trộm | chết | cháy | nợ | quát |
     gây | xả | tụ tập | đua xe | đánh bạc | chiếm đoạt | ăn chặn | gãy | đổ | mất | thiu | sập | nứt |
-    tràn | suốt | cả tuần | mấy hôm nay | mấy tháng nay | mấy ngày nay | đêm nào cũng | ngày nào cũng |
+    tràn | suốt | cả tuần | cả tháng | cả năm | hàng tháng nay |
+    mấy hôm nay | mấy tháng nay | mấy ngày nay | đêm nào cũng | ngày nào cũng |
     sáng nào cũng | tối nào cũng | không ai | mãi | đến nay | vẫn chưa | chưa được | không được |
     tin giả | quá tải | bụi | khói | rác | nhũng nhiễu | gây khó dễ | thái độ | hách dịch | tăng giá |
     đội giá | găm hàng | không thấy | chưa thấy | mà không | mà chưa | bắt | đòi | ép | bỏ sót | ghi sai |
@@ -115,3 +118,14 @@ FILLER = """a ạ à ạk ah ak anh chị em e tôi toi mình tớ cháu bạn a
     xin cho hỏi muốn với về chút câu một được không ko k là gì thế nào nhé nha đi vậy tổng đài
     cần biết thông tin cán bộ giúp giùm dùm ạ làm ơn vui lòng nhờ có ai của thì mà và đã đang sẽ
     rồi cũng này kia đó đây ở tại việc vụ chuyện cái để bên trực nào""".split()
+
+# Kinds of message no public-service hotline handles (Điều 9.2): advertising and spam, games and
+# entertainment, fortune telling, chit-chat with the bot. Evidence only: the policy refuses on it
+# when the FAQ has nothing close.
+OFF_TOPIC = """giá sỉ | khuyến mãi | báo giá | liên hệ zalo | bấm link | click | link ở bio | link bên dưới |
+    nhận quà | quà tặng | trúng thưởng | giải ngân | lãi suất 0 | vay tiền online | app vay | cho em vay |
+    cho mình vay | cần bán | ai mua | thanh lý | tuyển cộng tác viên | kiếm tiền online | tiền ảo |
+    cá cược | nhà cái | casino | kể chuyện | chuyện cười | truyện cười | làm thơ | bài thơ | đố vui |
+    câu đố | hát cho | hát một bài | bói | tử vi | hợp mệnh | phong thủy | con số đẹp | đánh đề | lô đề |
+    xổ số | soi cầu | kèo | tỉ số | bóng đá | đá trận | người yêu | có ny | thất tình | bot ngu |
+    ngu thế | ngu vl | đoán xem | công thức nấu | nấu món | giá vàng | chứng khoán | ăn cơm chưa"""

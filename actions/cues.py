@@ -24,6 +24,17 @@ from actions.fields import clean_name, find_email, fold, normalize_phone, parse_
 # ---------------------------------------------------------------------------- questions
 
 _NEGATION = frozenset(W.NEGATION)
+_NEGATION_FOLDED = frozenset(W.NEGATION_FOLDED)
+
+
+# A negation's scope ends at these ("không có máy thì khai báo kiểu gì": a question).
+_SCOPE_BREAK = frozenset("thi ma nhung nen de neu".split())
+
+
+def _negation(tok: Tok) -> bool:
+    return tok.acc in _NEGATION or (tok.plain and tok.fold in _NEGATION_FOLDED)
+
+
 _BRIDGE = frozenset(W.WH_BRIDGE) | frozenset(fold(w) for w in W.WH_BRIDGE)
 
 
@@ -32,7 +43,8 @@ def _wh_question(toks: tuple[Tok, ...], i: int, j: int, anywhere: bool = False) 
     clause = toks[i].clause
     before = [t for t in toks[:i] if t.clause == clause and not particle(t)]
     after = [t for t in toks[j:] if t.clause == clause and not particle(t)]
-    if any(t.acc in _NEGATION for t in before) or any(t.fold == "cung" for t in after):
+    cut = max((k + 1 for k, t in enumerate(before) if t.fold in _SCOPE_BREAK), default=0)
+    if any(_negation(t) for t in before[cut:]) or any(t.fold == "cung" for t in after):
         return False
     if anywhere:
         return True
@@ -190,6 +202,11 @@ def report_matter(text: str) -> str | None:
     if len(content_words(_contact_spans(text), _REPORT_WORDS)) < MATTER_MIN_WORDS:
         return None
     return text.strip()
+
+
+def off_topic(text: str) -> bool:
+    """Advertising, games, fortune telling, chit-chat: what no public-service hotline handles."""
+    return has(text, W.OFF_TOPIC)
 
 
 # ---------------------------------------------------------------------------- short acts

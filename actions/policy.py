@@ -8,8 +8,11 @@ b. a ticket is open: thanks/goodbye get their reply, a question the FAQ answers 
    (and noted on the ticket), anything else is noted on the ticket;
 c. an answer to the last reply's question (a suggestion picked, "information or report?",
    "send it to an officer?"); anything else falls through with the pending state cleared;
-d. a fresh message: foreign language; a request for a person; an FAQ answer; a short
-   dialogue act; a report; FAQ suggestions; out of scope; an unanswered question; else ask
+d. a fresh message: foreign language; a request for a person (the form opens, queued at once);
+   a short dialogue act that asks nothing; an FAQ answer to a question (or to a message that is
+   no report); a report (not a question, or a question the FAQ has nothing for); out of scope
+   (refusal with a way forward); FAQ suggestions for a question or a short search; a message
+   with no topic (ask for details); an unanswered question (offer an officer); else ask
    whether the citizen wants information or to report something;
 e. the first contact's replies start with the greeting.
 
@@ -36,16 +39,19 @@ QUESTION_NLU_MIN = 0.7
 # to the cues' report score; never when the FAQ has evidence for a question.
 REPORT_NLU_MIN = 0.8
 REPORT_NLU_BONUS = 0.2
-# A report even though it asks something ("..., ai xử lý?"), when the FAQ has nothing to suggest.
-REPORT_STRONG = 0.8
 # The NLU's out_of_scope is trusted from this confidence, when the FAQ has no evidence ...
 OOS_MIN_CONFIDENCE = 0.5
 # ... and, for a question, when the FAQ's top score is below this (a question the FAQ could hold
 # is offered to an officer instead).
 OOS_MAX_FAQ_SCORE = 0.2
-# Without the NLU: a statement with (almost) no FAQ overlap and no report shape is out of scope.
+# Without the NLU: a statement with FAQ top score below this and no report shape is out of scope ...
 NO_TOPIC_MAX_FAQ_SCORE = 0.05
 NO_TOPIC_MAX_REPORT = 0.2
+# ... and so is a question whose FAQ top score is below this (an unrelated question).
+QUESTION_NO_TOPIC_MAX_SCORE = -0.1
+# Off-topic cues (advertising, games, chit-chat) refuse a message whose FAQ top score is below this,
+# even when the FAQ suggests something.
+OFF_TOPIC_MAX_FAQ_SCORE = 0.3
 # A short statement with FAQ suggestions is a search ("thủ tục đổi bằng lái xe"): offer them.
 TOPIC_QUERY_MAX_WORDS = 12
 MAX_SUGGESTIONS = 3
@@ -266,21 +272,21 @@ def _fresh(turn: Turn) -> Decision:
     faq = turn.faq.decision
     question = _question(turn)
     report = _report(turn, question)
+    act = _short_act(turn)
+    if act is not None and not question:
+        return _act_reply(turn, act, state)
     if faq.kind is DecisionKind.ANSWER and faq.answer is not None and (question or report < cues.REPORT_MIN):
         return _answer(turn, faq, state)
-    act = _short_act(turn)
     if act is not None:
         return _act_reply(turn, act, state)
-    if report >= cues.REPORT_MIN and (
-        not question or (report >= REPORT_STRONG and faq.kind is not DecisionKind.SUGGEST)
-    ):
+    if report >= cues.REPORT_MIN and (not question or faq.kind is DecisionKind.HANDOFF):
         matter = cues.report_matter(text)
         return form.begin(turn, "report_incident", matter, _entities(turn, "report_incident"))
+    if _out_of_scope(turn, question, report):
+        return _say("refuse", texts.refusal(hotline), state)
     topic_query = len(cues.tokens(text)) <= TOPIC_QUERY_MAX_WORDS and report < cues.REPORT_MIN
     if faq.kind is DecisionKind.SUGGEST and faq.suggestions and (question or topic_query):
         return _suggest(turn, faq, state, text)
-    if _out_of_scope(turn, question, report):
-        return _say("refuse", texts.refusal(hotline), state)
     if is_vague(text):
         return _say("ack", texts.ask_details(hotline), state)
     if question:
@@ -290,9 +296,17 @@ def _fresh(turn: Turn) -> Decision:
 
 
 def _out_of_scope(turn: Turn, question: bool, report: float) -> bool:
-    if turn.faq.decision.kind is not DecisionKind.HANDOFF or report >= cues.REPORT_MIN:
+    """Refuse (Điều 9.2): the NLU or the cues say so and the FAQ has nothing close."""
+    if report >= cues.REPORT_MIN or turn.faq.decision.kind is DecisionKind.ANSWER:
+        return False
+    score = turn.faq.score
+    if cues.off_topic(turn.text) and score < OFF_TOPIC_MAX_FAQ_SCORE:
+        return True
+    if turn.faq.decision.kind is not DecisionKind.HANDOFF:
         return False
     nlu = turn.parse.score("out_of_scope") >= OOS_MIN_CONFIDENCE
-    if nlu and (not question or turn.faq.score < OOS_MAX_FAQ_SCORE):
+    if nlu and (not question or score < OOS_MAX_FAQ_SCORE):
         return True
-    return not question and turn.faq.score < NO_TOPIC_MAX_FAQ_SCORE and report < NO_TOPIC_MAX_REPORT
+    if question:
+        return score < QUESTION_NO_TOPIC_MAX_SCORE
+    return score < NO_TOPIC_MAX_FAQ_SCORE and report < NO_TOPIC_MAX_REPORT

@@ -74,6 +74,7 @@ def test_not_questions(text: str) -> None:
         ("đăng ký online trên app được ko", False),
         ("xin chao", False),
         ("asdfghjkl", False),
+        ("đăng ký tài khoản trên dichvucong.gov.vn được không", False),
     ],
 )
 def test_foreign(text: str, foreign: bool) -> None:

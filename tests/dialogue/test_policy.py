@@ -7,9 +7,9 @@ import json
 import pytest
 
 from actions import texts
-from actions.dialogue import Decision, DialogueState, Parse
+from actions.dialogue import Decision, DialogueState, FaqView, Parse
 from actions.policy import decide
-from actions.services import HotlineInfo
+from actions.services import DecisionKind, FaqDecision, HotlineInfo
 from tests.dialogue.helpers import HOTLINE, NONE, WEAK, answer, suggest, turn
 
 GREETED = DialogueState(greeted=True)
@@ -266,3 +266,41 @@ def test_no_text_names_a_hotline_of_its_own() -> None:
         assert "1022" not in reply.text
     assert "Đường dây nóng Tỉnh X" in texts.greeting(other).text
     assert "gọi" not in texts.greeting(other).text  # no phone set: no number offered
+
+
+def test_a_short_answer_is_never_answered_from_the_faq() -> None:
+    d = decide(turn("Chưa ạ", faq=answer("A3")))
+    assert d.act == "ack" and d.faq_id is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bên em nhận ship hàng giá sỉ, liên hệ Zalo để nhận báo giá",
+        "kể chuyện cười cho tôi nghe đi",
+        "xem tử vi tuổi Dần năm nay giúp em",
+    ],
+)
+def test_off_topic_messages_are_refused_even_with_weak_faq_suggestions(text: str) -> None:
+    d = decide(turn(text, faq=suggest("A1", score=0.1)))
+    assert d.act == "refuse" and d.state.suggestions == ()
+
+
+def test_off_topic_cue_does_not_refuse_what_the_faq_holds() -> None:
+    d = decide(turn("bảng giá vàng ở đâu, thẻ bhyt gia hạn ở đâu", faq=suggest("A1", score=0.6)))
+    assert d.act == "suggest"
+
+
+def test_a_complaint_asked_as_a_question_with_nothing_in_the_faq_is_a_report() -> None:
+    text = "Đèn đường trong ngõ hỏng cả tháng nay, tối om nguy hiểm, sao không ai đến sửa?"
+    d = decide(turn(text, faq=WEAK))
+    assert d.act == "form" and d.state.form is not None and d.state.form.reason == "report_incident"
+    d = decide(turn(text, faq=suggest("A1", "A2")))
+    assert d.act == "suggest"
+
+
+def test_unrelated_question_without_nlu_is_refused_related_one_offered() -> None:
+    assert decide(turn("tối nay đội nào thắng ở trận chung kết", faq=NONE)).act != "form"
+    far = FaqView(FaqDecision(DecisionKind.HANDOFF), -0.5)
+    assert decide(turn("tối nay đội nào thắng ở trận chung kết", faq=far)).act == "refuse"
+    assert decide(turn("khám hậu covid ở bệnh viện nào", faq=WEAK)).act == "offer_ticket"
