@@ -85,6 +85,9 @@ PERSON_FILLER = """cho tôi | cho em | cho mình | cho cháu | làm ơn | vui l�
 SKIP = """bỏ qua | skip | không có | không muốn cung cấp | không muốn nói | không muốn cho | không cung cấp |
     không tiện | không để lại | chưa có | không dùng | không xài | khỏi | pass | bỏ | không muốn |
     không nhớ | bí mật | miễn"""
+# Words naming the contact fields ("không có email", "không muốn cung cấp số điện thoại").
+FIELD_WORDS = """họ tên và số điện thoại đt sđt di động email e mail gmail địa chỉ nhà thông tin cá nhân
+    cung cấp cho nói ghi để lại của""".replace("\n", " ")
 CANCEL = """hủy | huỷ | hủy bỏ | thôi không cần nữa | không cần nữa | không gửi nữa | không gửi | dừng lại |
     dừng | thôi bỏ đi | không muốn gửi | cancel | stop | thôi khỏi | không cần gửi | thôi không gửi"""
 

@@ -111,7 +111,7 @@ _NAME_GIVEN = re.compile(
 )
 
 
-def _contact_spans(text: str) -> str:
+def without_contact(text: str) -> str:
     """``text`` without phone numbers, e-mails and "tên (tôi) là X"."""
     text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)
     text = re.sub(r"\+?\d[\d\s.\-()]{6,16}\d", " ", text)
@@ -141,10 +141,10 @@ def matter_of(text: str) -> str | None:
         idx = [i for i, t in enumerate(toks) if t.clause == clause]
         own = [(s, e) for s, e in spans if idx[0] <= s < e <= idx[-1] + 1]
         rest = _clause_rest(text, [toks[i] for i in idx], own, idx[0])
-        if content_words(_contact_spans(rest), W.PERSON_FILLER.replace("|", " ")):
+        if content_words(without_contact(rest), W.PERSON_FILLER.replace("|", " ")):
             kept.append(rest.strip())
     matter = ", ".join(kept)
-    if len(content_words(_contact_spans(matter), W.PERSON_FILLER.replace("|", " "))) < MATTER_MIN_WORDS:
+    if len(content_words(without_contact(matter), W.PERSON_FILLER.replace("|", " "))) < MATTER_MIN_WORDS:
         return None
     return matter
 
@@ -199,7 +199,7 @@ _REPORT_WORDS = "phản ánh kiến nghị tố giác tố cáo khiếu nại b�
 
 def report_matter(text: str) -> str | None:
     """``text`` when it says what is reported, None for "tôi muốn phản ánh" alone."""
-    if len(content_words(_contact_spans(text), _REPORT_WORDS)) < MATTER_MIN_WORDS:
+    if len(content_words(without_contact(text), _REPORT_WORDS)) < MATTER_MIN_WORDS:
         return None
     return text.strip()
 
@@ -214,6 +214,8 @@ def off_topic(text: str) -> bool:
 SHORT_ACT_MAX_WORDS = 10  # a greeting, thanks or goodbye is a short message
 ANSWER_MAX_WORDS = 5  # a yes/no answer or a choice is shorter still
 SKIP_MAX_WORDS = 10  # "tôi không muốn cung cấp số điện thoại ạ"
+_FIELD_WORDS = frozenset(W.FIELD_WORDS.split())
+_FIELD_WORDS_FOLDED = frozenset(fold(w) for w in _FIELD_WORDS)
 
 
 def _only(text: str, spec: str, max_words: int) -> bool:
@@ -229,11 +231,21 @@ def _only(text: str, spec: str, max_words: int) -> bool:
 
 
 def wants_skip(text: str) -> bool:
-    """The citizen declines the field asked: "bỏ qua", "không có", "không muốn cung cấp", "-"."""
+    """The citizen declines the field asked: "bỏ qua", "không có", "không muốn cung cấp", "-"
+    (and says little else: "nhà không có số, ở thôn 3" is an address)."""
     stripped = text.strip()
     if stripped in {"-", "--", "x", "."}:
         return True
-    return len(tokens(text)) <= SKIP_MAX_WORDS and has(text, W.SKIP)
+    toks = tokens(text)
+    spans = find(toks, W.SKIP)
+    if not spans or len(toks) > SKIP_MAX_WORDS:
+        return False
+    rest = [
+        t
+        for i, t in enumerate(toks)
+        if not any(s <= i < e for s, e in spans) and not _filler(t, _FIELD_WORDS, _FIELD_WORDS_FOLDED)
+    ]
+    return len(rest) <= 1
 
 
 def wants_cancel(text: str) -> bool:

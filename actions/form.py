@@ -196,10 +196,28 @@ def step(turn: Turn) -> Decision:
 def _matter(turn: Turn, form: FormState, text: str) -> Decision:
     if cues.wants_skip(text):
         return _advance(turn, replace(form, step=""))
+    rest = cues.without_contact(text)
+    if not cues.content_words(rest, cues.W.FIELD_WORDS):  # contact details instead of the matter
+        return _again(turn, _contact_given(form, text, name=True), "")
     matter = cues.matter_of(text) if cues.asks_for_person(text) else text
     if not matter or not cues.content_words(matter):
         return _again(turn, form, "")  # "ok", "cho tôi gặp cán bộ" again: the matter is still unsaid
     return _advance(turn, replace(form, matter=matter, step=""))
+
+
+def _contact_given(form: FormState, text: str, name: bool = False) -> FormState:
+    """The phone, e-mail (and, when ``name``, a name to confirm) a citizen gives unasked."""
+    found = {}
+    phone, email = normalize_phone(text), find_email(text)
+    if phone and "phone" not in form.values:
+        found["phone"] = phone
+    if email and "email" not in form.values:
+        found["email"] = email
+    form = _set(form, **found)
+    given = cues.name_in(text) if name else None
+    if given and "full_name" not in form.values and not form.name_candidate:
+        form = replace(form, name_candidate=given)
+    return form
 
 
 def _confirm_name(turn: Turn, form: FormState, text: str) -> Decision:
@@ -223,7 +241,9 @@ def _value(step: str, text: str) -> str | None:
         return find_email(text)
     if step == "full_name":
         return plausible_name(text)
-    if cues.is_question(text) or cues.is_affirm(text):
+    if cues.is_question(text) or any(
+        is_act(text) for is_act in (cues.is_affirm, cues.is_thank, cues.is_greet, cues.is_goodbye)
+    ):
         return None
     return clean_address(text)
 
@@ -231,16 +251,32 @@ def _value(step: str, text: str) -> str | None:
 def _field(turn: Turn, form: FormState, text: str) -> Decision:
     field = form.step
     if refuses_everything(text):
-        rest = {f: DECLINED for f in CONTACT_FIELDS if f not in form.values}
-        return _advance(turn, _set(form, **rest))
+        declined = {f: DECLINED for f in CONTACT_FIELDS if f not in form.values}
+        return _advance(turn, _set(form, **declined))
     if cues.wants_skip(text) or cues.is_deny(text):
         return _advance(turn, _set(form, **{field: DECLINED}))
+    rest = cues.without_contact(text).strip(" ,.;:-")
+    if rest != text and _short_reply(rest):  # "Nguyễn Văn An, 0912 345 678"
+        form = _contact_given(form, text)
+        if not cues.content_words(rest, cues.W.FIELD_WORDS):
+            return _advance(turn, form)
+        if field in form.values:
+            return _advance(turn, replace(form, extra=(*form.extra, rest)))
+        text = rest
     value = _value(field, text)
     if value:
         return _advance(turn, _set(form, **{field: value}))
     if not cues.is_question(text) and _attempt(field, text):
         return _again(turn, form, texts.invalid(field))
     return _other(turn, form, text)
+
+
+def _short_reply(text: str) -> bool:
+    return (
+        len(cues.tokens(text)) <= ATTEMPT_MAX_WORDS
+        and not cues.is_question(text)
+        and not cues.report_like(text)
+    )
 
 
 ATTEMPT_MAX_WORDS = 6  # a short reply at a field step is an attempt at the field

@@ -189,3 +189,38 @@ def test_declined_is_stored_as_the_declined_marker() -> None:
     state = fill_to(opened(), "address")
     d = say(state, "bỏ qua")
     assert d.state.form is not None and d.state.form.values["address"] == DECLINED
+
+
+def test_an_address_that_says_khong_co_is_not_a_skip() -> None:
+    state = fill_to(opened(), "address")
+    d = say(state, "nhà tôi không có số nhà, ở thôn 3 xã Định Hòa")
+    assert d.state.form is not None and d.state.form.values["address"] != DECLINED
+    assert "thôn 3 xã Định Hòa" in d.state.form.values["address"]
+
+
+def test_name_and_phone_in_one_message_fill_both() -> None:
+    d = say(opened(), "Nguyễn Văn An, 0912 345 678")
+    assert d.state.form is not None and d.state.form.step == "address"
+    assert dict(d.state.form.values) == {"full_name": "Nguyễn Văn An", "phone": "0912345678"}
+
+
+def test_contact_details_at_the_matter_step_are_kept_and_the_matter_asked_again() -> None:
+    d = say(DialogueState(greeted=True), "cho tôi gặp cán bộ")
+    d = say(d.state, "tên tôi là Lê Văn Tám, sđt 0912345678")
+    form = d.state.form
+    assert form is not None and form.step == "matter" and form.matter is None
+    assert form.values["phone"] == "0912345678" and form.name_candidate == "Lê Văn Tám"
+
+
+def test_thanks_at_the_address_step_is_not_an_address() -> None:
+    state = fill_to(opened(), "address")
+    d = say(state, "cảm ơn ạ")
+    assert d.state.form is not None and d.state.form.step == "address"
+    assert "address" not in d.state.form.values
+
+
+def test_a_scam_number_in_a_report_never_becomes_the_citizen_phone() -> None:
+    text = "có số 0987654321 gọi tự xưng công an đòi chuyển tiền, đề nghị công an xác minh xử lý"
+    d = say(DialogueState(greeted=True), text)
+    assert d.state.form is not None and d.state.form.reason == "report_incident"
+    assert "phone" not in d.state.form.values
