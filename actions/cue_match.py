@@ -202,3 +202,12 @@ def is_foreign(text: str) -> bool:
             foreign += 1
     evidence = foreign + vietnamese
     return foreign >= FOREIGN_MIN_WORDS and foreign >= FOREIGN_MIN_SHARE * evidence
+
+
+def is_gibberish(text: str) -> bool:
+    """No word of any language: keyboard mashing ("asdfghjkl"), not a short Vietnamese word."""
+    raws = re.findall(r"[^\W\d_]+", _ADDRESS.sub(" ", unicodedata.normalize("NFC", text.lower())))
+    if not raws or _script_foreign(text):
+        return False
+    known = _LOANWORDS | _FOREIGN_WORDS
+    return not any(r in known or r in _teencode() or _VI_SYLLABLE.fullmatch(fold(r)) for r in raws)

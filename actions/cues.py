@@ -16,6 +16,7 @@ import unicodedata
 from actions import cue_words as W
 from actions.cue_match import Tok, covered, find, has, particle
 from actions.cue_match import is_foreign as is_foreign  # re-exported: the cues' public API
+from actions.cue_match import is_gibberish as is_gibberish
 from actions.cue_match import tokens as tokens
 from actions.cue_match import words as words
 from actions.dialogue import Entity, Parse

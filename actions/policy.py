@@ -45,7 +45,8 @@ OOS_MIN_CONFIDENCE = 0.5
 # is offered to an officer instead).
 OOS_MAX_FAQ_SCORE = 0.2
 # Without the NLU: a statement with FAQ top score below this and no report shape is out of scope ...
-NO_TOPIC_MAX_FAQ_SCORE = 0.05
+# (scores of the semantic configuration; a lexical score is never below 0: the rule is off there)
+NO_TOPIC_MAX_FAQ_SCORE = -0.2
 NO_TOPIC_MAX_REPORT = 0.2
 # ... and so is a question whose FAQ top score is below this (an unrelated question).
 QUESTION_NO_TOPIC_MAX_SCORE = -0.1
@@ -267,6 +268,8 @@ def _fresh(turn: Turn) -> Decision:
         return _say("ack", texts.ask_details(hotline), state)
     if cues.is_foreign(text):
         return _say("foreign", texts.foreign(hotline), state)
+    if cues.is_gibberish(text):
+        return _say("ack", texts.ask_details(hotline), state)
     if _asks_person(turn):
         return form.begin(turn, "request_human", cues.matter_of(text), _entities(turn, "request_human"))
     faq = turn.faq.decision

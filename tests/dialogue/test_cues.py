@@ -216,3 +216,10 @@ def test_read_acts_entities() -> None:
     parse = cues.read_acts("tên tôi là Trần Thị Mai, số 0912 345 678")
     found = {e.name: e.value for e in parse.entities}
     assert found == {"person_name": "Trần Thị Mai", "phone": "0912345678"}
+
+
+@pytest.mark.parametrize(
+    ("text", "gibberish"), [("asdfghjkl", True), ("xyzxyz", True), ("ok", False), ("alo", False)]
+)
+def test_gibberish(text: str, gibberish: bool) -> None:
+    assert cues.is_gibberish(text) is gibberish

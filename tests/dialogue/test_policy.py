@@ -304,3 +304,13 @@ def test_unrelated_question_without_nlu_is_refused_related_one_offered() -> None
     far = FaqView(FaqDecision(DecisionKind.HANDOFF), -0.5)
     assert decide(turn("tối nay đội nào thắng ở trận chung kết", faq=far)).act == "refuse"
     assert decide(turn("khám hậu covid ở bệnh viện nào", faq=WEAK)).act == "offer_ticket"
+
+
+def test_keyboard_mashing_asks_for_details() -> None:
+    d = decide(turn("asdfghjkl", faq=NONE))
+    assert d.replies == (texts.ask_details(HOTLINE),) and d.state.form is None
+
+
+def test_a_statement_is_not_refused_for_a_missing_faq() -> None:
+    d = decide(turn("chuyện tiền trợ cấp của bố tôi năm ngoái", faq=NONE))
+    assert d.act == "clarify"
