@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -28,9 +29,24 @@ TARGETS = {  # issue 11, "Done when"
 }
 
 
+def holds(matter: str, content: str, *, part_ok: bool) -> bool:
+    """The ticket content holds the matter: the normalised matter is contained in it; with
+    ``part_ok`` (a request for a person with the matter in the same message, whose opening
+    "cho tôi gặp cán bộ" is not the matter) a contiguous run of more than half the message's
+    words is enough."""
+    m, c = norm(matter), norm(content)
+    if not m or m in c:
+        return bool(m)
+    if not part_ok:
+        return False
+    mw, cw = m.split(), c.split()
+    run = difflib.SequenceMatcher(None, mw, cw, autojunk=False).find_longest_match(0, len(mw), 0, len(cw))
+    return run.size * 2 > len(mw)
+
+
 def resolve_tickets(outcomes: Iterable[Outcome], tickets: Sequence[TicketRow] | None) -> None:
     """Reports and requests: a ticket of the conversation whose content holds the matter
-    (normalised containment). ``tickets`` None: the database was not read."""
+    (:func:`holds`). ``tickets`` None: the database was not read."""
     by_conv: dict[int, list[TicketRow]] = defaultdict(list)
     for t in tickets or []:
         if t.conversation_id is not None:
@@ -42,8 +58,8 @@ def resolve_tickets(outcomes: Iterable[Outcome], tickets: Sequence[TicketRow] | 
             o.result = "ticket (unchecked)" if o.tickets else "no ticket"
             continue
         mine = [t for c in o.conversation_ids for t in by_conv.get(c, [])]
-        matter = norm(o.case.matter or "")
-        if any(matter and matter in norm(t.content) for t in mine):
+        part_ok = o.case.group == "request_human_with_matter"
+        if any(holds(o.case.matter or "", t.content, part_ok=part_ok) for t in mine):
             o.result = "ticket with matter"
         elif mine:
             o.result = "ticket without matter"
