@@ -31,7 +31,8 @@ from actions.services import DecisionKind, FaqDecision, FaqSuggestion
 
 # The NLU's request_human is trusted alone (no cue) from this confidence, when the FAQ does not answer.
 HUMAN_MIN_CONFIDENCE = 0.8
-# The NLU's short dialogue acts (greet, thank, goodbye, affirm, deny) are trusted from this confidence.
+# The NLU's short dialogue acts (greet, thank, goodbye, affirm, deny) are trusted from this confidence,
+# for a message of at most cues.ANSWER_MAX_WORDS words the FAQ has nothing for.
 ACT_MIN_CONFIDENCE = 0.7
 # The NLU's ask_question counts as question evidence from this confidence.
 QUESTION_NLU_MIN = 0.7
@@ -99,13 +100,14 @@ def _short_act(turn: Turn) -> str | None:
     if own in SHORT_ACTS:
         return own
     parse = turn.parse
-    if (
+    trusted = (
         parse.intent in SHORT_ACTS
         and parse.confidence >= ACT_MIN_CONFIDENCE
+        and len(cues.tokens(turn.text)) <= cues.ANSWER_MAX_WORDS
+        and turn.faq.decision.kind is DecisionKind.HANDOFF
         and not cues.is_question(turn.text)
-    ):
-        return parse.intent
-    return None
+    )
+    return parse.intent if trusted else None
 
 
 def _act_reply(turn: Turn, act: str, state: DialogueState) -> Decision:
@@ -163,10 +165,14 @@ def _report(turn: Turn, question: bool) -> float:
 
 
 def _asks_person(turn: Turn) -> bool:
+    """The cues hear a request for a person; the NLU alone only for a message the FAQ has
+    nothing for, or that asks nothing."""
     if cues.asks_for_person(turn.text):
         return True
-    nlu = turn.parse.score("request_human") >= HUMAN_MIN_CONFIDENCE
-    return nlu and turn.faq.decision.kind is not DecisionKind.ANSWER
+    if turn.parse.score("request_human") < HUMAN_MIN_CONFIDENCE:
+        return False
+    kind = turn.faq.decision.kind
+    return kind is DecisionKind.HANDOFF or (kind is DecisionKind.SUGGEST and not cues.is_question(turn.text))
 
 
 # ---------------------------------------------------------------------------- b. ticket open

@@ -314,3 +314,17 @@ def test_keyboard_mashing_asks_for_details() -> None:
 def test_a_statement_is_not_refused_for_a_missing_faq() -> None:
     d = decide(turn("chuyện tiền trợ cấp của bố tôi năm ngoái", faq=NONE))
     assert d.act == "clarify"
+
+
+def test_the_nlu_short_act_is_trusted_only_for_a_short_message_without_faq_evidence() -> None:
+    assert (
+        decide(turn("bảo hiểm y tế cho học sinh", faq=suggest("A1"), parse=rasa("affirm"))).act == "suggest"
+    )
+    assert decide(turn("hế nhô cả nhà", faq=NONE, parse=rasa("greet"))).act == "greet"
+
+
+def test_the_nlu_request_for_a_person_alone_never_beats_faq_suggestions_for_a_question() -> None:
+    d = decide(
+        turn("muốn làm lại thẻ bhyt thì liên hệ ở đâu", faq=suggest("A1"), parse=rasa("request_human"))
+    )
+    assert d.act == "suggest"
