@@ -25,8 +25,10 @@ It prints per kind:
     # a running hub (tickets are checked only with its database URL)
     .venv/bin/python bench/conversation_eval.py --url http://127.0.0.1:8022 \\
         --database-url sqlite+aiosqlite:///var/hub.sqlite3 --faq-set dev
-    # a "before" figure: the hub of an older commit
-    git archive 679ce94 | tar -x -C /tmp/before && ... --source /tmp/before
+    # a "before" figure: the hub of an older commit (its Rasa venv and model linked/copied)
+    mkdir /tmp/before && git archive 679ce94 | tar -x -C /tmp/before
+    ln -s $PWD/.venv-rasa /tmp/before/ && cp -r models /tmp/before/
+    .venv/bin/python bench/conversation_eval.py --source /tmp/before --config both --concurrency 4
 
 Exit status: 0 when every issue-11 target is met in every run, 1 otherwise, 2 when a run
 could not start.
