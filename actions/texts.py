@@ -28,8 +28,14 @@ SKIP_BUTTON = Button(SKIP, SKIP)
 NONE_BUTTON = Button("Không phải câu nào", NONE_OF_THESE)
 
 
-def scope_text(hotline: HotlineInfo) -> str:
-    return "; ".join(hotline.scope or DEFAULT_SCOPE)
+GREETING_SCOPE_ITEMS = 6  # a long list of domains is cut: a greeting or a refusal stays short
+REFUSAL_SCOPE_ITEMS = 4
+
+
+def scope_text(hotline: HotlineInfo, limit: int = GREETING_SCOPE_ITEMS) -> str:
+    items = hotline.scope or DEFAULT_SCOPE
+    text = "; ".join(items[:limit])
+    return text + "; ..." if len(items) > limit else text
 
 
 def _call(hotline: HotlineInfo, vi: bool = True) -> str:
@@ -80,7 +86,8 @@ def refusal(hotline: HotlineInfo) -> Reply:
     return Reply(
         f"Xin lỗi anh/chị, nội dung này nằm ngoài phạm vi tiếp nhận của {hotline.name}. "
         f"Theo quy chế hoạt động, {hotline.name} chỉ trả lời và tiếp nhận phản ánh về: "
-        f"{scope_text(hotline)}. Anh/chị có câu hỏi trong các lĩnh vực này, xin cứ nhắn; "
+        f"{scope_text(hotline, REFUSAL_SCOPE_ITEMS)}. "
+        f"Anh/chị có câu hỏi trong các lĩnh vực này, xin cứ nhắn; "
         f'cần trao đổi với cán bộ, xin nhắn "{PERSON}".',
         (Button(ASK_INFO, ASK_INFO), PERSON_BUTTON),
     )

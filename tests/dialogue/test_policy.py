@@ -328,3 +328,9 @@ def test_the_nlu_request_for_a_person_alone_never_beats_faq_suggestions_for_a_qu
         turn("muốn làm lại thẻ bhyt thì liên hệ ở đâu", faq=suggest("A1"), parse=rasa("request_human"))
     )
     assert d.act == "suggest"
+
+
+def test_a_long_scope_is_cut_in_the_greeting_and_the_refusal() -> None:
+    many = HotlineInfo("Tổng đài Thử", tuple(f"lĩnh vực {i}" for i in range(1, 11)))
+    assert "lĩnh vực 6; ..." in texts.greeting(many).text and "lĩnh vực 7" not in texts.greeting(many).text
+    assert "lĩnh vực 4; ..." in texts.refusal(many).text and "lĩnh vực 5" not in texts.refusal(many).text
