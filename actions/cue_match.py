@@ -149,7 +149,8 @@ def has(text: str, spec: str) -> bool:
 
 
 def covered(span: tuple[int, int], others: list[tuple[int, int]]) -> bool:
-    return any(s <= span[0] and span[1] <= e for s, e in others)
+    """``span`` shares a word with one of ``others`` (a cue inside an exception is no cue)."""
+    return any(s < span[1] and span[0] < e for s, e in others)
 
 
 # ---------------------------------------------------------------------------- foreign

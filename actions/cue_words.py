@@ -47,16 +47,20 @@ không sao | bản sao | sao y | sao kê | sao chép | ngôi sao | gì cũng | g
 ai cũng | ai đó | bị ai | nào đó | gì đó | gì cả | gì hết | gì đấy | đâu có | mấy * liền |
 bất cứ * nào | bất kỳ * nào | bất cứ ai | bất kỳ ai | bất cứ gì |
 bất kỳ gì | bất cứ lúc nào | mấy * nay | mấy * rồi | mấy * trước | mấy * qua | mấy anh | mấy chị |
-mấy ông | mấy bà | mấy đứa | mấy ổng | mấy bả | mấy ảnh | mấy chả | mấy nhà | mấy người | mấy cái | hay là
+mấy ông | mấy bà | mấy đứa | mấy ổng | mấy bả | mấy ảnh | mấy chả | mấy nhà | mấy người | mấy cái |
+hay là | không đâu | chưa đâu | không * đâu | không * * đâu |
+chẳng * đâu
 """
 
 GREET = """chào | xin chào | kính chào | hello | helo | hi | hí | alo | alô | a lô | hế lô | hey |
     chào buổi sáng | chào buổi chiều | chào buổi tối | good morning | chúc ngày mới | chúc * ngày |
+    chào buổi * | có nghe không | nghe rõ không | có ai không |
     chúc buổi sáng"""
 THANK = """cảm ơn | cám ơn | cảm ơn | thanks | thank | thank you | tks | thx | ty | biết ơn | đa tạ |
     camon | cảm ơn nhiều"""
 GOODBYE = """tạm biệt | bye | bai | bb | pp | bye bye | bái bai | hẹn gặp lại | tắt máy đây | đi đây |
-    off đây | out đây | ngủ đây | thôi chào | chào nhé$ | chào tạm biệt | see you | good night | thôi nhé$"""
+    off đây | out đây | ngủ đây | off | thôi chào |
+    chào nhé$ | chào tạm biệt | see you | good night | thôi nhé$"""
 AFFIRM = """đúng | đúng rồi | đúng vậy | phải | phải rồi | vâng | dạ vâng | dạ phải | ừ | ừm | ờ | uk | uh |
     um | ok | oke | okay | okie | oki | có | yes | yep | chính xác | đồng ý | chuẩn | được | rồi"""
 DENY = """không | không phải | chưa | sai | sai rồi | không đúng | chưa đúng | không cần | không cần nữa |
@@ -73,7 +77,8 @@ PERSON_PHRASE = """có ai trực | có người trực | có ai ở đó | có a
     gọi lại cho * | gọi lại giúp | gọi lại số | gọi điện lại | gọi lại cho | gọi cho tôi | gọi cho em |
     gọi cho mình | gọi lại tôi | gọi lại em | gọi lại mình | gọi lại cháu | không muốn nói chuyện với máy |
     không muốn chat với | toàn máy trả lời | gặp người | gặp con người | nói chuyện với người |
-    có nhân viên nào | có cán bộ nào | trực không$ | nói chuyện trực tiếp | tư vấn trực tiếp"""
+    có nhân viên nào | có cán bộ nào | trực không$ | có ai online | có ai đang trực | còn ai trực |
+    nói chuyện trực tiếp | tư vấn trực tiếp"""
 # Words of a request for a person, dropped when looking for the matter in the same message.
 PERSON_FILLER = """cho tôi | cho em | cho mình | cho cháu | làm ơn | vui lòng | giúp | giùm | dùm | hộ |
     với | nhé | nha | ạ | ơi | đi | được không | có ai | ai | trực | tổng đài | bên | ở | đó | đây |
@@ -114,7 +119,8 @@ REPORT_SHAPE = """bị | trái phép | lừa đảo | lừa | vi phạm | hỏng
     đội giá | găm hàng | không thấy | chưa thấy | mà không | mà chưa | bắt | đòi | ép | bỏ sót | ghi sai |
     sai | thiếu | chậm | muộn | tắc | kẹt | vứt | đốt | lấp | vỡ | nghiêng | chùng | đứt | tự xưng |
     mạo danh | giả mạo | nghi | lợi dụng | quá đáng | khổ | khổ sở | nguy cơ | đề nghị | mong | yêu cầu |
-    không đeo khẩu trang | không cho"""
+    không đeo khẩu trang | không cho | mỗi tối | mỗi đêm | mỗi ngày | hàng đêm | hằng đêm | hàng ngày |
+    thường xuyên | liên tục | pháo | nổ | đè | mùi | không dám | đục | bẩn"""
 
 # Words of the message that carry no topic (pronouns, particles, politeness, vocatives).
 FILLER = """a ạ à ạk ah ak anh chị em e tôi toi mình tớ cháu bạn ad admin mọi người oi ơi dạ vâng
@@ -131,4 +137,5 @@ OFF_TOPIC = """giá sỉ | khuyến mãi | báo giá | liên hệ zalo | bấm l
     cá cược | nhà cái | casino | kể chuyện | chuyện cười | truyện cười | làm thơ | bài thơ | đố vui |
     câu đố | hát cho | hát một bài | bói | tử vi | hợp mệnh | phong thủy | con số đẹp | đánh đề | lô đề |
     xổ số | soi cầu | kèo | tỉ số | bóng đá | đá trận | người yêu | có ny | thất tình | bot ngu |
-    ngu thế | ngu vl | đoán xem | công thức nấu | nấu món | giá vàng | chứng khoán | ăn cơm chưa"""
+    ngu thế | ngu vl | đoán xem | công thức nấu | nấu món | cách nấu | nấu ăn | món ngon | giá vàng |
+    chứng khoán | bitcoin | xem phim | phim hay | ăn cơm chưa | buồn quá | chán quá | cô đơn"""

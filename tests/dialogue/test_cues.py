@@ -202,6 +202,11 @@ def test_choice(text: str, expected: int | None) -> None:
         ("cho gặp cán bộ", "request_human"),
         ("làm hộ chiếu ở đâu", "ask_question"),
         ("tôi muốn tố giác một nhóm đánh bạc ở xóm tôi", "report_incident"),
+        ("chào buổi trưa", "greet"),
+        ("thôi mình off nhé", "goodbye"),
+        ("không cần đâu ạ", "deny"),
+        ("ad ơi có ai online không", "request_human"),
+        ("bọn trẻ đốt pháo nổ mỗi tối ở bãi đất trống sau chợ", "report_incident"),
         ("asdkjh", None),
     ],
 )
