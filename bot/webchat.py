@@ -27,7 +27,6 @@ from pathlib import Path
 
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import HUB, Hub
 from bot.clock import as_utc
@@ -38,6 +37,7 @@ from bot.http_json import INT32_MAX, INT64_MAX, JsonLimits, bad_request, int_par
 from bot.serialize import message_dict, message_event
 from bot.store.conversations import greet, open_conversation
 from bot.store.ingest import identity_for
+from bot.store.threads import latest_conversation
 from connectors.base import PayloadError
 from connectors.webchat import MAX_TEXT
 
@@ -82,29 +82,18 @@ async def _json_body(request: web.Request) -> dict[str, object]:
     return await read_object(request, LIMITS)
 
 
-async def _latest(s: AsyncSession, identity_id: int) -> Conversation | None:
-    return (
-        await s.execute(
-            select(Conversation)
-            .where(Conversation.identity_id == identity_id)
-            .order_by(Conversation.id.desc())
-            .limit(1)
-        )
-    ).scalar_one_or_none()
-
-
-async def _current_conversation(hub: Hub, identity_id: int) -> Conversation:
+async def _current_conversation(hub: Hub, visitor: ChannelIdentity) -> Conversation:
     """The visitor's newest conversation, whatever its state (a closed one keeps showing
     until they write again). A visitor without one gets it now, opened with the greeting."""
     async with hub.sm() as s:
-        conv = await _latest(s, identity_id)
+        conv = await latest_conversation(s, visitor)
     if conv is not None:
         return conv
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        identity = await s.get(ChannelIdentity, identity_id, with_for_update=True)
+        identity = await s.get(ChannelIdentity, visitor.id, with_for_update=True)
         assert identity is not None
-        conv = await _latest(s, identity_id)  # another request may have opened it meanwhile
+        conv = await latest_conversation(s, identity)  # another request may have opened it meanwhile
         if conv is not None:
             return conv
         conv = await open_conversation(s, identity, identity.channel, now)
@@ -155,7 +144,7 @@ async def create_session(request: web.Request) -> web.Response:
     identity = await _session_identity(hub, token)
     if identity is None or token is None:
         token, identity = await _new_session(hub)
-    conv = await _current_conversation(hub, identity.id)
+    conv = await _current_conversation(hub, identity)
     return web.json_response({"session_token": token, "conversation_id": conv.id, "state": conv.state})
 
 
@@ -259,7 +248,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     identity = await _session_identity(hub, request.query.get("token"))
     if identity is None:
         raise web.HTTPUnauthorized(text="Phiên trò chuyện không hợp lệ")
-    conv = await _current_conversation(hub, identity.id)
+    conv = await _current_conversation(hub, identity)
     async with hub.sm() as s:
         ids = (
             await s.execute(
