@@ -9,6 +9,9 @@ policy (:func:`actions.policy.decide`) for a :class:`actions.dialogue.Decision`:
   (``"nlu": "rasa" | "cues"``);
 * the FAQ engine's view of the message, and of the text a pending question is about
   (``DialogueState.pending_text``); the NLU and the FAQ run concurrently;
+* every reader, the policy included, reads the bounded prefix of the message
+  (:mod:`faq.bounds`): a 100,000-character message costs what a short one does; what the
+  decision keeps of the message verbatim (ticket content, notes) gets the whole of it;
 * the dialogue state stored with the conversation, whether this is the identity's first
   contact, the contact fields the hub knows and the hotline as citizens see it.
 
@@ -22,10 +25,11 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from actions.cues import read_acts
-from actions.dialogue import CONTACT_FIELDS, DialogueState, FaqView, Parse, Turn
+from actions.dialogue import CONTACT_FIELDS, Decision, DialogueState, FaqView, Parse, Turn
 from actions.policy import decide
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo
 from bot.db.session import SessionMaker
@@ -92,6 +96,27 @@ def answer_of_entry(entry: faq_model.FaqEntry) -> FaqAnswer:
     return FaqAnswer(entry.id, entry.question, entry.answer, entry.agency)
 
 
+def whole_text(decision: Decision, read: str, whole: str) -> Decision:
+    """The policy read a bounded prefix of a long message; what it keeps of the message
+    verbatim (the ticket's content, a note on the ticket, the form's matter and additions,
+    the text a pending question is about) gets the whole message back."""
+    if read == whole:
+        return decision
+
+    def back(value: str | None) -> str | None:
+        return value.replace(read, whole) if value and read in value else value
+
+    state = decision.state
+    form = state.form
+    if form is not None:
+        form = replace(form, matter=back(form.matter), extra=tuple(back(x) or x for x in form.extra))
+    state = replace(state, form=form, pending_text=back(state.pending_text))
+    ticket = decision.ticket
+    if ticket is not None:
+        ticket = replace(ticket, content=back(ticket.content) or ticket.content)
+    return replace(decision, state=state, ticket=ticket, ticket_note=back(decision.ticket_note))
+
+
 def known_profile(profile: Mapping[str, Any]) -> dict[str, str]:
     """The contact fields (Điều 7.2) the hub already knows, as the policy reads them."""
     return {k: str(v) for k in CONTACT_FIELDS if (v := profile.get(k)) and str(v).strip()}
@@ -120,14 +145,15 @@ class ConversationEngine:
     async def respond(self, req: EngineRequest) -> EngineResult:
         state = DialogueState.from_json(req.dialogue)
         pending = state.pending_text
+        read = bound_query(req.text)  # what every reader reads (faq.bounds): the policy too
         parse, view, pending_view, hotline = await asyncio.gather(
-            self.parse(req.text),
-            self.view(req.text),
+            self.parse(read),
+            self.view(read),
             self.view(pending) if pending else _none(),
             self.hotline.get(),
         )
         turn = Turn(
-            text=req.text,
+            text=read,
             parse=parse,
             faq=view,
             state=state,
@@ -137,7 +163,7 @@ class ConversationEngine:
             answer_of=self.answer_of,
             pending_faq=pending_view,
         )
-        decision = decide(turn)
+        decision = whole_text(decide(turn), read, req.text)
         meta: dict[str, Any] = {"act": decision.act, "nlu": parse.source}
         if decision.faq_id:
             meta["faq_id"] = decision.faq_id
@@ -160,7 +186,7 @@ class ConversationEngine:
             else:
                 self._report(True)
                 return parse
-        return read_acts(bound_query(text))
+        return read_acts(bound_query(text))  # bounded already from respond(); cheap to repeat
 
     def _report(self, ok: bool) -> None:
         if self.on_nlu is not None and self.nlu is not None:

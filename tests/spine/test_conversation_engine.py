@@ -7,6 +7,7 @@ and what comes back to the pipeline."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,20 @@ async def test_the_pending_text_is_looked_up_when_the_citizen_wants_information(
     result = await engine(faq, sm).respond(request("Hỏi thông tin", asked))
     assert result.decision is not None and result.decision.faq_id == "YT1"
     assert result.decision.state.pending is None
+
+
+async def test_a_huge_message_is_read_by_its_bounded_prefix(faq: FaqIndex, sm: SessionMaker) -> None:
+    """The policy's cues read what the FAQ engine and Rasa read (faq.bounds): a
+    100,000-character message took 30-80 s of the event loop when read whole."""
+    for huge in ("tiêm vắc xin ở đâu " * 5000, "x" * 100_000, "đường bị ngập, " * 6000):
+        result = await asyncio.wait_for(engine(faq, sm).respond(request(huge)), timeout=5)
+        assert result.replies
+
+
+async def test_what_the_decision_keeps_of_a_long_message_is_the_whole_of_it(
+    faq: FaqIndex, sm: SessionMaker
+) -> None:
+    long_note = " ".join(f"chi tiết thứ {i} của vụ việc" for i in range(120))  # 720 words
+    with_ticket = DialogueState(greeted=True, ticket_code="1022-2026-000001")
+    result = await engine(faq, sm).respond(request(long_note, with_ticket))
+    assert result.decision is not None and result.decision.ticket_note == long_note
