@@ -32,15 +32,14 @@ async def test_websocket_on_one_worker_sees_messages_stored_by_another(
             json={"client_id": str(uuid.uuid4()), "text": "Gửi qua worker B"},
         )
         assert r.status == 200
-        # the greeting's delivery update may come first: it is not what this test waits for
-        pushed = [(await ws.receive_json(timeout=5))["message"] for _ in range(2)]
-        pushed = [m for m in pushed if m.get("act") != "greet"]
-        while len(pushed) < 2:
+        pushed: dict[int, dict[str, Any]] = {}
+        while len(pushed) < 2:  # the greeting's delivery update (seq 1) may come first: not ours
             m = (await ws.receive_json(timeout=5))["message"]
-            if m.get("act") != "greet":
-                pushed.append(m)
-        assert pushed[0]["text"] == "Gửi qua worker B"
-        assert pushed[1]["sender"] == "bot"
+            if m["seq"] > 1:
+                pushed.setdefault(m["id"], m)
+        first, second = pushed.values()
+        assert first["text"] == "Gửi qua worker B"
+        assert second["sender"] == "bot"
         await ws.close()
     finally:
         await a.close()
