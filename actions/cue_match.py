@@ -55,13 +55,24 @@ def _teencode() -> dict[str, str]:
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W_]+|[.,;:!?…\n()]+", re.UNICODE)
 
 
+MAX_WORDS = 300  # the cues read a bounded prefix: a 100,000-character message costs as a long one
+MAX_CHARS = 4000
+
+
+def prefix(text: str) -> str:
+    """The part of a message the cues read."""
+    return text[:MAX_CHARS]
+
+
 @functools.lru_cache(maxsize=2048)
 def tokens(text: str) -> tuple[Tok, ...]:
-    """The words of ``text`` with their clause number (teencode expanded)."""
+    """The words of ``text`` (its first MAX_WORDS) with their clause number (teencode expanded)."""
     out: list[Tok] = []
     clause = 0
     table = _teencode()
-    for m in _TOKEN.finditer(unicodedata.normalize("NFC", text)):
+    for m in _TOKEN.finditer(unicodedata.normalize("NFC", prefix(text))):
+        if len(out) >= MAX_WORDS:
+            break
         raw = m.group(0).lower()
         if not raw[0].isalnum():
             clause += 1
@@ -83,6 +94,7 @@ def words(text: str) -> list[str]:
 @dataclass(frozen=True, slots=True)
 class Phrase:
     words: tuple[str, ...]
+    folded: tuple[str, ...]
     final: bool = False  # ends its clause, does not open it
     plain_final: bool = False  # ``final`` only when typed without diacritics
     accented_only: bool = False
@@ -93,20 +105,42 @@ def _parse(spec: str) -> Phrase:
     accented = spec.startswith("=")
     final = spec.endswith("$")
     plain_final = spec.endswith("~")
-    core = spec.strip("=$~ ")
-    return Phrase(tuple(core.split()), final, plain_final, accented)
+    words = tuple(spec.strip("=$~ ").split())
+    return Phrase(words, tuple(fold(w) for w in words), final, plain_final, accented)
+
+
+@dataclass(frozen=True, slots=True)
+class _Index:
+    """The phrases of one spec by their first word, as written and folded."""
+
+    by_word: dict[str, tuple[Phrase, ...]]
+    by_folded: dict[str, tuple[Phrase, ...]]
+    wild: tuple[Phrase, ...]  # phrases opening with "*"
+
+
+def _group(items: list[tuple[str, Phrase]]) -> dict[str, tuple[Phrase, ...]]:
+    out: dict[str, list[Phrase]] = {}
+    for key, ph in items:
+        out.setdefault(key, []).append(ph)
+    return {k: tuple(v) for k, v in out.items()}
 
 
 @functools.lru_cache(maxsize=64)
-def phrases(spec: str) -> tuple[Phrase, ...]:
+def _index(spec: str) -> _Index:
     items = [_parse(p) for p in spec.split("|") if p.strip()]
-    return tuple(sorted(items, key=lambda p: -len(p.words)))
+    named = [ph for ph in items if ph.words[0] != "*"]
+    return _Index(
+        _group([(ph.words[0], ph) for ph in named]),
+        _group([(ph.folded[0], ph) for ph in named if not ph.accented_only]),
+        tuple(ph for ph in items if ph.words[0] == "*"),
+    )
 
 
-def _same(tok: Tok, word: str, accented_only: bool = False) -> bool:
+def _same(tok: Tok, ph: Phrase, k: int) -> bool:
+    word = ph.words[k]
     if word == "*":
         return True
-    return tok.acc == word or (tok.plain and not accented_only and tok.fold == fold(word))
+    return tok.acc == word or (tok.plain and not ph.accented_only and tok.fold == ph.folded[k])
 
 
 _PARTICLES = frozenset(W.PARTICLES)
@@ -120,27 +154,41 @@ def particle(tok: Tok) -> bool:
 def _clause_final(toks: tuple[Tok, ...], i: int, j: int) -> bool:
     """Span ``[i, j)`` closes its clause and has a real word before it in the clause."""
     clause = toks[i].clause
-    after = [t for t in toks[j:] if t.clause == clause]
-    before = [t for t in toks[:i] if t.clause == clause and not particle(t)]
-    return bool(before) and all(particle(t) for t in after)
+    k = j
+    while k < len(toks) and toks[k].clause == clause:
+        if not particle(toks[k]):
+            return False
+        k += 1
+    k = i - 1
+    while k >= 0 and toks[k].clause == clause:
+        if not particle(toks[k]):
+            return True
+        k -= 1
+    return False
+
+
+def _match(toks: tuple[Tok, ...], i: int, ph: Phrase) -> bool:
+    n = len(ph.words)
+    if i + n > len(toks) or toks[i + n - 1].clause != toks[i].clause:
+        return False
+    if not all(_same(toks[i + k], ph, k) for k in range(n)):
+        return False
+    folded_only = any(toks[i + k].acc != w and w != "*" for k, w in enumerate(ph.words))
+    return not ((ph.final or (ph.plain_final and folded_only)) and not _clause_final(toks, i, i + n))
 
 
 def find(text_or_toks: str | tuple[Tok, ...], spec: str) -> list[tuple[int, int]]:
     """Spans (token indices) where a phrase of ``spec`` occurs."""
     toks = tokens(text_or_toks) if isinstance(text_or_toks, str) else text_or_toks
+    index = _index(spec)
     spans: list[tuple[int, int]] = []
-    for ph in phrases(spec):
-        n = len(ph.words)
-        for i in range(len(toks) - n + 1):
-            window = toks[i : i + n]
-            if any(t.clause != window[0].clause for t in window):
-                continue
-            if not all(_same(t, w, ph.accented_only) for t, w in zip(window, ph.words, strict=True)):
-                continue
-            folded_only = any(t.acc != w and w != "*" for t, w in zip(window, ph.words, strict=True))
-            if (ph.final or (ph.plain_final and folded_only)) and not _clause_final(toks, i, i + n):
-                continue
-            spans.append((i, i + n))
+    for i, tok in enumerate(toks):
+        candidates = index.by_word.get(tok.acc, ())
+        if tok.plain:
+            candidates += index.by_folded.get(tok.fold, ())
+        for ph in dict.fromkeys(candidates + index.wild):
+            if _match(toks, i, ph):
+                spans.append((i, i + len(ph.words)))
     return spans
 
 
@@ -179,13 +227,18 @@ FOREIGN_MIN_WORDS = 3  # fewer foreign words than this is a Vietnamese message w
 
 
 def _script_foreign(text: str) -> bool:
-    letters = [ch for ch in text if ch.isalpha()]
+    letters = [ch for ch in prefix(text) if ch.isalpha()]
     other = [ch for ch in letters if not ("a" <= fold(ch) <= "z")]
     return bool(letters) and len(other) * 2 > len(letters)
 
 
 # Web addresses, e-mails and domain names are no language ("dichvucong.gov.vn").
-_ADDRESS = re.compile(r"https?://\S+|\S+@\S+|\S+\.(?:vn|com|net|org|gov|edu|info|io)\b\S*")
+_DOMAIN = re.compile(r"\.(?:vn|com|net|org|gov|edu|info|io)\b")
+
+
+def without_addresses(text: str) -> str:
+    """``text`` without its web addresses and e-mails (word by word: linear in the text)."""
+    return " ".join(w for w in text.split() if "@" not in w and "://" not in w and not _DOMAIN.search(w))
 
 
 def is_foreign(text: str) -> bool:
@@ -193,7 +246,7 @@ def is_foreign(text: str) -> bool:
     if _script_foreign(text):
         return True
     foreign = vietnamese = 0
-    text = _ADDRESS.sub(" ", unicodedata.normalize("NFC", text.lower()))
+    text = without_addresses(unicodedata.normalize("NFC", prefix(text).lower()))
     for raw in re.findall(r"[^\W\d_]+", text):
         if raw in _LOANWORDS or raw in _teencode():
             continue
@@ -207,7 +260,7 @@ def is_foreign(text: str) -> bool:
 
 def is_gibberish(text: str) -> bool:
     """No word of any language: keyboard mashing ("asdfghjkl"), not a short Vietnamese word."""
-    raws = re.findall(r"[^\W\d_]+", _ADDRESS.sub(" ", unicodedata.normalize("NFC", text.lower())))
+    raws = re.findall(r"[^\W\d_]+", without_addresses(unicodedata.normalize("NFC", prefix(text).lower())))
     if not raws or _script_foreign(text):
         return False
     known = _LOANWORDS | _FOREIGN_WORDS

@@ -17,6 +17,7 @@ from actions import cue_words as W
 from actions.cue_match import Tok, covered, find, has, particle
 from actions.cue_match import is_foreign as is_foreign  # re-exported: the cues' public API
 from actions.cue_match import is_gibberish as is_gibberish
+from actions.cue_match import prefix as prefix
 from actions.cue_match import tokens as tokens
 from actions.cue_match import words as words
 from actions.dialogue import Entity, Parse
@@ -114,7 +115,7 @@ _NAME_GIVEN = re.compile(
 
 def without_contact(text: str) -> str:
     """``text`` without phone numbers, e-mails and "tên (tôi) là X"."""
-    text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)
+    text = " ".join(w for w in text.split() if "@" not in w)
     text = re.sub(r"\+?\d[\d\s.\-()]{6,16}\d", " ", text)
     return _NAME_GIVEN.sub(" ", text)
 
@@ -303,6 +304,7 @@ def name_in(text: str) -> str | None:
 
 
 def entities_in(text: str) -> tuple[Entity, ...]:
+    text = prefix(text)
     found: list[Entity] = []
     name = name_in(text)
     if name:
@@ -310,7 +312,7 @@ def entities_in(text: str) -> tuple[Entity, ...]:
     phone = normalize_phone(text)
     if phone:
         found.append(Entity("phone", phone))
-    email = find_email(text)
+    email = find_email(text) if "@" in text else None
     if email:
         found.append(Entity("email", email))
     return tuple(found)

@@ -180,7 +180,7 @@ def step(turn: Turn) -> Decision:
     """One citizen message while the form is open: exactly one reply."""
     form = turn.state.form
     assert form is not None, "form.step needs an open form"
-    text = turn.text.strip()
+    text = cues.prefix(turn.text).strip()  # what is checked; the ticket keeps the whole message
     if cues.wants_cancel(text):
         state = replace(turn.state, form=None)
         return Decision("cancel", (texts.form_cancelled(turn.hotline),), state, dequeue=True)
@@ -199,7 +199,7 @@ def _matter(turn: Turn, form: FormState, text: str) -> Decision:
     rest = cues.without_contact(text)
     if not cues.content_words(rest, cues.W.FIELD_WORDS):  # contact details instead of the matter
         return _again(turn, _contact_given(form, text, name=True), "")
-    matter = cues.matter_of(text) if cues.asks_for_person(text) else text
+    matter = cues.matter_of(text) if cues.asks_for_person(text) else turn.text.strip()
     if not matter or not cues.content_words(matter):
         return _again(turn, form, "")  # "ok", "cho tôi gặp cán bộ" again: the matter is still unsaid
     return _advance(turn, replace(form, matter=matter, step=""))
@@ -208,7 +208,7 @@ def _matter(turn: Turn, form: FormState, text: str) -> Decision:
 def _contact_given(form: FormState, text: str, name: bool = False) -> FormState:
     """The phone, e-mail (and, when ``name``, a name to confirm) a citizen gives unasked."""
     found = {}
-    phone, email = normalize_phone(text), find_email(text)
+    phone, email = normalize_phone(text), find_email(text) if "@" in text else None
     if phone and "phone" not in form.values:
         found["phone"] = phone
     if email and "email" not in form.values:
@@ -238,7 +238,7 @@ def _value(step: str, text: str) -> str | None:
     if step == "phone":
         return normalize_phone(text)
     if step == "email":
-        return find_email(text)
+        return find_email(text) if "@" in text else None
     if step == "full_name":
         return plausible_name(text)
     if cues.is_question(text) or any(
@@ -256,8 +256,9 @@ def _field(turn: Turn, form: FormState, text: str) -> Decision:
     if cues.wants_skip(text) or cues.is_deny(text):
         return _advance(turn, _set(form, **{field: DECLINED}))
     rest = cues.without_contact(text).strip(" ,.;:-")
-    if rest != text and _short_reply(rest):  # "Nguyễn Văn An, 0912 345 678"
-        form = _contact_given(form, text)
+    given = _contact_given(form, text)
+    if given != form and _short_reply(rest):  # "Nguyễn Văn An, 0912 345 678"
+        form = given
         if not cues.content_words(rest, cues.W.FIELD_WORDS):
             return _advance(turn, form)
         if field in form.values:
@@ -294,7 +295,8 @@ def _attempt(field: str, text: str) -> bool:
 
 def _other(turn: Turn, form: FormState, text: str) -> Decision:
     """A question or other talk mid-form: answered when the FAQ can, kept for the ticket, re-ask."""
-    form = replace(form, extra=(*form.extra, text))
+    whole = turn.text.strip()
+    form = replace(form, extra=(*form.extra, whole if whole.startswith(text) else text))
     decision = turn.faq.decision
     if cues.is_question(text) and decision.kind is DecisionKind.ANSWER and decision.answer is not None:
         before = texts.answer_text(decision.answer) + "\n"

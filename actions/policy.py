@@ -194,7 +194,7 @@ def _ticket_open(turn: Turn) -> Decision:
 
 
 def _is(text: str, *payloads: str) -> bool:
-    folded = fold(text).strip(" .!?")
+    folded = fold(cues.prefix(text)).strip(" .!?")
     return any(folded == fold(p) for p in payloads)
 
 
@@ -296,7 +296,7 @@ def _fresh(turn: Turn) -> Decision:
     topic_query = len(cues.tokens(text)) <= TOPIC_QUERY_MAX_WORDS and report < cues.REPORT_MIN
     if faq.kind is DecisionKind.SUGGEST and faq.suggestions and (question or topic_query):
         return _suggest(turn, faq, state, text)
-    if is_vague(text):
+    if is_vague(cues.prefix(text)):
         return _say("ack", texts.ask_details(hotline), state)
     if question:
         return _offer(turn, state, text)
