@@ -264,4 +264,6 @@ def is_gibberish(text: str) -> bool:
     if not raws or _script_foreign(text):
         return False
     known = _LOANWORDS | _FOREIGN_WORDS
-    return not any(r in known or r in _teencode() or _VI_SYLLABLE.fullmatch(fold(r)) for r in raws)
+    return not any(
+        r in known or fold(r) in known or r in _teencode() or _VI_SYLLABLE.fullmatch(fold(r)) for r in raws
+    )

@@ -224,7 +224,8 @@ def test_read_acts_entities() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "gibberish"), [("asdfghjkl", True), ("xyzxyz", True), ("ok", False), ("alo", False)]
+    ("text", "gibberish"),
+    [("asdfghjkl", True), ("xyzxyz", True), ("ok", False), ("alo", False), ("Alô", False)],
 )
 def test_gibberish(text: str, gibberish: bool) -> None:
     assert cues.is_gibberish(text) is gibberish
