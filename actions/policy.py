@@ -10,9 +10,9 @@ c. an answer to the last reply's question (a suggestion picked, "information or 
    "send it to an officer?"); anything else falls through with the pending state cleared;
 d. a fresh message: foreign language; a request for a person (the form opens, queued at once);
    a short dialogue act that asks nothing; an FAQ answer to a question (or to a message that is
-   no report); a report (not a question, or a question the FAQ has nothing for); out of scope
-   (refusal with a way forward); FAQ suggestions for a question or a short search; a message
-   with no topic (ask for details); an unanswered question (offer an officer); else ask
+   no report); a report (not a question, or a question the FAQ has nothing for); a message
+   with no topic (ask for details); out of scope (refusal with a way forward); FAQ suggestions
+   for a question or a short search; an unanswered question (offer an officer); else ask
    whether the citizen wants information or to report something;
 e. the first contact's replies start with the greeting.
 
@@ -291,13 +291,13 @@ def _fresh(turn: Turn) -> Decision:
     if report >= cues.REPORT_MIN and (not question or faq.kind is DecisionKind.HANDOFF):
         matter = cues.report_matter(text)
         return form.begin(turn, "report_incident", matter, _entities(turn, "report_incident"))
+    if is_vague(cues.prefix(text)):  # "em muốn hỏi", "Hỏi thông tin": no topic yet
+        return _say("ack", texts.ask_details(hotline), state)
     if _out_of_scope(turn, question, report):
         return _say("refuse", texts.refusal(hotline), state)
     topic_query = len(cues.tokens(text)) <= TOPIC_QUERY_MAX_WORDS and report < cues.REPORT_MIN
     if faq.kind is DecisionKind.SUGGEST and faq.suggestions and (question or topic_query):
         return _suggest(turn, faq, state, text)
-    if is_vague(cues.prefix(text)):
-        return _say("ack", texts.ask_details(hotline), state)
     if question:
         return _offer(turn, state, text)
     state = replace(state, pending="clarify", pending_text=text)

@@ -354,3 +354,10 @@ def fill_email_step(state: DialogueState) -> DialogueState:
         state = decide(turn(text, state)).state
     assert state.form is not None and state.form.step == "email"
     return state
+
+
+@pytest.mark.parametrize("text", [texts.ASK_INFO, "em muốn hỏi", "cho hỏi chút"])
+def test_no_topic_yet_asks_for_details_never_refuses(text: str) -> None:
+    far = FaqView(FaqDecision(DecisionKind.HANDOFF), -0.5)
+    d = decide(turn(text, faq=far, parse=rasa("out_of_scope", 0.9)))
+    assert d.replies == (texts.ask_details(HOTLINE),)
