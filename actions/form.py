@@ -109,7 +109,7 @@ def start(
     candidate = None
     if "full_name" not in values:
         raw = _entity(entities, "person_name")
-        candidate = clean_name(raw) if raw else None
+        candidate = plausible_name(raw) if raw else None  # to confirm: never used unasked
     form = FormState(reason, "matter" if not matter else "", matter or None, (), values, candidate)
     step = next_step(form) or "done"
     form = replace(form, step=step)
