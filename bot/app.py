@@ -134,6 +134,7 @@ async def create_app(
         metrics,
         on_outbox=relay.notify,
         poll_interval=settings.worker_poll_interval,
+        workers=settings.pipeline_workers,
         lease_seconds=settings.lease_seconds,
         applier=ResultApplier(configured_calendar(settings.env or None), ticket_prefix(settings.env or None)),
     )

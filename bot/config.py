@@ -112,6 +112,7 @@ class Settings:
     outbox_record_seconds: float = 60.0
     lease_seconds: float = 10.0
     worker_poll_interval: float = 2.0
+    pipeline_workers: int = 8  # conversations answered at once per process (each waits on Rasa / the FAQ)
     max_upload_bytes: int = 10 * 1024 * 1024
     # characters of inbound text stored per message (beyond: the prefix, marked truncated)
     max_text_chars: int = 100_000
@@ -154,6 +155,7 @@ class Settings:
             outbox_record_seconds=float(env.get("HUB_OUTBOX_RECORD_SECONDS") or 60.0),
             lease_seconds=float(env.get("HUB_LEASE_SECONDS") or 10.0),
             worker_poll_interval=float(env.get("HUB_WORKER_POLL_INTERVAL") or 2.0),
+            pipeline_workers=max(1, int(env.get("HUB_PIPELINE_WORKERS") or 8)),
             max_upload_bytes=int(env.get("HUB_MAX_UPLOAD_BYTES") or 10 * 1024 * 1024),
             max_text_chars=_positive_int(env, _TEXT_MAX, 100_000),
             max_text_chars_by_channel=_text_maxima(env),

@@ -9,12 +9,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from actions.common import DEFAULT_SCOPE
 from actions.dialogue import Reply
 from actions.services import HotlineInfo
 from actions.texts import greeting
 from bot.config import Settings
 from bot.db.models_console import Domain
-from bot.hub_services import DEFAULT_SCOPE
 from bot.store.conversations import BotReply, GreetingSource
 
 GREET_ACT = "greet"

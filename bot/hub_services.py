@@ -10,11 +10,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
 from bot.db.models import Contact, Conversation
 from bot.engine import conversation_of
+from bot.greeting import hotline_info
 from bot.store import conversations
 from faq.model import FaqEntry
 from handoff.calendar import configured_calendar
@@ -25,14 +24,6 @@ if TYPE_CHECKING:
     from bot.app import Hub
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-DEFAULT_SCOPE = (
-    "thông tin, chính sách, hướng dẫn của tỉnh",
-    "y tế, phòng chống dịch bệnh",
-    "an sinh xã hội",
-    "giao thông, vận tải",
-    "an ninh trật tự",
-    "thủ tục hành chính",
-)
 
 
 conversation_id = conversation_of
@@ -118,14 +109,5 @@ class HubActionServices:
                 await conversations.to_waiting(s, conv, self.hub.clock.now(), reason)
 
     async def hotline_info(self) -> HotlineInfo:
-        from bot.db.models_console import Domain
-
         async with self.hub.sm() as s:
-            names = tuple(
-                (
-                    await s.execute(
-                        select(Domain.name).where(Domain.active.is_(True)).order_by(Domain.position)
-                    )
-                ).scalars()
-            )
-        return HotlineInfo(self.hub.settings.hotline_name, names or DEFAULT_SCOPE)
+            return await hotline_info(s, self.hub.settings.hotline_name, self.hub.settings.hotline_phone)

@@ -121,7 +121,12 @@ async def healthz(request: web.Request) -> web.Response:
             checks["redis"] = f"lỗi: {err.__class__.__name__}"
             ok = False
     checks["engine"] = hub.pipeline.engine.name
-    checks["engine_up"] = hub.metrics.engine_available.get(hub.pipeline.engine.name, 1) == 1
+    # every engine the answers depend on (the conversation engine and the Rasa NLU it reads
+    # with): a Rasa outage shows here even though the hub's cues keep answering
+    down = sorted(n for n, v in hub.metrics.engine_available.items() if v == 0)
+    checks["engine_up"] = not down
+    if down:
+        checks["engines_down"] = down
     checks["channels"] = sorted(c.name for c in hub.registry)
     checks["channels_off"] = hub.registry.disabled
     return web.json_response(

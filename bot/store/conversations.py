@@ -173,12 +173,16 @@ async def take_over(s: AsyncSession, conv: Conversation, user_id: int, now: date
 
 
 async def hand_back(s: AsyncSession, conv: Conversation, now: datetime) -> None:
-    """human | waiting_human -> bot: nobody holds it, it leaves the queue."""
+    """human | waiting_human -> bot: nobody holds it, it leaves the queue. The bot starts
+    afresh: an unfinished form or the ticket the officer dealt with is not resumed (only
+    the greeting is remembered)."""
     if conv.state == CLOSED:
         raise TransitionRefused("Hội thoại đã đóng")
     conv.state = BOT
     conv.assignee_id = None
     conv.waiting_since = None
+    greeted = bool((conv.dialogue or {}).get("greeted"))
+    set_dialogue(conv, {"greeted": True} if greeted else None)
     _touch(conv, now)
 
 

@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from actions.common import DEFAULT_SCOPE  # the scope shown when no console domain is active
 from actions.dialogue import DialogueState
 from bot.db.migrate import upgrade
 from bot.db.models_console import Domain
@@ -24,7 +25,6 @@ from bot.engine import EngineRequest, EngineResult
 from bot.engines.conversation_engine import ConversationEngine, HotlineSource
 from bot.engines.rasa_engine import RasaNlu
 from bot.faq_store import FaqIndex
-from bot.greeting import DEFAULT_SCOPE  # the scope shown when no console domain is active
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqEntry
 from tests.rasa.harness import free_port
