@@ -64,23 +64,38 @@ def prefix(text: str) -> str:
     return text[:MAX_CHARS]
 
 
+# A text with at least this share of its words written with diacritics is read as written: a
+# word there without diacritics is that word ("Phạm Thị Dung" is no "dừng"), not a folded cue.
+ACCENTED_TEXT_SHARE = 0.5
+
+
+def _accented_text(raws: list[str]) -> bool:
+    letters = [r for r in raws if r[0].isalpha()]
+    marked = sum(1 for r in letters if fold(r) != r)
+    return bool(letters) and marked >= ACCENTED_TEXT_SHARE * len(letters)
+
+
 @functools.lru_cache(maxsize=2048)
 def tokens(text: str) -> tuple[Tok, ...]:
     """The words of ``text`` (its first MAX_WORDS) with their clause number (teencode expanded)."""
-    out: list[Tok] = []
+    found: list[tuple[str, int, int, int]] = []
     clause = 0
-    table = _teencode()
     for m in _TOKEN.finditer(unicodedata.normalize("NFC", prefix(text))):
-        if len(out) >= MAX_WORDS:
+        if len(found) >= MAX_WORDS:
             break
         raw = m.group(0).lower()
         if not raw[0].isalnum():
             clause += 1
             continue
+        found.append((raw, m.start(), m.end(), clause))
+    table = _teencode()
+    as_written = _accented_text([raw for raw, *_ in found])
+    out: list[Tok] = []
+    for raw, start, end, clause_no in found:
         expansion = table.get(raw)
         parts = expansion.split() if expansion else [raw]
-        plain = expansion is None and fold(raw) == raw
-        out.extend(Tok(p, fold(p), plain, m.start(), m.end(), clause) for p in parts)
+        plain = expansion is None and fold(raw) == raw and not as_written
+        out.extend(Tok(p, fold(p), plain, start, end, clause_no) for p in parts)
     return tuple(out)
 
 

@@ -229,3 +229,15 @@ def test_read_acts_entities() -> None:
 )
 def test_gibberish(text: str, gibberish: bool) -> None:
     assert cues.is_gibberish(text) is gibberish
+
+
+@pytest.mark.parametrize("name", ["Phạm Thị Dung", "Nguyễn Văn Huy", "Lê Thị Thoi"])
+def test_a_name_written_with_diacritics_is_read_as_written(name: str) -> None:
+    """In a text written with diacritics a bare word is that word: "Dung" is no "dừng",
+    "Huy" no "hủy", "Thoi" no "thôi"."""
+    assert not cues.wants_cancel(name)
+
+
+@pytest.mark.parametrize("text", ["dung lai", "huy yeu cau", "thoi khong can nua"])
+def test_cancel_typed_without_diacritics_still_heard(text: str) -> None:
+    assert cues.wants_cancel(text)
