@@ -132,9 +132,10 @@ def _clause_rest(text: str, toks: list[Tok], spans: list[tuple[int, int]], first
     return _LEADING.sub("", text[start : toks[-1].end])
 
 
-def matter_of(text: str) -> str | None:
+def matter_of(text: str, min_words: int = MATTER_MIN_WORDS) -> str | None:
     """What the citizen needs, with the request for a person (and contact details) taken out;
-    None when no topic is left ("cho tôi gặp cán bộ trực tổng đài")."""
+    None when fewer than ``min_words`` content words are left ("cho tôi gặp cán bộ trực
+    tổng đài")."""
     text = unicodedata.normalize("NFC", text)
     toks = tokens(text)
     spans = _person_spans(toks)
@@ -146,7 +147,7 @@ def matter_of(text: str) -> str | None:
         if content_words(without_contact(rest), W.PERSON_FILLER.replace("|", " ")):
             kept.append(rest.strip())
     matter = ", ".join(kept)
-    if len(content_words(without_contact(matter), W.PERSON_FILLER.replace("|", " "))) < MATTER_MIN_WORDS:
+    if len(content_words(without_contact(matter), W.PERSON_FILLER.replace("|", " "))) < min_words:
         return None
     return matter
 

@@ -199,7 +199,8 @@ def _matter(turn: Turn, form: FormState, text: str) -> Decision:
     rest = cues.without_contact(text)
     if not cues.content_words(rest, cues.W.FIELD_WORDS):  # contact details instead of the matter
         return _again(turn, _contact_given(form, text, name=True), "")
-    matter = cues.matter_of(text) if cues.asks_for_person(text) else turn.text.strip()
+    # asked for the matter, the citizen's answer is the matter: any topic word will do
+    matter = cues.matter_of(text, min_words=1) if cues.asks_for_person(text) else turn.text.strip()
     if not matter or not cues.content_words(matter):
         return _again(turn, form, "")  # "ok", "cho tôi gặp cán bộ" again: the matter is still unsaid
     return _advance(turn, replace(form, matter=matter, step=""))

@@ -185,6 +185,14 @@ def test_matter_step_waits_for_a_topic() -> None:
     assert skipped.state.form.step == "full_name"
 
 
+def test_asked_for_the_matter_a_repeated_request_with_a_short_topic_is_the_matter() -> None:
+    """At the matter step a short topic is enough, even inside the request repeated."""
+    d = say(DialogueState(greeted=True), "cho toi gap can bo")
+    d = say(d.state, "cho toi gap can bo de hoi ve so ho ngheo")
+    assert d.state.form is not None and d.state.form.step == "full_name"
+    assert d.state.form.matter is not None and "ho ngheo" in d.state.form.matter
+
+
 def test_declined_is_stored_as_the_declined_marker() -> None:
     state = fill_to(opened(), "address")
     d = say(state, "bỏ qua")
