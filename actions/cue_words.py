@@ -135,7 +135,7 @@ OFF_TOPIC = """giá sỉ | khuyến mãi | báo giá | liên hệ zalo | bấm l
     nhận quà | quà tặng | trúng thưởng | giải ngân | lãi suất 0 | vay tiền online | app vay | cho em vay |
     cho mình vay | cần bán | ai mua | thanh lý | tuyển cộng tác viên | kiếm tiền online | tiền ảo |
     cá cược | nhà cái | casino | kể chuyện | chuyện cười | truyện cười | làm thơ | bài thơ | đố vui |
-    câu đố | hát cho | hát một bài | bói | tử vi | hợp mệnh | phong thủy | con số đẹp | đánh đề | lô đề |
+    câu đố | hát cho | hát một bài | =bói | tử vi | hợp mệnh | phong thủy | con số đẹp | đánh đề | lô đề |
     xổ số | soi cầu | kèo | tỉ số | bóng đá | đá trận | người yêu | có ny | thất tình | bot ngu |
     ngu thế | ngu vl | đoán xem | công thức nấu | nấu món | cách nấu | nấu ăn | món ngon | giá vàng |
     chứng khoán | bitcoin | xem phim | phim hay | ăn cơm chưa | buồn quá | chán quá | cô đơn"""

@@ -55,7 +55,8 @@ class FaqView:
     """The FAQ engine's evidence for one text: its decision and the best candidate's score."""
 
     decision: FaqDecision
-    score: float = 0.0  # the top candidate's fused score (0..1), 0 when there is none
+    score: float = 0.0  # the top candidate's fused score, 0 when there is none
+    answer_at: float = 1.0  # the engine's own answer threshold: the unit of its score scale
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from actions import cues, form, texts
-from actions.dialogue import Decision, DialogueState, Entity, Reply, Turn
+from actions.dialogue import Decision, DialogueState, Entity, FaqView, Reply, Turn
 from actions.fields import fold, is_vague
 from actions.services import DecisionKind, FaqDecision, FaqSuggestion
 
@@ -52,8 +52,20 @@ NO_TOPIC_MAX_REPORT = 0.2
 # ... and so is a question whose FAQ top score is below this (an unrelated question).
 QUESTION_NO_TOPIC_MAX_SCORE = -0.1
 # Off-topic cues (advertising, games, chit-chat) refuse a message whose FAQ top score is below this,
-# even when the FAQ suggests something.
-OFF_TOPIC_MAX_FAQ_SCORE = 0.3
+# even when the FAQ suggests something. 0.4: the smallest value all four folds of
+# bench/policy_cv.py chose (docs/rasa.md "Fitting the routing thresholds").
+OFF_TOPIC_MAX_FAQ_SCORE = 0.4
+# The FAQ engine's "answer" is given directly only from this score, in units of the engine's own
+# answer threshold (FaqView.answer_at: 1.0 with the semantic model, 0.45 lexical only); below it the same
+# entry leads the numbered suggestions (one tap). Cross-validated across the two FAQ sets
+# (bench/policy_cv.py, docs/rasa.md): fitted on the COVID set alone it is 1.0, and then 13 %
+# of the public-services set's unanswerable questions are answered falsely (near misses score
+# as high as paraphrases); fitted on the public-services set it is 1.3, which holds on both.
+ANSWER_MIN_SCORE = 1.3
+# A question the FAQ engine hands off is still offered its closest entries from this score (in
+# the same units) (then "Không phải các câu trên" offers an officer), so a paraphrase the engine scores low is
+# one tap away. The same cross-validation: 0.2 (folds chose 0.2, 0.2, 0, 0).
+SUGGEST_FLOOR_SCORE = 0.2
 # A short statement with FAQ suggestions is a search ("thủ tục đổi bằng lái xe"): offer them.
 TOPIC_QUERY_MAX_WORDS = 12
 MAX_SUGGESTIONS = 3
@@ -123,6 +135,16 @@ def _act_reply(turn: Turn, act: str, state: DialogueState) -> Decision:
     return _say("ack", texts.ack(hotline), state)
 
 
+def _confident(view: FaqView | None) -> bool:
+    """The FAQ answers, and surely enough to say it without asking."""
+    return (
+        view is not None
+        and view.decision.kind is DecisionKind.ANSWER
+        and view.decision.answer is not None
+        and view.score >= ANSWER_MIN_SCORE * view.answer_at
+    )
+
+
 def _answer(turn: Turn, faq: FaqDecision, state: DialogueState, **kw: object) -> Decision:
     assert faq.answer is not None
     return _say("answer", texts.answer(faq.answer), state, faq_id=faq.answer.faq_id, **kw)
@@ -138,6 +160,14 @@ def _suggest(turn: Turn, faq: FaqDecision, state: DialogueState, text: str | Non
             items.append(s)
     state = replace(state, suggestions=tuple(s.faq_id for s in items), pending=None, pending_text=text)
     return _say("suggest", texts.suggestions(turn.hotline, tuple(items)), state)
+
+
+def _suggestible(view: FaqView) -> bool:
+    """Entries worth offering: the engine's suggestions, or its closest entries when it hands off."""
+    kind = view.decision.kind
+    if not view.decision.suggestions:
+        return False
+    return kind is not DecisionKind.HANDOFF or view.score >= SUGGEST_FLOOR_SCORE * view.answer_at
 
 
 def _offer(turn: Turn, state: DialogueState, text: str | None) -> Decision:
@@ -184,7 +214,7 @@ def _ticket_open(turn: Turn) -> Decision:
     if act is not None:
         return _act_reply(turn, act, state)
     faq = turn.faq.decision
-    if faq.kind is DecisionKind.ANSWER and faq.answer is not None and _question(turn):
+    if _confident(turn.faq) and _question(turn):
         return _answer(turn, faq, state, ticket_note=turn.text)
     code = state.ticket_code or ""
     return _say("note", texts.note_added(turn.hotline, code), state, ticket_note=turn.text)
@@ -258,9 +288,9 @@ def _pending_clarify(turn: Turn) -> Decision | None:
         return None
     view = turn.pending_faq
     cleared = state.cleared()
-    if view is not None and view.decision.kind is DecisionKind.ANSWER and view.decision.answer is not None:
+    if view is not None and _confident(view):
         return _answer(turn, view.decision, cleared)
-    if view is not None and view.decision.kind is DecisionKind.SUGGEST and view.decision.suggestions:
+    if view is not None and _suggestible(view):
         return _suggest(turn, view.decision, cleared, pending_text)
     return _offer(turn, cleared, pending_text)
 
@@ -285,7 +315,9 @@ def _fresh(turn: Turn) -> Decision:
     if act is not None and not question:
         return _act_reply(turn, act, state)
     if faq.kind is DecisionKind.ANSWER and faq.answer is not None and (question or report < cues.REPORT_MIN):
-        return _answer(turn, faq, state)
+        if _confident(turn.faq):
+            return _answer(turn, faq, state)
+        return _suggest(turn, faq, state, text)
     if act is not None:
         return _act_reply(turn, act, state)
     if report >= cues.REPORT_MIN and (not question or faq.kind is DecisionKind.HANDOFF):
@@ -297,6 +329,8 @@ def _fresh(turn: Turn) -> Decision:
         return _say("refuse", texts.refusal(hotline), state)
     topic_query = len(cues.tokens(text)) <= TOPIC_QUERY_MAX_WORDS and report < cues.REPORT_MIN
     if faq.kind is DecisionKind.SUGGEST and faq.suggestions and (question or topic_query):
+        return _suggest(turn, faq, state, text)
+    if question and _suggestible(turn.faq):
         return _suggest(turn, faq, state, text)
     if question:
         return _offer(turn, state, text)

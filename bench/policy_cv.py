@@ -70,9 +70,13 @@ GRIDS: dict[str, list[float]] = {
     "policy.OFF_TOPIC_MAX_FAQ_SCORE": [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.2, 2.0],
     "policy.TOPIC_QUERY_MAX_WORDS": [6, 8, 10, 12, 15, 20, 30],
     "cues.REPORT_MIN": [0.3, 0.4, 0.5, 0.6, 0.7, 0.8],
+    "policy.ANSWER_MIN_SCORE": [0.0, 1.0, 1.1, 1.2, 1.25, 1.3, 1.35, 1.4, 1.5, 1.7, 9.0],
+    "policy.SUGGEST_FLOOR_SCORE": [0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 9.0],
 }
 # The ones fitted (chosen from the sensitivity: see docs/rasa.md "Fitting the routing thresholds").
 FITTED = [
+    "policy.ANSWER_MIN_SCORE",
+    "policy.SUGGEST_FLOOR_SCORE",
     "cues.REPORT_MIN",
     "policy.OFF_TOPIC_MAX_FAQ_SCORE",
     "policy.QUESTION_NO_TOPIC_MAX_SCORE",

@@ -7,9 +7,10 @@ so a figure on any sample is arithmetic.
 Objective (issue 11's targets): each target's margin normalised by its headroom,
 ``(value - goal) / (1 - goal)`` for a ``>=`` target and ``(goal - value) / goal`` for a ``<=``
 one (1 = perfect, 0 = just met, < 0 = missed). A setting is better when its shortfall (the sum
-of the negative margins: 0 when every target is met) is smaller, then when its mean margin is
-larger, then when it is closer to the shipped constants (fewer grid steps away): a tie never
-moves a constant. (The smallest margin alone would be stuck on a target no threshold reaches,
+of the negative margins: 0 when every target is met) is smaller, then when more questions are
+answered directly (not through a list to tap), then when its mean margin is larger, then
+when it is closer to the shipped constants (fewer grid steps away): a tie never moves a
+constant. (The smallest margin alone would be stuck on a target no threshold reaches,
 such as unanswerable questions the FAQ engine answers.)
 """
 
@@ -105,7 +106,9 @@ def figures(results: Sequence[Result], groups: Sequence[str]) -> dict[str, Any]:
         "unanswerable refused": extra[f"{UNANSWERABLE} refused"],
         "tickets via a quick reply": extra["tickets via a quick reply"],
     }
-    return {"values": values, "counts": counts, "info": info, "objective": objective(values)}
+    direct = c([QUESTION], "direct") / q if q else 0.0
+    info["questions answered directly"] = round(direct, 4)
+    return {"values": values, "counts": counts, "info": info, "objective": objective(values, direct)}
 
 
 def margin(name: str, value: float | None) -> float:
@@ -115,10 +118,13 @@ def margin(name: str, value: float | None) -> float:
     return (value - goal) / (1 - goal) if op == ">=" else (goal - value) / goal
 
 
-def objective(values: Mapping[str, float | None]) -> tuple[float, float]:
-    """(shortfall: sum of the negative margins, mean margin); larger is better."""
+def objective(values: Mapping[str, float | None], direct: float = 0.0) -> tuple[float, float, float]:
+    """(shortfall: sum of the negative margins, share of questions answered directly, mean
+    margin); larger is better. The direct share comes before the margins: with every target
+    met, a citizen is better served answered at once than with a list to tap (otherwise the
+    margin on false answers would push every answer into a suggestion list)."""
     m = [margin(n, v) for n, v in values.items()]
-    return (round(sum(min(0.0, x) for x in m), 6), round(sum(m) / len(m), 6))
+    return (round(sum(min(0.0, x) for x in m), 6), round(direct, 6), round(sum(m) / len(m), 6))
 
 
 @dataclass
@@ -163,9 +169,9 @@ def fit(
     grid value (the others fixed), until a pass changes nothing."""
     best = dict(start)
 
-    def rank(values: Mapping[str, float]) -> tuple[float, float, int]:
+    def rank(values: Mapping[str, float]) -> tuple[float, float, float, int]:
         o = ev.score(values, rows)["objective"]
-        return (o[0], o[1], -steps_away(values, start, grids))
+        return (o[0], o[1], o[2], -steps_away(values, start, grids))
 
     current = rank(best)
     for _ in range(passes):

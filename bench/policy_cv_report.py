@@ -79,7 +79,7 @@ def figures_table(r: Mapping[str, Any], sets: Sequence[str]) -> str:
     for name, (op, goal) in GOALS.items():
         cells = [_pct(fig[s][c]["values"][name]) for s, c in cols]
         lines.append(f"| {SHORT[name]} | {op} {goal:g} | " + " | ".join(cells) + " |")
-    cells = [f"{fig[s][c]['objective'][0]:+.2f} / {fig[s][c]['objective'][1]:+.2f}" for s, c in cols]
+    cells = [f"{fig[s][c]['objective'][0]:+.2f} / {fig[s][c]['objective'][2]:+.2f}" for s, c in cols]
     lines.append("| margins: shortfall / mean | | " + " | ".join(cells) + " |")
     cells = [
         "{questions}/{unanswerable}/{tickets}/{small talk}".format(**fig[s][c]["counts"]) for s, c in cols

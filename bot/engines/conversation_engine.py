@@ -84,12 +84,16 @@ class HotlineSource:
 def faq_view(decision: faq_model.FaqDecision, engine: FaqEngine) -> FaqView:
     """The FAQ engine's decision as the policy sees it, with the best candidate's score."""
     score = decision.candidates[0].score if decision.candidates else 0.0
+    unit = engine.config.answer_threshold
+    # the closest entries whatever the decision: the policy may offer them instead of an
+    # answer it is not sure enough of, or for a question the engine would hand off
+    suggestions = tuple(FaqSuggestion(e.id, e.question) for e in engine.suggestions(decision))
     if decision.decision == "answer" and decision.entry is not None:
-        return FaqView(FaqDecision(DecisionKind.ANSWER, answer_of_entry(decision.entry)), score)
+        answer = answer_of_entry(decision.entry)
+        return FaqView(FaqDecision(DecisionKind.ANSWER, answer, suggestions=suggestions), score, unit)
     if decision.decision == "suggest":
-        suggestions = tuple(FaqSuggestion(e.id, e.question) for e in engine.suggestions(decision))
-        return FaqView(FaqDecision(DecisionKind.SUGGEST, suggestions=suggestions), score)
-    return FaqView(FaqDecision(DecisionKind.HANDOFF), score)
+        return FaqView(FaqDecision(DecisionKind.SUGGEST, suggestions=suggestions), score, unit)
+    return FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=suggestions), score, unit)
 
 
 def answer_of_entry(entry: faq_model.FaqEntry) -> FaqAnswer:

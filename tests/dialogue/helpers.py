@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from actions import cues
+from actions import cues, policy
 from actions.dialogue import DialogueState, FaqView, Parse, Turn
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo
 
@@ -18,8 +18,12 @@ NONE = FaqView(FaqDecision(DecisionKind.HANDOFF), 0.0)
 WEAK = FaqView(FaqDecision(DecisionKind.HANDOFF), 0.15)
 
 
-def answer(faq_id: str, score: float = 1.2) -> FaqView:
-    return FaqView(FaqDecision(DecisionKind.ANSWER, ENTRIES[faq_id]), score)
+def answer(faq_id: str, score: float | None = None) -> FaqView:
+    """The engine answers with ``faq_id`` (by default surely enough to say it directly)."""
+    sure = policy.ANSWER_MIN_SCORE + 0.2 if score is None else score
+    others = tuple(FaqSuggestion(i, e.question) for i, e in ENTRIES.items() if i != faq_id)
+    first = (FaqSuggestion(faq_id, ENTRIES[faq_id].question), *others)
+    return FaqView(FaqDecision(DecisionKind.ANSWER, ENTRIES[faq_id], suggestions=first), sure)
 
 
 def suggest(*ids: str, score: float = 0.5) -> FaqView:

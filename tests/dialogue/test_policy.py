@@ -361,3 +361,29 @@ def test_no_topic_yet_asks_for_details_never_refuses(text: str) -> None:
     far = FaqView(FaqDecision(DecisionKind.HANDOFF), -0.5)
     d = decide(turn(text, faq=far, parse=rasa("out_of_scope", 0.9)))
     assert d.replies == (texts.ask_details(HOTLINE),)
+
+
+def test_an_answer_the_engine_is_not_sure_enough_of_leads_the_suggestions() -> None:
+    """Below ANSWER_MIN_SCORE the engine's answer is offered as the first suggestion (one
+    tap), never said as the answer."""
+    from actions import policy
+
+    unsure = answer("A2", score=policy.ANSWER_MIN_SCORE - 0.05)
+    d = decide(turn("Đổi giấy phép lái xe ở đâu vậy?", faq=unsure))
+    assert d.act == "suggest" and d.faq_id is None
+    assert d.state.suggestions[0] == "A2"
+    sure = decide(turn("Đổi giấy phép lái xe ở đâu vậy?", faq=answer("A2")))
+    assert sure.act == "answer" and sure.faq_id == "A2"
+
+
+def test_a_question_the_engine_hands_off_is_offered_its_closest_entries_above_the_floor() -> None:
+    from actions import policy
+    from actions.services import FaqSuggestion
+    from tests.dialogue.helpers import ENTRIES
+
+    closest = (FaqSuggestion("A3", ENTRIES["A3"].question),)
+    near = FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=closest), policy.SUGGEST_FLOOR_SCORE + 0.05)
+    d = decide(turn("làm hộ chiếu cho con thì bao lâu có?", faq=near))
+    assert d.act == "suggest" and d.state.suggestions == ("A3",)
+    far = FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=closest), policy.SUGGEST_FLOOR_SCORE - 0.05)
+    assert decide(turn("làm hộ chiếu cho con thì bao lâu có?", faq=far)).act == "offer_ticket"

@@ -206,8 +206,10 @@ async def test_the_pending_text_is_looked_up_when_the_citizen_wants_information(
     (``pending_text``), not of the tap, answers it."""
     asked = DialogueState(greeted=True, pending="clarify", pending_text="tiêm vắc xin cho trẻ em ở đâu")
     result = await engine(faq, sm).respond(request("Hỏi thông tin", asked))
-    assert result.decision is not None and result.decision.faq_id == "YT1"
-    assert result.decision.state.pending is None
+    d = result.decision
+    assert d is not None and d.state.pending is None
+    # answered, or offered first when the engine is not sure enough (policy.ANSWER_MIN_SCORE)
+    assert d.faq_id == "YT1" or (d.act == "suggest" and d.state.suggestions[0] == "YT1")
 
 
 async def test_a_huge_message_is_read_by_its_bounded_prefix(faq: FaqIndex, sm: SessionMaker) -> None:
