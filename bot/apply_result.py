@@ -98,12 +98,21 @@ class ResultApplier:
             meta["faq_id"] = decision.faq_id
         if out.ticket is not None:
             meta["ticket_code"] = out.ticket.code
-        for reply in decision.replies:
-            out.replies.append(await self._reply(s, conv, reply, fill, meta, now))
+        greeted_now = state.greeted and not before.greeted
+        last = len(decision.replies) - 1
+        for n, reply in enumerate(decision.replies):
+            # the decision's act, FAQ entry and ticket describe its last reply; a greeting put
+            # before it is a greeting
+            own = meta if n == last else {**extra_meta, "engine": engine, "act": decision.act}
+            if n == 0 and n != last and greeted_now:
+                own = {**own, "act": "greet"}
+            out.replies.append(await self._reply(s, conv, reply, fill, own, now))
         if decision.queue:
             out.queue_changed |= await to_waiting(s, conv, now, decision.queue)
         if decision.dequeue:
             out.queue_changed |= await back_to_bot(s, conv, now)
+        # the queue shows how far the contact form got: a new step is news to the operators
+        out.queue_changed |= _form_step(before) != _form_step(state)
         set_dialogue(conv, state.to_json())
         return out
 
@@ -157,3 +166,7 @@ class ResultApplier:
         if reply.buttons:
             stored["buttons"] = buttons_meta(reply.buttons)
         return await add_reply(s, conv, text, now, meta=stored)
+
+
+def _form_step(state: DialogueState) -> str | None:
+    return state.form.step if state.form is not None else None
