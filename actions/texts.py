@@ -32,10 +32,15 @@ GREETING_SCOPE_ITEMS = 6  # a long list of domains is cut: a greeting or a refus
 REFUSAL_SCOPE_ITEMS = 4
 
 
+def _sentence(text: str) -> str:
+    """``text`` closed by a full stop (an ellipsis already closes it)."""
+    return text if text.endswith("…") else text + "."
+
+
 def scope_text(hotline: HotlineInfo, limit: int = GREETING_SCOPE_ITEMS) -> str:
     items = hotline.scope or DEFAULT_SCOPE
     text = "; ".join(items[:limit])
-    return text + "; ..." if len(items) > limit else text
+    return text + "; …" if len(items) > limit else text
 
 
 def _call(hotline: HotlineInfo, vi: bool = True) -> str:
@@ -50,7 +55,7 @@ def _call(hotline: HotlineInfo, vi: bool = True) -> str:
 def greeting(hotline: HotlineInfo) -> Reply:
     return Reply(
         f"{hotline.name} xin chào anh/chị! Chúng tôi trả lời câu hỏi và tiếp nhận phản ánh, kiến nghị "
-        f"của người dân về: {scope_text(hotline)}. Anh/chị cứ nhắn câu hỏi hoặc nội dung cần phản ánh. "
+        f"của người dân về: {_sentence(scope_text(hotline))} Anh/chị cứ nhắn câu hỏi hoặc nội dung cần phản ánh. "
         f'Để gặp cán bộ, anh/chị nhắn "{PERSON}"{_call(hotline)}.',
         (PERSON_BUTTON,),
     )
@@ -86,7 +91,7 @@ def refusal(hotline: HotlineInfo) -> Reply:
     return Reply(
         f"Xin lỗi anh/chị, nội dung này nằm ngoài phạm vi tiếp nhận của {hotline.name}. "
         f"Theo quy chế hoạt động, {hotline.name} chỉ trả lời và tiếp nhận phản ánh về: "
-        f"{scope_text(hotline, REFUSAL_SCOPE_ITEMS)}. "
+        f"{_sentence(scope_text(hotline, REFUSAL_SCOPE_ITEMS))} "
         f"Anh/chị có câu hỏi trong các lĩnh vực này, xin cứ nhắn; "
         f'cần trao đổi với cán bộ, xin nhắn "{PERSON}".',
         (Button(ASK_INFO, ASK_INFO), PERSON_BUTTON),
