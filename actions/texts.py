@@ -55,7 +55,8 @@ def _call(hotline: HotlineInfo, vi: bool = True) -> str:
 def greeting(hotline: HotlineInfo) -> Reply:
     return Reply(
         f"{hotline.name} xin chào anh/chị! Chúng tôi trả lời câu hỏi và tiếp nhận phản ánh, kiến nghị "
-        f"của người dân về: {_sentence(scope_text(hotline))} Anh/chị cứ nhắn câu hỏi hoặc nội dung cần phản ánh. "
+        f"của người dân về: {_sentence(scope_text(hotline))} "
+        "Anh/chị cứ nhắn câu hỏi hoặc nội dung cần phản ánh. "
         f'Để gặp cán bộ, anh/chị nhắn "{PERSON}"{_call(hotline)}.',
         (PERSON_BUTTON,),
     )
