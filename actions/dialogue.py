@@ -57,6 +57,9 @@ class FaqView:
     decision: FaqDecision
     score: float = 0.0  # the top candidate's fused score, 0 when there is none
     answer_at: float = 1.0  # the engine's own answer threshold: the unit of its score scale
+    # the scores are on the scale the policy's thresholds were fitted on (the engine with its
+    # semantic model); otherwise (lexical only) the policy keeps the engine's own decisions
+    calibrated: bool = True
 
 
 @dataclass(frozen=True, slots=True)

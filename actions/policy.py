@@ -141,7 +141,7 @@ def _confident(view: FaqView | None) -> bool:
         view is not None
         and view.decision.kind is DecisionKind.ANSWER
         and view.decision.answer is not None
-        and view.score >= ANSWER_MIN_SCORE * view.answer_at
+        and (not view.calibrated or view.score >= ANSWER_MIN_SCORE * view.answer_at)
     )
 
 
@@ -167,7 +167,9 @@ def _suggestible(view: FaqView) -> bool:
     kind = view.decision.kind
     if not view.decision.suggestions:
         return False
-    return kind is not DecisionKind.HANDOFF or view.score >= SUGGEST_FLOOR_SCORE * view.answer_at
+    if kind is not DecisionKind.HANDOFF:
+        return True
+    return view.calibrated and view.score >= SUGGEST_FLOOR_SCORE * view.answer_at
 
 
 def _offer(turn: Turn, state: DialogueState, text: str | None) -> Decision:

@@ -89,7 +89,7 @@ class ResultApplier:
             state = replace(state, ticket_code=out.ticket.code)
             out.queue_changed = True
             # a ticket always waits for staff, even when its form began before a hand-back
-            await to_waiting(s, conv, now, f"Phiếu {out.ticket.code}")
+            await to_waiting(s, conv, now, decision.queue or f"Phiếu {out.ticket.code}")
         elif decision.ticket_note and (code := state.ticket_code or before.ticket_code):
             await add_citizen_note(s, conv, code, decision.ticket_note, now)
         fill = await self._placeholders(s, conv, out.ticket, state.ticket_code or before.ticket_code)

@@ -84,16 +84,16 @@ class HotlineSource:
 def faq_view(decision: faq_model.FaqDecision, engine: FaqEngine) -> FaqView:
     """The FAQ engine's decision as the policy sees it, with the best candidate's score."""
     score = decision.candidates[0].score if decision.candidates else 0.0
-    unit = engine.config.answer_threshold
+    unit, fitted = engine.config.answer_threshold, engine.semantic is not None
     # the closest entries whatever the decision: the policy may offer them instead of an
     # answer it is not sure enough of, or for a question the engine would hand off
     suggestions = tuple(FaqSuggestion(e.id, e.question) for e in engine.suggestions(decision))
     if decision.decision == "answer" and decision.entry is not None:
         answer = answer_of_entry(decision.entry)
-        return FaqView(FaqDecision(DecisionKind.ANSWER, answer, suggestions=suggestions), score, unit)
+        return FaqView(FaqDecision(DecisionKind.ANSWER, answer, suggestions=suggestions), score, unit, fitted)
     if decision.decision == "suggest":
-        return FaqView(FaqDecision(DecisionKind.SUGGEST, suggestions=suggestions), score, unit)
-    return FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=suggestions), score, unit)
+        return FaqView(FaqDecision(DecisionKind.SUGGEST, suggestions=suggestions), score, unit, fitted)
+    return FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=suggestions), score, unit, fitted)
 
 
 def answer_of_entry(entry: faq_model.FaqEntry) -> FaqAnswer:

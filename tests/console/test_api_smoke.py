@@ -15,7 +15,7 @@ async def test_smoke(people: Any, console_app: Any, console_client: Any) -> None
     sess = await webchat_session(citizen.http, citizen.base)
     async with citizen.http.post(
         citizen.base + "/webchat/api/messages",
-        json={"client_id": str(uuid.uuid4()), "text": "Xin chào"},
+        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi gặp cán bộ"},
         headers={"Authorization": f"Bearer {sess['session_token']}"},
     ) as r:
         assert r.status == 200

@@ -40,7 +40,10 @@ async def test_operator_to_agency_end_to_end(console_client: Any, console_app: A
         await citizen.goto(f"{base}/webchat/")
         await citizen.fill("#text", XSS)
         await citizen.click("#send")
-        await citizen.wait_for_selector("#messages li:has-text('Cán bộ tổng đài sẽ trả lời')", timeout=WAIT)
+        await citizen.fill("#text", "Cho tôi gặp cán bộ")
+        await citizen.click("#send")
+        # asking for a person puts the conversation in the queue while the bot asks the details
+        await citizen.wait_for_selector("#messages li:has-text('Xin anh/chị cho biết')", timeout=WAIT)
 
         # arrives live in the operator's queue (no reload)
         item = await op.wait_for_selector("#queue-list li.queue-item", timeout=WAIT)

@@ -30,7 +30,7 @@ async def _forwarded_ticket(people: Any, console_app: Any, code: str = "so-yte")
     sess = await webchat_session(citizen.http, citizen.base)
     async with citizen.http.post(
         citizen.base + "/webchat/api/messages",
-        json={"client_id": str(uuid.uuid4()), "text": "Hỏi"},
+        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi gặp cán bộ"},
         headers={"Authorization": f"Bearer {sess['session_token']}"},
     ) as r:
         assert r.status == 200

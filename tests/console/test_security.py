@@ -17,7 +17,7 @@ from tests.conftest import wait_for, webchat_session
 from tests.console.conftest import PASSWORD, agency_id_of
 
 
-async def _citizen_waiting(people: Any, op: Any, words: str = "Xin chào") -> int:
+async def _citizen_waiting(people: Any, op: Any, words: str = "Cho tôi gặp cán bộ") -> int:
     citizen = await people()
     sess = await webchat_session(citizen.http, citizen.base)
     async with citizen.http.post(

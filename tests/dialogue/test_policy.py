@@ -387,3 +387,18 @@ def test_a_question_the_engine_hands_off_is_offered_its_closest_entries_above_th
     assert d.act == "suggest" and d.state.suggestions == ("A3",)
     far = FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=closest), policy.SUGGEST_FLOOR_SCORE - 0.05)
     assert decide(turn("làm hộ chiếu cho con thì bao lâu có?", faq=far)).act == "offer_ticket"
+
+
+def test_scores_off_the_fitted_scale_keep_the_engines_own_decisions() -> None:
+    """A lexical-only engine scores on another scale: the policy's fitted thresholds do not
+    apply, the engine's answer is said, and a hand-off offers no entries."""
+    from actions import policy
+    from actions.services import FaqSuggestion
+    from tests.dialogue.helpers import ENTRIES
+
+    low = policy.ANSWER_MIN_SCORE * 0.5
+    lexical = FaqView(FaqDecision(DecisionKind.ANSWER, ENTRIES["A2"]), low, 0.45, calibrated=False)
+    assert decide(turn("Đổi giấy phép lái xe ở đâu vậy?", faq=lexical)).act == "answer"
+    closest = (FaqSuggestion("A3", ENTRIES["A3"].question),)
+    handoff = FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=closest), 0.4, 0.45, calibrated=False)
+    assert decide(turn("làm hộ chiếu cho con thì bao lâu có?", faq=handoff)).act == "offer_ticket"
