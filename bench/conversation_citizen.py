@@ -168,7 +168,9 @@ class Citizen:
             "greet": r.greet,
             "thank": r.thank,
             "goodbye": r.goodbye,
-            "out_of_scope": r.refuse,
+            # a refusal with its reason, or, for a message that asks nothing at all (keyboard
+            # mashing, a bare "alô"), a request to say what is needed; never a form
+            "out_of_scope": r.refuse or (r.ask == "matter" and "form" not in r.acts),
             "foreign_language": r.english,
         }
         ok = fits.get(g, False)

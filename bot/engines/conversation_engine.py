@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -44,6 +45,7 @@ from faq.engine import FaqEngine
 log = logging.getLogger(__name__)
 
 NO_FAQ = FaqView(FaqDecision(DecisionKind.HANDOFF), 0.0)
+VIEW_CACHE = 512  # recent FAQ views kept per process (a tap's pending text was read a turn before)
 
 
 class HotlineSource:
@@ -145,6 +147,7 @@ class ConversationEngine:
         self.nlu = nlu
         self.on_nlu = on_nlu  # (nlu name, answered?) for the metrics
         self._entries: tuple[object, dict[str, faq_model.FaqEntry]] = (None, {})
+        self._views: OrderedDict[tuple[int, str], tuple[FaqEngine, FaqView]] = OrderedDict()
 
     async def respond(self, req: EngineRequest) -> EngineResult:
         state = DialogueState.from_json(req.dialogue)
@@ -153,7 +156,7 @@ class ConversationEngine:
         parse, view, pending_view, hotline = await asyncio.gather(
             self.parse(read),
             self.view(read),
-            self.view(pending) if pending else _none(),
+            self.view(pending) if pending and state.pending == "clarify" else _none(),
             self.hotline.get(),
         )
         turn = Turn(
@@ -197,11 +200,22 @@ class ConversationEngine:
             self.on_nlu(self.nlu.name, ok)
 
     async def view(self, text: str) -> FaqView:
+        """The FAQ's view of ``text``. Recent views are kept per active engine: the text a
+        pending question is about was read on the turn before (a tap costs no second match)."""
         if self.faq is None or not self.faq.available:
             return NO_FAQ
         holder = self.faq.holder
-        decision = await holder.decide_async(text)
-        return faq_view(decision, holder.engine)
+        engine = holder.engine
+        key = (id(engine), text)
+        cached = self._views.get(key)
+        if cached is not None and cached[0] is engine:
+            self._views.move_to_end(key)
+            return cached[1]
+        view = faq_view(await holder.decide_async(text), engine)
+        self._views[key] = (engine, view)
+        while len(self._views) > VIEW_CACHE:
+            self._views.popitem(last=False)
+        return view
 
     def answer_of(self, faq_id: str) -> FaqAnswer | None:
         """An FAQ entry of the active set by id (None when it is gone)."""
