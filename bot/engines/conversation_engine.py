@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from actions import cues
 from actions.cues import read_acts
 from actions.dialogue import CONTACT_FIELDS, Decision, DialogueState, FaqView, Parse, Turn
 from actions.policy import decide
@@ -98,6 +99,23 @@ def faq_view(decision: faq_model.FaqDecision, engine: FaqEngine) -> FaqView:
     return FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=suggestions), score, unit, fitted)
 
 
+def _policy_reads_nothing(state: DialogueState, text: str) -> bool:
+    """The policy will look at neither the NLU's reading nor the FAQ's view: an answer to the
+    contact form that asks nothing (the form reads it with its own checks), or the number of
+    a suggestion. Neither Rasa nor the FAQ model is asked then (most turns of a form)."""
+    if state.form is not None:
+        return not cues.is_question(text)
+    return bool(state.suggestions) and cues.choice(text, len(state.suggestions)) is not None
+
+
+async def _no_parse() -> Parse:
+    return Parse(source="none")
+
+
+async def _no_view() -> FaqView:
+    return NO_FAQ
+
+
 def answer_of_entry(entry: faq_model.FaqEntry) -> FaqAnswer:
     return FaqAnswer(entry.id, entry.question, entry.answer, entry.agency)
 
@@ -153,9 +171,10 @@ class ConversationEngine:
         state = DialogueState.from_json(req.dialogue)
         pending = state.pending_text
         read = bound_query(req.text)  # what every reader reads (faq.bounds): the policy too
+        reads = not _policy_reads_nothing(state, read)
         parse, view, pending_view, hotline = await asyncio.gather(
-            self.parse(read),
-            self.view(read),
+            self.parse(read) if reads else _no_parse(),
+            self.view(read) if reads else _no_view(),
             self.view(pending) if pending and state.pending == "clarify" else _none(),
             self.hotline.get(),
         )

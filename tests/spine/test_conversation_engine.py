@@ -159,6 +159,32 @@ async def test_rasa_up_its_reading_is_recorded(faq: FaqIndex, sm: SessionMaker) 
     assert result.meta["nlu"] == "rasa" and result.decision is not None and result.decision.faq_id == "CA1"
 
 
+async def test_a_form_answer_or_a_suggestion_number_asks_neither_rasa_nor_the_faq(
+    faq: FaqIndex, sm: SessionMaker
+) -> None:
+    """The policy reads a contact-form answer with the form's own checks and a suggestion's
+    number with the choice it names: Rasa is not asked (a question mid-form still is)."""
+    from actions.dialogue import FormState
+
+    heard: list[tuple[str, bool]] = []
+    server = await rasa_answering("ask_question", 0.9)
+    nlu = RasaNlu(str(server.make_url("")), timeout=5)
+    hub = engine(faq, sm, nlu=nlu, on_nlu=lambda n, ok: heard.append((n, ok)))
+    in_form = DialogueState(greeted=True, form=FormState("request_human", "phone", "mất điện"))
+    offered = DialogueState(greeted=True, suggestions=("CA1", "GT1"), pending_text="giấy tờ")
+    try:
+        phone = await hub.respond(request("0912345678", in_form))
+        picked = await hub.respond(request("2", offered))
+        assert heard == []
+        asked = await hub.respond(request("làm căn cước công dân ở đâu vậy?", in_form))
+    finally:
+        await nlu.close()
+        await server.close()
+    assert phone.meta["nlu"] == "none" and picked.meta["nlu"] == "none"
+    assert picked.decision is not None and picked.decision.faq_id == "GT1"
+    assert heard == [("rasa", True)] and asked.decision is not None and asked.decision.faq_id == "CA1"
+
+
 async def test_the_hotline_scope_is_the_active_domains_read_again_after_its_ttl(sm: SessionMaker) -> None:
     clock = Clock()
     source = HotlineSource(sm, "Tổng đài 1022 Thanh Hóa", "1022 hoặc 0237 3 123 456", ttl=30, clock=clock)
