@@ -188,10 +188,17 @@ def _question(turn: Turn) -> bool:
     return cues.is_question(turn.text) or turn.parse.score("ask_question") >= QUESTION_NLU_MIN
 
 
+def _faq_evidence(turn: Turn) -> bool:
+    """The FAQ holds something close: an answer, suggestions, or entries worth offering."""
+    return turn.faq.decision.kind is not DecisionKind.HANDOFF or _suggestible(turn.faq)
+
+
 def _report(turn: Turn, question: bool) -> float:
+    """The cues' report score, raised by the NLU's report_incident unless the hub's own
+    evidence says otherwise: a question the FAQ has something for, or an advertisement."""
     score = cues.report_score(turn.text)
-    faq_evidence = turn.faq.decision.kind is not DecisionKind.HANDOFF
-    if turn.parse.score("report_incident") >= REPORT_NLU_MIN and not (question and faq_evidence):
+    nlu = turn.parse.score("report_incident") >= REPORT_NLU_MIN
+    if nlu and not (question and _faq_evidence(turn)) and not cues.off_topic(turn.text):
         score += REPORT_NLU_BONUS
     return score
 
@@ -322,7 +329,7 @@ def _fresh(turn: Turn) -> Decision:
         return _suggest(turn, faq, state, text)
     if act is not None:
         return _act_reply(turn, act, state)
-    if report >= cues.REPORT_MIN and (not question or faq.kind is DecisionKind.HANDOFF):
+    if report >= cues.REPORT_MIN and (not question or not _faq_evidence(turn)):
         matter = cues.report_matter(text)
         return form.begin(turn, "report_incident", matter, _entities(turn, "report_incident"))
     if is_vague(cues.prefix(text)):  # "em muốn hỏi", "Hỏi thông tin": no topic yet

@@ -402,3 +402,22 @@ def test_scores_off_the_fitted_scale_keep_the_engines_own_decisions() -> None:
     closest = (FaqSuggestion("A3", ENTRIES["A3"].question),)
     handoff = FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=closest), 0.4, 0.45, calibrated=False)
     assert decide(turn("làm hộ chiếu cho con thì bao lâu có?", faq=handoff)).act == "offer_ticket"
+
+
+def test_the_nlus_report_reading_does_not_outweigh_the_hubs_own_evidence() -> None:
+    """Rasa's report_incident raises the report score, but not for an advertisement, nor
+    for a question the FAQ holds close entries for."""
+    from actions import policy
+    from actions.services import FaqSuggestion
+    from tests.dialogue.helpers import ENTRIES
+
+    report = Parse("report_incident", 0.95, source="rasa")
+    ad = "Bên em chuyên cung cấp thiết bị giá sỉ, số lượng lớn, liên hệ Zalo để nhận báo giá."
+    assert decide(turn(ad, parse=report)).act == "refuse"
+    question = (
+        "Hôm qua tôi đi làm về bị giữ lại ở chốt vì quên giấy tờ, sáng nay được mời lên làm việc, "
+        "tôi muốn hỏi làm hộ chiếu thì mất bao lâu ạ?"
+    )
+    closest = (FaqSuggestion("A3", ENTRIES["A3"].question),)
+    near = FaqView(FaqDecision(DecisionKind.HANDOFF, suggestions=closest), policy.SUGGEST_FLOOR_SCORE + 0.1)
+    assert decide(turn(question, faq=near, parse=report)).act == "suggest"
