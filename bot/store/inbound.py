@@ -34,6 +34,7 @@ from bot.db.models import ChannelIdentity, Contact, Message, WebhookFailure
 from bot.db.session import SessionMaker
 from bot.store.conversations import GreetingSource
 from bot.store.ingest import IngestResult, ingest_one
+from bot.store.state import is_lock_conflict
 from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage
 from connectors.text import storable, storable_event, storable_value
 
@@ -219,6 +220,26 @@ async def record_failure(
 # --------------------------------------------------------------------------- a delivery
 
 
+CONFLICT_ATTEMPTS = 3  # a deadlock the database broke is retried (the event is stored once)
+
+
+async def _ingest_retrying(
+    session_maker: SessionMaker,
+    event: InboundMessage,
+    clock: Clock,
+    extra: Mapping[str, object] | None,
+    greeting: GreetingSource | None,
+) -> IngestResult:
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return await ingest_one(session_maker, event, clock, extra_meta=extra, greeting=greeting)
+        except Exception as err:
+            if attempt == CONFLICT_ATTEMPTS or not is_lock_conflict(err):
+                raise
+            log.warning("storing a %s event met a lock conflict; trying again", event.channel)
+    raise AssertionError("unreachable")
+
+
 async def _ingest_checked(
     session_maker: SessionMaker,
     event: InboundMessage,
@@ -232,7 +253,7 @@ async def _ingest_checked(
     if problem is None:
         try:
             extra = {"truncated": truncated} if truncated else None
-            return await ingest_one(session_maker, ready, clock, extra_meta=extra, greeting=greeting)
+            return await _ingest_retrying(session_maker, ready, clock, extra, greeting)
         except Exception as err:
             if not is_bad_data(err):
                 raise

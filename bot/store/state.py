@@ -38,6 +38,23 @@ def is_transient_db_error(err: BaseException) -> bool:
     return isinstance(err, DBAPIError | PoolTimeout | OSError | TimeoutError)
 
 
+# PostgreSQL aborted the transaction to break a deadlock, or a serializable one conflicted:
+# the standard answer is to run the same transaction again.
+_CONFLICT_STATES = frozenset({"40P01", "40001"})
+
+
+def is_lock_conflict(err: BaseException) -> bool:
+    """A deadlock or serialization failure the database resolved by aborting this transaction."""
+    if not isinstance(err, DBAPIError):
+        return False
+    orig = err.orig
+    for candidate in (orig, getattr(orig, "__cause__", None)):
+        code = getattr(candidate, "sqlstate", None) or getattr(candidate, "pgcode", None)
+        if code in _CONFLICT_STATES:
+            return True
+    return False
+
+
 async def retry_db(
     op: Callable[[], Awaitable[T]],
     *,
