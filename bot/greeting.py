@@ -13,6 +13,7 @@ from actions.common import DEFAULT_SCOPE
 from actions.dialogue import Reply
 from actions.services import HotlineInfo
 from actions.texts import greeting
+from bot.apply_result import buttons_meta
 from bot.config import Settings
 from bot.db.models_console import Domain
 from bot.store.conversations import BotReply, GreetingSource
@@ -34,7 +35,7 @@ def bot_reply(reply: Reply, *, act: str) -> BotReply:
     """A policy reply as a stored bot message."""
     meta: dict[str, object] = {"act": act, "engine": "hub"}
     if reply.buttons:
-        meta["buttons"] = [{"title": b.title, "payload": b.payload} for b in reply.buttons]
+        meta["buttons"] = buttons_meta(reply.buttons)
     return BotReply(reply.text, meta)
 
 
