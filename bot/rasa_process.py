@@ -362,6 +362,7 @@ class RasaProcess:
                     raise RasaSetupError(f"Rasa exited with code {self.proc.returncode}; see {self.log_path}")
                 status = await self.status(session)
                 if status and status.get("model_file"):
+                    await self.warm_up(session)
                     self.ready_seconds = self.clock() - (self.started_at or start)
                     logger.info(
                         "Rasa ready after %.1f s (model %s)", self.ready_seconds, status["model_file"]
@@ -374,6 +375,31 @@ class RasaProcess:
                     logger.info("waiting for Rasa to load its model... %.0f s", now - start)
                     last_report = now
                 await self.sleep(interval)
+
+    async def warm_up(self, session: aiohttp.ClientSession, timeout: float = 60.0) -> None:
+        """Parse one message before calling Rasa ready.
+
+        Rasa's first parse after loading a model builds its TensorFlow graphs (0.4 s idle, several
+        seconds on a loaded machine); without this the first citizen pays for it, past the hub's
+        NLU timeout. A failure here is logged, not fatal: the hub's cues cover an unreadable Rasa.
+        """
+        params = {"token": self.auth_token} if self.auth_token else None
+        started = self.clock()
+        try:
+            async with session.post(
+                f"{self.url}/model/parse",
+                json={"text": "xin chào"},
+                params=params,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as resp:
+                await resp.read()
+                ok = resp.status == 200
+        except (aiohttp.ClientError, TimeoutError):
+            ok = False
+        if ok:
+            logger.info("Rasa warmed up: first parse took %.2f s", self.clock() - started)
+        else:
+            logger.warning("Rasa's warm-up parse failed; the first message may be slow")
 
     @property
     def pid(self) -> int | None:

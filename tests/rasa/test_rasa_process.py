@@ -70,19 +70,30 @@ class StepClock:
         self.now += seconds
 
 
-async def status_server(body: dict[str, Any], status: int = 200) -> TestServer:
+async def status_server(
+    body: dict[str, Any], status: int = 200, parsed: list[str] | None = None
+) -> TestServer:
     async def handler(request: web.Request) -> web.Response:
         return web.json_response(body, status=status)
 
+    async def parse(request: web.Request) -> web.Response:
+        text = (await request.json())["text"]
+        if parsed is not None:
+            parsed.append(text)
+        return web.json_response({"text": text, "intent": {"name": "greet", "confidence": 1.0}})
+
     app = web.Application()
     app.router.add_get("/status", handler)
+    app.router.add_post("/model/parse", parse)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
     return server
 
 
-async def test_wait_ready_returns_once_a_model_is_loaded() -> None:
-    server = await status_server({"model_file": "hotline-x.tar.gz", "num_active_training_jobs": 0})
+async def test_wait_ready_returns_once_a_model_is_loaded_and_has_parsed_once() -> None:
+    parsed: list[str] = []
+    body = {"model_file": "hotline-x.tar.gz", "num_active_training_jobs": 0}
+    server = await status_server(body, parsed=parsed)
     clock = StepClock()
     process = RasaProcess(Path("m.tar.gz"), port=server.port or 0, clock=clock, sleep=clock.sleep)
     try:
@@ -90,6 +101,7 @@ async def test_wait_ready_returns_once_a_model_is_loaded() -> None:
     finally:
         await server.close()
     assert process.ready_seconds is not None
+    assert parsed == ["xin chào"]  # the first citizen does not pay for Rasa's graph building
 
 
 async def test_wait_ready_times_out_without_a_model() -> None:
