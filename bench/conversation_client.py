@@ -2,10 +2,11 @@
 ``POST /webchat/api/session``, ``POST /webchat/api/messages``, ``GET /webchat/api/messages``
 and the WebSocket ``/webchat/ws`` (only for the time a reply arrives).
 
-A turn is complete when the hub marks the citizen's message ``processed`` (newer hubs), else
-after a quiet period following the first bot reply (today's hub); a turn without any reply
-ends after ``turn_timeout``. Latency = the POST sent -> the first bot reply of the turn pushed
-on the WebSocket.
+A turn is complete when the hub pushes ``processed`` for the citizen's message (hubs whose
+WebSocket hello lists that event: nothing is polled, so measuring adds no load), else when a
+read of the message shows it ``processed`` (polled), else after a quiet period following the
+first bot reply (older hubs); a turn without any reply ends after ``turn_timeout``.
+Latency = the POST sent -> the first bot reply of the turn pushed on the WebSocket.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class WebChat:
     conversation_ids: list[int] = field(default_factory=list)
     processed_flag: bool | None = None  # does this hub mark citizen messages "processed"?
     _events: asyncio.Queue[tuple[float, dict[str, Any]]] = field(default_factory=asyncio.Queue)
+    live_events: frozenset[str] = frozenset()  # what the hub's WebSocket pushes (its hello)
     _ws: aiohttp.ClientWebSocketResponse | None = None
     _reader: asyncio.Task[None] | None = None
 
@@ -57,6 +59,8 @@ class WebChat:
         self.token = body["session_token"]
         self._note_conversation(body.get("conversation_id"))
         self._ws = await self.http.ws_connect(f"{self.base}/webchat/ws?token={self.token}")
+        hello = await self._ws.receive_json(timeout=self.timing.turn_timeout)
+        self.live_events = frozenset(hello.get("events") or ("message",))
         self._reader = asyncio.create_task(self._read_ws(self._ws))
 
     async def close(self) -> None:
@@ -76,8 +80,9 @@ class WebChat:
             if frame.type != aiohttp.WSMsgType.TEXT:
                 continue
             event = frame.json()
-            if event.get("type") == "message" and isinstance(event.get("message"), dict):
-                await self._events.put((time.perf_counter(), event["message"]))
+            kind = event.get("type")
+            if (kind == "message" and isinstance(event.get("message"), dict)) or kind == "processed":
+                await self._events.put((time.perf_counter(), event))
 
     @property
     def _auth(self) -> dict[str, str]:
@@ -113,9 +118,12 @@ class WebChat:
             sent = await r.json()
         seq = int(sent["seq"])
         self._note_conversation(sent.get("conversation_id"))
-        if self.processed_flag is None:
-            self.processed_flag = (await self._processed(seq))[0] is not None
-        complete, first = await self._wait(seq, started)
+        if "processed" in self.live_events:
+            complete, first = await self._wait_live(seq, sent.get("conversation_id"), started)
+        else:
+            if self.processed_flag is None:
+                self.processed_flag = (await self._processed(seq))[0] is not None
+            complete, first = await self._wait(seq, started)
         replies = [
             BotMessage.from_api(m)
             for m in await self.messages(seq)
@@ -124,7 +132,26 @@ class WebChat:
         latency = first - started if first is not None else None
         return TurnResult(replies, latency, seq, sent.get("conversation_id"), complete)
 
+    async def _wait_live(self, seq: int, conv: object, started: float) -> tuple[str, float | None]:
+        """The hub pushes "processed" once the bot's turn is over (its replies pushed before):
+        no polling, so the measurement adds no load to the hub."""
+        first: float | None = None
+        while True:
+            left = self.timing.turn_timeout - (time.perf_counter() - started)
+            try:
+                at, event = await asyncio.wait_for(self._events.get(), timeout=max(left, 0.0))
+            except TimeoutError:
+                return "timeout", first
+            if event.get("conversation_id") != conv:
+                continue
+            if event["type"] == "processed" and event.get("seq") == seq:
+                return "processed", first
+            msg = event.get("message") or {}
+            if msg.get("direction") == "out" and int(msg.get("seq") or 0) > seq and first is None:
+                first = at
+
     async def _wait(self, seq: int, started: float) -> tuple[str, float | None]:
+        """Hubs without the "processed" event: poll the message's flag, or wait for quiet."""
         t = self.timing
         first: float | None = None
         last = polled = started
@@ -136,7 +163,8 @@ class WebChat:
             if now - started >= t.turn_timeout:
                 return "timeout", first
             try:
-                at, msg = await asyncio.wait_for(self._events.get(), timeout=0.05 if first else 0.2)
+                at, event = await asyncio.wait_for(self._events.get(), timeout=0.05 if first else 0.2)
+                msg = event.get("message") or {}
                 if msg.get("direction") == "out" and int(msg.get("seq") or 0) > seq:
                     first = first if first is not None else at
                     last = at

@@ -326,6 +326,16 @@ class Pipeline:
             state = conv.state
         for reply in replies:
             await self._publish(reply)
+        await self.bus.publish(
+            conversation_topic(conv_id),
+            {
+                "type": "processed",
+                "conversation_id": conv_id,
+                "message_id": msg.id,
+                "seq": msg.seq,
+                "replies": [r.id for r in replies],
+            },
+        )
         if queue_changed or (replies and state == WAITING):  # the queue shows the form's progress
             await self.bus.publish(QUEUE_TOPIC, {"type": "queue", "conversation_id": conv_id, "state": state})
         if replies:

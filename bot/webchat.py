@@ -241,6 +241,9 @@ def _conversation_dict(conv: Conversation) -> dict[str, object]:
     }
 
 
+LIVE_EVENTS = ("message", "processed")  # what the WebSocket pushes, announced in its hello
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
     """Live events of the visitor's conversations (the newest ones: a ticket's answer may
     come to a closed one)."""
@@ -266,13 +269,16 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     async def pump() -> None:
         async for event in sub:
             msg = event.get("message") or {}
+            conv_id = event.get("conversation_id", conv.id)
             if event.get("type") == "message" and msg.get("direction") != "internal":
-                conv_id = event.get("conversation_id", conv.id)
                 await ws.send_json({"type": "message", "conversation_id": conv_id, "message": msg})
+            elif event.get("type") == "processed":  # the bot's turn on a citizen message is over
+                done = {k: event.get(k) for k in ("message_id", "seq", "replies")}
+                await ws.send_json({"type": "processed", "conversation_id": conv_id, **done})
 
     task = asyncio.create_task(pump())
     try:
-        await ws.send_json({"type": "hello", "conversation_id": conv.id})
+        await ws.send_json({"type": "hello", "conversation_id": conv.id, "events": list(LIVE_EVENTS)})
         async for frame in ws:
             if frame.type == WSMsgType.TEXT and frame.data == "ping":
                 await ws.send_str("pong")

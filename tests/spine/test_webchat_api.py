@@ -101,23 +101,34 @@ async def test_bad_requests_get_clear_errors_and_store_nothing(client: Any) -> N
     assert [m.get("act") for m in await _messages(client, token)] == ["greet"]  # nothing stored
 
 
-async def test_websocket_pushes_every_new_message(client: Any) -> None:
+async def test_websocket_pushes_every_new_message_then_the_end_of_the_turn(client: Any) -> None:
     s = await _session(client)
     ws = await client.ws_connect(f"/webchat/ws?token={s['session_token']}")
     hello = await ws.receive_json(timeout=5)
-    assert hello == {"type": "hello", "conversation_id": s["conversation_id"]}
-    await client.post(
+    assert hello == {
+        "type": "hello",
+        "conversation_id": s["conversation_id"],
+        "events": ["message", "processed"],
+    }
+    r = await client.post(
         "/webchat/api/messages",
         headers=_auth(s["session_token"]),
         json={"client_id": str(uuid.uuid4()), "text": "Xin chào"},
     )
+    sent = await r.json()
     pushed: dict[int, dict[str, Any]] = {}
-    while len(pushed) < 2:  # the greeting's delivery update (seq 1) may come first: not ours
+    while True:  # the greeting's delivery update (seq 1) may come first: not ours
         event = await ws.receive_json(timeout=5)
-        assert event["type"] == "message" and event["conversation_id"] == s["conversation_id"]
+        assert event["conversation_id"] == s["conversation_id"]
+        if event["type"] == "processed":
+            break
+        assert event["type"] == "message"
         if event["message"]["seq"] > 1:
             pushed.setdefault(event["message"]["id"], event["message"])
+    # the bot's turn is over: its replies were pushed before, and the event names them
+    assert (event["message_id"], event["seq"]) == (sent["id"], sent["seq"])
     assert [m["sender"] for m in pushed.values()] == ["citizen", "bot"]
+    assert event["replies"] == [i for i, m in pushed.items() if m["sender"] == "bot"]
     await ws.close()
     bad = await client.get("/webchat/ws?token=forged")
     assert bad.status == 401

@@ -162,6 +162,11 @@
     ws.onopen = function () { state.retry = 0; setStatus("Đã kết nối"); fill().catch(function () {}); };
     ws.onmessage = function (ev) {
       var data; try { data = JSON.parse(ev.data); } catch (e) { return; }
+      if (data.type === "processed") {  // the bot's turn is over: no "typing" left waiting
+        var mine = state.msgs[data.message_id];
+        if (mine && !mine.processed) { mine.processed = true; redraw(); }
+        return;
+      }
       if (data.type !== "message") return;
       var known = state.msgs[data.message.id];
       merge(data.message);
