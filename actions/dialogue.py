@@ -166,6 +166,7 @@ class Decision:
     replies: tuple[Reply, ...]
     state: DialogueState
     faq_id: str | None = None  # the FAQ entry answered
+    picked_for: str | None = None  # a suggestion was picked: the citizen's question it answers
     queue: str | None = None  # put the conversation in the operator queue now, with this reason
     dequeue: bool = False  # the citizen withdrew before any ticket: back to the bot
     ticket: TicketRequest | None = None

@@ -268,7 +268,8 @@ def _pending_suggestions(turn: Turn) -> Decision | None:
         entry = turn.answer_of(state.suggestions[n - 1])
         if entry is None:
             return _say("ack", texts.gone(turn.hotline), state.cleared())
-        return _say("answer", texts.answer(entry), state.cleared(), faq_id=entry.faq_id)
+        reply, cleared = texts.answer(entry), state.cleared()
+        return _say("answer", reply, cleared, faq_id=entry.faq_id, picked_for=state.pending_text)
     if _is(turn.text, texts.NONE_OF_THESE, texts.NONE_BUTTON.title) or cues.is_deny(turn.text):
         return _offer(turn, state.cleared(), state.pending_text)
     return None

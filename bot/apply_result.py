@@ -25,6 +25,7 @@ from actions.dialogue import CONTACT_FIELDS, Button, Decision, DialogueState, Re
 from bot.clock import as_utc
 from bot.db.models import Conversation, Message, Ticket
 from bot.engine import EngineReply, EngineResult
+from bot.faq_learning import TAPPED, record
 from bot.store.conversations import back_to_bot, set_dialogue, to_waiting
 from bot.store.outbound import add_reply
 from handoff.calendar import WorkingCalendar
@@ -107,6 +108,17 @@ class ResultApplier:
             if n == 0 and n != last and greeted_now:
                 own = {**own, "act": "greet"}
             out.replies.append(await self._reply(s, conv, reply, fill, own, now))
+        if decision.picked_for and decision.faq_id and out.replies:
+            # learning from use: the question the citizen's pick answers (bot.faq_learning)
+            await record(
+                s,
+                now,
+                text=decision.picked_for,
+                entry_id=decision.faq_id,
+                outcome=TAPPED,
+                conversation_id=conv.id,
+                message_id=out.replies[-1].id,
+            )
         if decision.queue:
             out.queue_changed |= await to_waiting(s, conv, now, decision.queue)
         if decision.dequeue:

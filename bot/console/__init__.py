@@ -13,7 +13,7 @@ from aiohttp import web
 
 from bot.app import HUB
 from bot.auth import prelogin
-from bot.console import admin_api, auth_routes, conversations, exports, live, tickets_api
+from bot.console import admin_api, auth_routes, conversations, exports, faq_learning_api, live, tickets_api
 from bot.console.core import CONSOLE, ConsoleState, console_middleware
 from handoff.calendar import configured_calendar
 from handoff.seed import load_seed, seed
@@ -58,6 +58,11 @@ def setup(app: web.Application) -> None:
     r.add_post(f"{api}/conversations/{ID}/release", conversations.release)
     r.add_post(f"{api}/conversations/{ID}/close", conversations.close)
     r.add_post(f"{api}/conversations/{ID}/tickets", tickets_api.create_from_conversation)
+    r.add_post(f"{api}/conversations/{ID}/faq-reply", faq_learning_api.faq_reply)
+    r.add_post(f"{api}/messages/{ID}/wrong", faq_learning_api.mark_wrong)
+    r.add_get(f"{api}/faq/proposals", faq_learning_api.list_proposals)
+    r.add_post(f"{api}/faq/proposals/accept", faq_learning_api.accept_proposal)
+    r.add_post(f"{api}/faq/proposals/reject", faq_learning_api.reject_proposal)
     r.add_get(f"{api}/contacts", conversations.contacts_search)
     r.add_post(f"{api}/contacts/merge", conversations.merge_contacts)
     r.add_get(f"{api}/tickets", tickets_api.list_tickets)

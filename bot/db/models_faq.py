@@ -56,3 +56,43 @@ class FaqGeneration(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     generation: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime]
+
+
+class FaqFeedback(Base):
+    """Learning from use (``bot.faq_learning``): one resolved match of a citizen's message
+    to an FAQ entry, and how it was resolved: ``tapped`` (the citizen picked the entry among
+    the bot's numbered suggestions), ``operator_used`` (an operator answered with the entry
+    found in the console's FAQ search), ``marked_wrong`` (an operator marked the bot's answer
+    with the entry as wrong). ``message_id``: the reply that carried (or was) the answer."""
+
+    __tablename__ = "faq_feedback"
+    __table_args__ = (Index("ix_faq_feedback_agency_entry", "agency", "entry_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    message_text: Mapped[str] = mapped_column(Text)
+    text_key: Mapped[str] = mapped_column(Text)  # the normalised text (faq.overlap.question_key)
+    message_id: Mapped[int | None] = mapped_column(BigId, default=None, index=True)
+    conversation_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    entry_id: Mapped[str] = mapped_column(String(100))
+    agency: Mapped[str] = mapped_column(String(300), default="")  # the active version's agency
+    outcome: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    created_at: Mapped[datetime]
+
+
+class FaqPhrasingReview(Base):
+    """An officer's decision on a proposed phrasing of an entry: accepted (into the version
+    ``version_id``) or rejected; either way it is not proposed again."""
+
+    __tablename__ = "faq_phrasing_reviews"
+    __table_args__ = (UniqueConstraint("agency", "entry_id", "text_key", name="uq_faq_phrasing_reviews_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agency: Mapped[str] = mapped_column(String(300))
+    entry_id: Mapped[str] = mapped_column(String(100))
+    text_key: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(String(20))  # accepted | rejected
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("faq_versions.id"), default=None)
+    user_id: Mapped[int | None] = mapped_column(BigId, default=None)
+    created_at: Mapped[datetime]

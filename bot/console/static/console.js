@@ -138,7 +138,21 @@
     li.appendChild(head);
     li.appendChild(el("div", "msg-text", m.text));
     (m.attachments || []).forEach(function (a) { li.appendChild(el("div", "att", "📎 " + (a.name || a.kind))); });
+    if (m.sender === "bot" && m.faq_id) { li.appendChild(wrongButton(m)); }
     return li;
+  }
+
+  // learning from use: a bot answer from the FAQ marked wrong (never proposed as a phrasing)
+  function wrongButton(m) {
+    var b = el("button", "secondary small", "Bot trả lời sai");
+    b.type = "button";
+    b.title = "Đánh dấu câu trả lời [" + m.faq_id + "] là sai với câu hỏi của người dân";
+    b.addEventListener("click", function () {
+      api("POST", "/messages/" + m.id + "/wrong").then(function () {
+        b.disabled = true; b.textContent = "Đã đánh dấu sai"; flash("Đã ghi nhận: câu trả lời sai");
+      }).catch(fail);
+    });
+    return b;
   }
 
   function addMessage(m) {
@@ -391,6 +405,14 @@
           li.appendChild(el("div", "snippet", r.answer));
           if (r.agency) { li.appendChild(el("span", "agency", r.agency)); }
           li.addEventListener("click", function () { $("reply-text").value = r.answer; });
+          var use = el("button", "small", "Dùng câu trả lời này");
+          use.type = "button";
+          use.disabled = $("reply-send").disabled;
+          use.addEventListener("click", function (ev) {
+            ev.stopPropagation();
+            convAction("/faq-reply", { faq_id: r.id });
+          });
+          li.appendChild(use);
           return li;
         });
       }).catch(fail);

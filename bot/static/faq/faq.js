@@ -92,7 +92,51 @@
     return tr;
   }
 
+  // learning from use: proposed phrasings per entry, accept (new version) or reject
+  function decide(item, p, action) {
+    var body = JSON.stringify({ agency: item.agency, entry_id: item.entry_id, text: p.text });
+    var opts = { method: "POST", headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" }, credentials: "same-origin", body: body };
+    fetch("/console/api/faq/proposals/" + action, opts).then(function (r) {
+      return r.json().then(function (j) { if (!r.ok) throw new Error(j.error || ("HTTP " + r.status)); return j; });
+    }).then(function (j) {
+      say(action === "accept"
+        ? "Đã thêm câu hỏi tương tự vào [" + item.entry_id + "]: phiên bản " + j.version.number + " của " + item.agency + (j.version.active ? " đang được dùng" : "")
+        : "Đã từ chối đề xuất cho [" + item.entry_id + "]");
+      return load();
+    }).catch(fail);
+  }
+
+  function proposalItem(item, p) {
+    var li = el("li", "“" + p.text + "” — " + p.count + " lần (chọn gợi ý: " + (p.outcomes.tapped || 0) +
+      ", cán bộ dùng: " + (p.outcomes.operator_used || 0) + ") ");
+    var span = el("span"); li.appendChild(span);
+    button(span, "Chấp nhận", function () { decide(item, p, "accept"); });
+    button(span, "Từ chối", function () { decide(item, p, "reject"); });
+    return li;
+  }
+
+  function loadProposals() {
+    return api("GET", "faq/proposals").then(function (j) {
+      var box = $("proposals"); box.textContent = "";
+      if (!j.entries.length) { box.appendChild(el("p", "Chưa có đề xuất nào.")); return; }
+      j.entries.forEach(function (item) {
+        box.appendChild(el("h3", item.agency + " — [" + item.entry_id + "] " + item.question));
+        if (item.proposals.length) {
+          var ul = el("ul"); box.appendChild(ul);
+          item.proposals.forEach(function (p) { ul.appendChild(proposalItem(item, p)); });
+        }
+        if (item.warnings.length) {
+          var warn = el("div"); warn.className = "overlap"; box.appendChild(warn);
+          warn.appendChild(el("strong", "Cảnh báo: cán bộ đánh dấu trợ lý ảo trả lời sai bằng câu hỏi này cho:"));
+          var wl = el("ul"); warn.appendChild(wl);
+          item.warnings.forEach(function (w) { wl.appendChild(el("li", "“" + w.text + "” — " + w.count + " lần")); });
+        }
+      });
+    });
+  }
+
   function load() {
+    loadProposals().catch(fail);
     return api("GET", "faq/versions").then(function (j) {
       var body = $("versions"); body.textContent = "";
       j.versions.forEach(function (v) { body.appendChild(row(v)); });
