@@ -43,11 +43,16 @@ class EngineConfig:
     use_fuzzy: bool = False
     fuzzy_weight: float = 0.15
     use_semantic: bool = True
-    semantic_weight: float = 1.0
+    semantic_weight: float = 0.25  # message ~ the entry's phrasings (query to query)
     # cosines of e5 are squeezed into ~0.8-0.97: map (cos - center) / scale
     semantic_center: float = 0.85
     semantic_scale: float = 0.10
-    semantic_max_words: int = 24  # encoding time grows with length; 24 words keep p95 < 50 ms
+    passage_weight: float = 0.75  # message ~ the entry's question + answer (query to passage)
+    passage_center: float = 0.80
+    passage_words: int = 128  # of question + answer embedded at import; 0: no passage score
+    semantic_max_words: int = 24  # words per view the model reads (encoding grows with length)
+    semantic_all: bool = True  # dense retrieval over every entry (else: re-rank the lexical top-k)
+    semantic_max_views: int = 3  # a long message: its question focus and last sentence windows
     semantic_restore: bool = True  # restore diacritics from the FAQ vocabulary before encoding
     # every call reads a bounded prefix (faq/bounds.py): its cost does not grow with the message
     max_query_words: int = MAX_QUERY_WORDS
@@ -56,8 +61,8 @@ class EngineConfig:
     bm25_k1: float = 1.2
     bm25_b: float = 0.75
     # decision (on the combined score in [0, ~1.5] and the gap to the runner-up)
-    answer_threshold: float = 1.0
-    answer_margin: float = 0.4
+    answer_threshold: float = 1.45  # fitted on both FAQ sets at once (docs/faq.md, "Thresholds")
+    answer_margin: float = 0.15
     suggest_threshold: float = 0.35
     max_suggestions: int = 3
     min_candidates: int = 3
@@ -147,6 +152,11 @@ class FaqEngine:
         self._fuzzy_texts = fuzzy_texts
         self._semantic = semantic
         self._canon, self._shared = _canonical(self.entries)
+        # a message that is one of an entry's phrasings (question_key) is that entry's question
+        self._known: dict[str, int] = {}
+        for i, e in enumerate(self.entries):
+            for p in e.phrasings():
+                self._known.setdefault(question_key(p), int(self._canon[i]))
         self._n_questions = len(self.entries) - sum(len(m) - 1 for m in self._shared.values())
 
     # ------------------------------------------------------------------ build
@@ -178,6 +188,8 @@ class FaqEngine:
                 restore=cfg.semantic_restore,
                 prefix_words=cfg.max_query_words,
                 word_chars=cfg.max_word_chars,
+                passage_words=cfg.passage_words,
+                max_views=cfg.semantic_max_views,
             )
         return cls(entries, cfg, lex, q_field, a_field, fuzzy_texts, sem)
 
@@ -253,6 +265,8 @@ class FaqEngine:
         cfg = self.config
         text = self.prepare_query(text)
         lex = self.lexical(text)
+        if self._semantic is not None and cfg.semantic_all:
+            return self._fused(text, lex)
         per_question = self._by_question(lex)
         k = min(max(cfg.rerank_k, cfg.min_candidates), self._n_questions)
         top = np.argpartition(-per_question, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
@@ -272,11 +286,45 @@ class FaqEngine:
         out.sort(key=lambda s: s.score, reverse=True)
         return out
 
+    def _fused(self, text: str, lex: np.ndarray) -> list[Scored]:
+        """Dense retrieval over every entry fused with the lexical ranking: each entry's score
+        is its lexical score plus its semantic score (the best cosine of any view of the
+        message), so an entry sharing no word with the message still competes."""
+        cfg = self.config
+        assert self._semantic is not None
+        by_question, by_passage = self._semantic.all_scores(text)
+        sem = cfg.semantic_weight * (by_question - cfg.semantic_center) / cfg.semantic_scale
+        if by_passage is not None:
+            sem = sem + cfg.passage_weight * (by_passage - cfg.passage_center) / cfg.semantic_scale
+        combined = lex.astype(np.float64) + sem
+        per_question = self._by_question(combined)
+        k = min(max(cfg.rerank_k, cfg.min_candidates), self._n_questions)
+        top = np.argpartition(-per_question, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
+        best: dict[int, Scored] = {}
+        for i in (m for c in top.tolist() for m in self._shared.get(int(c), (int(c),))):
+            c = int(self._canon[i])
+            if c not in best or combined[i] > best[c].score:
+                best[c] = Scored(c, float(lex[i]), 0.0, float(sem[i]), float(combined[i]))
+        return sorted(best.values(), key=lambda x: x.score, reverse=True)
+
     # ------------------------------------------------------------------ decide
     def decide(self, text: str) -> FaqDecision:
         text = self.prepare_query(text)
-        ranked = self.rank(text)
+        ranked = self._known_first(question_key(text), self.rank(text))
         return self.decide_ranked(ranked, may_answer=may_answer(text))
+
+    def _known_first(self, key: str, ranked: list[Scored]) -> list[Scored]:
+        """A message that is one of an entry's phrasings (an officer accepted it as a
+        "câu hỏi tương tự", or it is the question itself) is that entry's question: it leads,
+        scored at least at the answer threshold and margin (the gate of may_answer still holds)."""
+        known = self._known.get(key) if key else None
+        if known is None:
+            return ranked
+        cfg = self.config
+        others = [s for s in ranked if s.index != known]
+        own = next((s for s in ranked if s.index == known), Scored(known, 0.0))
+        floor = max(cfg.answer_threshold, (others[0].score if others else 0.0) + cfg.answer_margin)
+        return [replace(own, score=max(own.score, floor)), *others]
 
     def decide_ranked(self, ranked: list[Scored], may_answer: bool = True) -> FaqDecision:
         cfg = self.config

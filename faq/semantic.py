@@ -21,11 +21,14 @@ from faq.bounds import MAX_QUERY_WORDS as MAX_PREFIX_WORDS
 from faq.bounds import MAX_WORD_CHARS, bound_query
 from faq.model import FaqEntry
 from faq.normalize import fold, normalize, words
+from faq.text import question_focus, sentences
 
 _MODEL: Any = None
 _MODEL_LOCK = threading.Lock()
 _MAX_N = 3
 MAX_QUERY_WORDS = 24
+MAX_VIEWS = 3  # views of a long message the model reads: its question focus and its last windows
+PASSAGE_WORDS = 128  # words of an entry's question + answer embedded as its passage
 
 
 def load_model() -> Any:
@@ -85,20 +88,24 @@ class EmbeddingCache:
     def __len__(self) -> int:
         return len(self._vectors)
 
-    def encode(self, texts: Sequence[str], batch: int = 64) -> np.ndarray:
+    def encode(self, texts: Sequence[str], batch: int = 64, *, passage: bool = False) -> np.ndarray:
+        """Embeddings of ``texts`` as queries, or as passages (e5's two roles)."""
+        keys = [("passage: " if passage else "query: ") + t for t in texts]
         with self._lock:
-            missing = list(dict.fromkeys(t for t in texts if t not in self._vectors))
+            pairs = zip(keys, texts, strict=True)
+            missing = list(dict.fromkeys((k, t) for k, t in pairs if k not in self._vectors))
         model = load_model()
+        encode = model.passage if passage else model.query
         for start in range(0, len(missing), batch):
             chunk = missing[start : start + batch]
-            vectors = np.asarray(model.query(chunk), dtype=np.float32).reshape(len(chunk), -1)
+            vectors = np.asarray(encode([t for _, t in chunk]), dtype=np.float32).reshape(len(chunk), -1)
             with self._lock:
-                for text, vec in zip(chunk, vectors, strict=True):
-                    self._vectors[text] = vec
+                for (key, _), vec in zip(chunk, vectors, strict=True):
+                    self._vectors[key] = vec
         with self._lock:
-            out = np.stack([self._vectors[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
-            for t in texts:
-                self._vectors.move_to_end(t)
+            out = np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
+            for k in keys:
+                self._vectors.move_to_end(k)
             while len(self._vectors) > self.max_items:
                 self._vectors.popitem(last=False)
         return out
@@ -119,13 +126,18 @@ class SemanticIndex:
         *,
         prefix_words: int = MAX_PREFIX_WORDS,
         word_chars: int = MAX_WORD_CHARS,
+        passages: np.ndarray | None = None,
+        max_views: int = MAX_VIEWS,
     ) -> None:
-        self._matrix = matrix
-        self._owner = owner
+        self._matrix = matrix  # one row per phrasing (question, alternatives), as queries
+        self._owner = owner  # the entry of each row, rows stored entry by entry
+        self._passages = passages  # one row per entry: its question and answer, as a passage
         self._restorer = restorer
         self.max_words = max_words
         self.prefix_words = prefix_words  # read at most this prefix of a message...
         self.word_chars = word_chars  # ...with words cut to this length (faq/bounds.py)
+        self.max_views = max_views
+        self._starts_cache: np.ndarray | None = None
 
     @classmethod
     def build(
@@ -137,32 +149,85 @@ class SemanticIndex:
         *,
         prefix_words: int = MAX_PREFIX_WORDS,
         word_chars: int = MAX_WORD_CHARS,
+        passage_words: int = PASSAGE_WORDS,
+        max_views: int = MAX_VIEWS,
     ) -> SemanticIndex:
-        """Embed every phrasing (through ``cache``, so unchanged questions are not re-encoded)."""
+        """Embed every phrasing, and every entry's question + answer as a passage (through
+        ``cache``, so unchanged entries are not re-encoded). ``passage_words`` 0: no passages."""
         texts: list[str] = []
         owner: list[int] = []
         for i, e in enumerate(entries):
             for p in e.phrasings():
                 texts.append(normalize(p))
                 owner.append(i)
-        matrix = (cache or DEFAULT_CACHE).encode(texts)
+        store = cache or DEFAULT_CACHE
+        matrix = store.encode(texts)
+        passages = None
+        if passage_words > 0:
+            passages = store.encode([passage_text(e, passage_words) for e in entries], passage=True)
         vocab = [t for e in entries for t in (*e.phrasings(), e.answer)]
         restorer = Restorer(vocab if restore else [])
         return cls(
-            matrix, np.asarray(owner), restorer, max_words, prefix_words=prefix_words, word_chars=word_chars
+            matrix,
+            np.asarray(owner),
+            restorer,
+            max_words,
+            prefix_words=prefix_words,
+            word_chars=word_chars,
+            passages=passages,
+            max_views=max_views,
         )
 
     def prepare(self, text: str) -> str:
-        """Query text as the model sees it: teencode expanded, diacritics restored, last words
-        kept, of the bounded prefix of the message (the encoder's cost grows faster than the
-        length of a word)."""
+        """Query text as the model sees it when it reads one view: teencode expanded,
+        diacritics restored, last words kept, of the bounded prefix of the message (the
+        encoder's cost grows faster than the length of a word)."""
         bounded = bound_query(text, self.prefix_words, self.word_chars)
         restored = self._restorer.restore(bounded).split(" ")
         # encoding time grows with length; the question sits at the end of long messages
         return " ".join(restored[-self.max_words :])
 
+    def views(self, text: str) -> list[str]:
+        """What the model reads of a message, restored: the whole message when it has at most
+        ``max_words`` words; else its question focus and its last windows of whole sentences
+        of at most ``max_words`` words each (a longer sentence is cut into such windows), at
+        most ``max_views`` views in all (each costs one encoding). The best match is kept."""
+        bounded = bound_query(text, self.prefix_words, self.word_chars)
+        whole = self._restorer.restore(bounded)
+        if len(whole.split(" ")) <= self.max_words:
+            return [whole]
+        out: list[str] = []
+        focus = question_focus(bounded)
+        if focus is not None:
+            out.append(" ".join(self._restorer.restore(focus).split(" ")[-self.max_words :]))
+        windows = [self._restorer.restore(w) for w in sentence_windows(bounded, self.max_words)]
+        room = max(self.max_views - len(out), 1)
+        out.extend(w for w in windows[-room:] if w and w not in out)  # the question sits late
+        return out or [" ".join(whole.split(" ")[-self.max_words :])]
+
     def embed(self, text: str) -> np.ndarray:
         return np.asarray(load_model().query(self.prepare(text)), dtype=np.float32).reshape(-1)
+
+    def embed_views(self, text: str) -> np.ndarray:
+        views = self.views(text)
+        return np.asarray(load_model().query(views), dtype=np.float32).reshape(len(views), -1)
+
+    def all_scores(self, text: str) -> tuple[np.ndarray, np.ndarray | None]:
+        """For every entry (dense retrieval over the whole index: matrix products), the best
+        cosine of any view of the message to any of its phrasings, and to its passage (None
+        without passages)."""
+        queries = self.embed_views(text)
+        best_row = (self._matrix @ queries.T).max(axis=1)
+        by_question = np.maximum.reduceat(best_row, self._starts) if len(best_row) else best_row
+        by_passage = None if self._passages is None else (self._passages @ queries.T).max(axis=1)
+        return by_question, by_passage
+
+    @property
+    def _starts(self) -> np.ndarray:
+        """Index of each entry's first phrasing row (rows are stored entry by entry)."""
+        if self._starts_cache is None:
+            self._starts_cache = np.flatnonzero(np.r_[True, self._owner[1:] != self._owner[:-1]])
+        return self._starts_cache
 
     def scores(self, text: str, candidates: Sequence[int]) -> dict[int, float]:
         """Best cosine of the query to each candidate's phrasings."""
@@ -175,3 +240,24 @@ class SemanticIndex:
             o = int(self._owner[r])
             best[o] = max(best.get(o, -1.0), float(s))
         return best
+
+
+def passage_text(entry: FaqEntry, max_words: int = PASSAGE_WORDS) -> str:
+    """An entry as e5 reads a passage: its question, then its answer, at most ``max_words``."""
+    return " ".join(normalize(f"{entry.question}. {entry.answer}").split()[:max_words])
+
+
+def sentence_windows(text: str, max_words: int) -> list[str]:
+    """Consecutive whole sentences packed into windows of at most ``max_words`` words; a
+    longer sentence becomes windows of its own, cut at ``max_words`` words."""
+    pieces: list[list[str]] = []
+    for sentence in sentences(text):
+        ws = sentence.split()
+        pieces.extend(ws[i : i + max_words] for i in range(0, len(ws), max_words))
+    windows: list[list[str]] = []
+    for piece in pieces:
+        if windows and len(windows[-1]) + len(piece) <= max_words:
+            windows[-1].extend(piece)
+        else:
+            windows.append(list(piece))
+    return [" ".join(w) for w in windows]

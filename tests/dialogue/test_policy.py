@@ -8,7 +8,7 @@ import pytest
 
 from actions import texts
 from actions.dialogue import Decision, DialogueState, FaqView, Parse
-from actions.policy import decide
+from actions.policy import OFF_TOPIC_MAX_FAQ_SCORE, decide
 from actions.services import DecisionKind, FaqDecision, HotlineInfo
 from tests.dialogue.helpers import HOTLINE, NONE, WEAK, answer, suggest, turn
 
@@ -287,8 +287,11 @@ def test_off_topic_messages_are_refused_even_with_weak_faq_suggestions(text: str
 
 
 def test_off_topic_cue_does_not_refuse_what_the_faq_holds() -> None:
-    d = decide(turn("bảng giá vàng ở đâu, thẻ bhyt gia hạn ở đâu", faq=suggest("A1", score=0.6)))
+    text = "bảng giá vàng ở đâu, thẻ bhyt gia hạn ở đâu"
+    d = decide(turn(text, faq=suggest("A1", score=OFF_TOPIC_MAX_FAQ_SCORE + 0.1)))
     assert d.act == "suggest"
+    d = decide(turn(text, faq=suggest("A1", score=OFF_TOPIC_MAX_FAQ_SCORE - 0.1)))
+    assert d.act == "refuse"
 
 
 def test_a_complaint_asked_as_a_question_with_nothing_in_the_faq_is_a_report() -> None:

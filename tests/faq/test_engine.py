@@ -13,6 +13,7 @@ import pytest
 
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqEntry
+from faq.normalize import fold
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,9 +73,19 @@ def test_complaint_is_never_answered_automatically(dev_engine: FaqEngine) -> Non
 
 def test_thresholds_are_configurable(dev_engine: FaqEngine) -> None:
     strict = dev_engine.with_config(replace(dev_engine.config, answer_threshold=99.0))
-    assert strict.decide(SAME_QUESTION[0]).decision == "suggest"
+    assert strict.decide("phòng gym có được mở cửa không").decision == "suggest"
     lax = dev_engine.with_config(replace(dev_engine.config, suggest_threshold=-99.0))
     assert lax.decide("xin chào").decision == "suggest"
+
+
+def test_a_known_phrasing_is_answered_whatever_its_score(dev_engine: FaqEngine) -> None:
+    """A message that is an entry's question (or an accepted alternative), written with or
+    without diacritics, is that entry's question; a bare topic word is not."""
+    entry = dev_engine.entries[5]
+    for text in (entry.question, fold(entry.question)):
+        decision = dev_engine.decide(text)
+        assert (decision.decision, decision.faq_id) == ("answer", entry.id)
+    assert dev_engine.decide("cách ly").decision != "answer"
 
 
 def test_alternatives_and_keywords_are_matched() -> None:
