@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
@@ -192,9 +192,11 @@ def typing_indicator(registry: ConnectorRegistry) -> Callable[[str, str], Awaita
     return typing
 
 
-def faq_config(settings: Settings) -> EngineConfig | None:
-    """``HUB_FAQ_SEMANTIC=false`` keeps the FAQ engine lexical-only (no embedding model)."""
-    return None if settings.faq_semantic else EngineConfig.lexical_only()
+def faq_config(settings: Settings) -> EngineConfig:
+    """``HUB_FAQ_SEMANTIC=false`` keeps the FAQ engine lexical-only (no embedding model);
+    ``HUB_FAQ_LEXICON`` names the deployment's lexicon file."""
+    config = EngineConfig() if settings.faq_semantic else EngineConfig.lexical_only()
+    return replace(config, lexicon_path=settings.faq_lexicon)
 
 
 def choose_engines(hub: Hub) -> tuple[DialogueEngine, DialogueEngine | None]:

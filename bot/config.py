@@ -100,6 +100,7 @@ class Settings:
     faq_path: Path | None = None
     faq_poll_interval: float = 2.0
     faq_semantic: bool = True
+    faq_lexicon: str | None = None  # a deployment's FAQ lexicon file (faq/data/lexicon.tsv's format)
     media_dir: Path = ROOT / "var" / "media"
     hotline_name: str = "Tổng đài 1022"
     hotline_phone: str = ""  # the numbers a citizen can call, as shown ("1022 hoặc 0237 3 123 456")
@@ -143,6 +144,7 @@ class Settings:
             faq_path=Path(faq_path) if faq_path else None,
             faq_poll_interval=float(env.get("HUB_FAQ_POLL_INTERVAL") or 2.0),
             faq_semantic=_bool(env.get("HUB_FAQ_SEMANTIC"), True),
+            faq_lexicon=(env.get("HUB_FAQ_LEXICON") or "").strip() or None,
             media_dir=Path(env.get("HUB_MEDIA_DIR") or ROOT / "var" / "media"),
             hotline_name=env.get("HUB_HOTLINE_NAME") or "Tổng đài 1022",
             hotline_phone=(env.get("HUB_HOTLINE_PHONE") or "").strip(),

@@ -311,6 +311,7 @@ class FaqIndex:
         self.sm = sm
         self.holder = IndexHolder()
         self.config = config
+        self.quick = dataclasses.replace(INTERIM, lexicon_path=getattr(config, "lexicon_path", None))
         self.poll_interval = poll_interval
         self.staged = staged
         self.generation = -1
@@ -332,7 +333,7 @@ class FaqIndex:
             entries = await active_entries(self.sm)
             if entries:
                 await self.holder.rebuild_async(
-                    entries, version=f"g{gen}", config=self.config, staged=self.staged, quick_config=INTERIM
+                    entries, f"g{gen}", config=self.config, staged=self.staged, quick_config=self.quick
                 )
             else:
                 self.holder = IndexHolder()

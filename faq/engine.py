@@ -1,5 +1,6 @@
-"""FAQ matching engine: lexical BM25 on folded syllables + pairs + lexicon concepts,
-fuzzy re-ranking of a few candidates, optional semantic re-ranking, calibrated decision.
+"""FAQ matching engine: lexical BM25 on folded syllables + pairs + lexicon concepts, fused with
+dense retrieval over every entry (multilingual-e5-small: the message's views against each entry's
+phrasings and its question + answer passage), an exact known phrasing first, then a decision.
 
 ``FaqEngine.build(entries, config)`` builds an immutable index; ``engine.decide(text)``
 returns a :class:`FaqDecision`. Entries sharing a question (``faq.overlap.question_key``: two
@@ -7,7 +8,7 @@ active versions holding the same question) are one candidate: its score is the b
 its entry the one listed first (the caller lists entries in order of preference), so the same
 question is never offered twice nor taken for ambiguity. Engines are immutable after build,
 so a built engine can be shared by any number of threads/tasks; :class:`faq.holder.IndexHolder`
-swaps them.
+swaps them. Settings and how they were fitted: docs/faq.md.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from faq.bounds import MAX_QUERY_WORDS, MAX_WORD_CHARS, bound_query
-from faq.lexicon import Lexicon, default_lexicon
+from faq.lexicon import Lexicon, lexicon_from
 from faq.model import Candidate, FaqDecision, FaqEntry
 from faq.normalize import clean_spaces, fold, normalize
 from faq.overlap import question_key
@@ -31,11 +32,12 @@ from faq.text import may_answer, question_focus, terms
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Ranking switches and decision thresholds (defaults tuned on the dev set, see docs/faq.md)."""
+    """Ranking switches and decision thresholds (fitted on both development FAQ sets, docs/faq.md)."""
 
     # ranking parts
     use_pairs: bool = True
     use_lexicon: bool = True
+    lexicon_path: str | None = None  # a deployment's lexicon file (HUB_FAQ_LEXICON); None: shipped
     use_answer_field: bool = True
     answer_weight: float = 0.35
     use_focus: bool = True
@@ -172,7 +174,7 @@ class FaqEngine:
         cfg = config or EngineConfig()
         if not entries:
             raise ValueError("Không có câu hỏi nào để lập chỉ mục")
-        lex = (lexicon or default_lexicon()) if cfg.use_lexicon else None
+        lex = (lexicon or lexicon_from(cfg.lexicon_path)) if cfg.use_lexicon else None
         q_docs = [cls._question_terms(e, lex, cfg) for e in entries]
         q_field = _Field(_bm25(q_docs, cfg), _idf_table(q_docs))
         a_field = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from faq.normalize import DATA_DIR, clean_spaces, fold, normalize
 
@@ -45,3 +46,15 @@ def parse_lexicon(text: str) -> Lexicon:
 @functools.lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
     return parse_lexicon((DATA_DIR / "lexicon.tsv").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=4)
+def lexicon_from(path: str | None) -> Lexicon:
+    """A deployment's lexicon file (same format; it replaces ``faq/data/lexicon.tsv``, whose
+    domain sections suit a COVID-era hotline), or the shipped one when ``path`` is None."""
+    if path is None:
+        return default_lexicon()
+    try:
+        return parse_lexicon(Path(path).read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ValueError(f"Không đọc được tệp từ vựng {path}: {err.strerror or err}") from err

@@ -5,8 +5,10 @@ focus and its last sentence windows); entries are embedded as phrasings and as p
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqEntry
@@ -90,3 +92,15 @@ def test_without_passages_the_entries_are_matched_by_their_phrasings_only() -> N
     engine = FaqEngine.build(FAQ, EngineConfig(passage_words=0))
     assert engine.semantic is not None and engine.semantic.all_scores("đổi bằng lái")[1] is None
     assert FAQ[engine.rank("đổi bằng lái xe ở đâu")[0].index].id == "GT1"
+
+
+def test_a_deployment_lexicon_replaces_the_shipped_one(tmp_path: Path) -> None:
+    """HUB_FAQ_LEXICON: a province's own concepts (same format as faq/data/lexicon.tsv)."""
+    path = tmp_path / "lexicon.tsv"
+    path.write_text("# a deployment's own\nkhaisinh\tkhai sinh | giấy khai sinh | làm giấy cho bé\n", "utf-8")
+    shipped = FaqEngine.build(FAQ, EngineConfig(use_semantic=False))
+    own = FaqEngine.build(FAQ, EngineConfig(use_semantic=False, lexicon_path=str(path)))
+    asked = "làm giấy cho bé thế nào"
+    assert own.lexical(asked)[BIRTH] > shipped.lexical(asked)[BIRTH]
+    with pytest.raises(ValueError, match="Không đọc được tệp từ vựng"):
+        FaqEngine.build(FAQ, EngineConfig(use_semantic=False, lexicon_path=str(tmp_path / "none.tsv")))
