@@ -319,10 +319,10 @@ class FaqEngine:
         """A message that is one of an entry's phrasings (an officer accepted it as a
         "câu hỏi tương tự", or it is the question itself) is that entry's question: it leads,
         scored at least at the answer threshold and margin (the gate of may_answer still holds)."""
-        known = self._known.get(key) if key else None
-        if known is None:
-            return ranked
         cfg = self.config
+        known = self._known.get(key) if key else None
+        if known is None or not math.isfinite(cfg.answer_threshold):  # an index that never answers
+            return ranked
         others = [s for s in ranked if s.index != known]
         own = next((s for s in ranked if s.index == known), Scored(known, 0.0))
         floor = max(cfg.answer_threshold, (others[0].score if others else 0.0) + cfg.answer_margin)
