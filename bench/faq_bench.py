@@ -38,7 +38,7 @@ from faq.engine import EngineConfig, FaqEngine
 from faq.evaluate import read_queries
 from faq.importer import load_entries
 from faq.model import FaqEntry
-from faq.semantic import SemanticIndex, load_model
+from faq.semantic import load_model
 
 GROUPS = [
     "Người cao tuổi",
@@ -111,17 +111,7 @@ def pct(values: list[float], q: float) -> float:
 def bench_size(base: list[FaqEntry], queries: list[str], size: int, config: EngineConfig) -> None:
     entries = synthesise(base, size)
     t0 = time.perf_counter()
-    semantic = None
-    if config.use_semantic:  # as FaqEngine.build builds it, timed apart
-        semantic = SemanticIndex.build(
-            entries,
-            config.semantic_max_words,
-            restore=config.semantic_restore,
-            prefix_words=config.max_query_words,
-            word_chars=config.max_word_chars,
-            passage_words=config.passage_words,
-            max_views=config.semantic_max_views,
-        )
+    semantic = FaqEngine.semantic_index(entries, config) if config.use_semantic else None  # timed apart
     t1 = time.perf_counter()
     engine = FaqEngine.build(entries, config, semantic=semantic)
     t2 = time.perf_counter()

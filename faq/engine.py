@@ -182,18 +182,21 @@ class FaqEngine:
             a_docs = [terms(e.answer, lex, cfg.use_pairs) for e in entries]
             a_field = _Field(_bm25(a_docs, cfg), _idf_table(a_docs))
         fuzzy_texts = [[clean_spaces(fold(normalize(p))) for p in e.phrasings()] for e in entries]
-        sem = None
-        if cfg.use_semantic:
-            sem = semantic or SemanticIndex.build(
-                entries,
-                cfg.semantic_max_words,
-                restore=cfg.semantic_restore,
-                prefix_words=cfg.max_query_words,
-                word_chars=cfg.max_word_chars,
-                passage_words=cfg.passage_words,
-                max_views=cfg.semantic_max_views,
-            )
+        sem = (semantic or cls.semantic_index(entries, cfg)) if cfg.use_semantic else None
         return cls(entries, cfg, lex, q_field, a_field, fuzzy_texts, sem)
+
+    @staticmethod
+    def semantic_index(entries: Sequence[FaqEntry], cfg: EngineConfig) -> SemanticIndex:
+        """The semantic index of ``entries`` with ``cfg``'s settings (the slow part of a build)."""
+        return SemanticIndex.build(
+            entries,
+            cfg.semantic_max_words,
+            restore=cfg.semantic_restore,
+            prefix_words=cfg.max_query_words,
+            word_chars=cfg.max_word_chars,
+            passage_words=cfg.passage_words,
+            max_views=cfg.semantic_max_views,
+        )
 
     @staticmethod
     def _question_terms(entry: FaqEntry, lex: Lexicon | None, cfg: EngineConfig) -> list[str]:
