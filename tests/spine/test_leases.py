@@ -178,7 +178,7 @@ async def test_lease_is_released_as_soon_as_the_database_is_back(
     await outage.cut()
     engine.gate.set()  # the answer is ready while the database is away: storing it fails
     retries = getattr(hub.metrics, "db_retries", {})
-    await wait_for(lambda: first.done() or retries.get("lease_release", 0) >= 1)
+    await wait_for(lambda: first.done() or retries.get("lease_release", 0) >= 1, timeout=30)
     await outage.restore()
     with contextlib.suppress(Exception):
         await first
