@@ -4,10 +4,12 @@ close told to the citizen; the history kept across the close."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from sqlalchemy import select
 
 from bot.app import HUB
 from bot.db.models import Conversation
@@ -152,3 +154,30 @@ async def test_widget_bubble_on_another_site(server: Any) -> None:
             assert await frame.locator(".msg.out").first.inner_text() != ""  # the greeting came back too
     finally:
         await site.close()
+
+
+async def test_a_message_sent_before_the_session_is_ready_waits_for_it(server: Any, hub_app: Any) -> None:
+    """A citizen who types before the page has its session (a slow network): the message waits
+    for the session instead of going out without one (which made a second session whose
+    replies the page never heard); one conversation, the reply shown live."""
+    url = f"http://127.0.0.1:{server.port}/webchat/"
+    async with browser() as b:
+        page = await b.new_page()
+        release = asyncio.Event()
+
+        async def slow_session(route: Any) -> None:
+            await release.wait()
+            await route.continue_()
+
+        await page.route("**/webchat/api/session", slow_session)
+        await page.goto(url)
+        await page.fill("#text", "Cho tôi hỏi về thủ tục đăng ký tạm trú")
+        await page.click("#send")
+        release.set()
+        await _replied(page, 1)
+        texts = await page.eval_on_selector_all(".msg .text", "els => els.map(e => e.textContent)")
+        assert texts[1] == "Cho tôi hỏi về thủ tục đăng ký tạm trú" and len(texts) >= 3
+        assert await page.locator(".divider").count() == 0
+    async with hub_app[HUB].sm() as s:
+        convs = (await s.execute(select(Conversation.identity_id))).scalars().all()
+    assert len(convs) == 1  # one session, one conversation

@@ -193,14 +193,17 @@
         }
         return fill();
       }).catch(function (e) {
-        if (e.status === 401) { store.removeItem(KEY); return start().then(function () { return attempt(n); }); }
+        if (e.status === 401) {  // the session ended: a new one, and live events for it
+          store.removeItem(KEY);
+          return start().then(function () { state.wsFor = null; follow(); return attempt(n); });
+        }
         if (e.status && e.status < 500) { setStatus(e.message); throw e; }
         if (n >= 5) { setStatus("Không gửi được tin nhắn, vui lòng thử lại"); throw e; }
         // same client_id on retry: the hub stores it once
         return new Promise(function (r) { setTimeout(r, 500 * Math.pow(2, n)); }).then(function () { return attempt(n + 1); });
       });
     };
-    return attempt(0);
+    return ready.then(function () { return attempt(0); });  // never before the session exists
   }
 
   function fromHost() {
@@ -238,7 +241,8 @@
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
 
-  start().then(function () { return fill(); }).then(connect).catch(function (e) {
+  var ready = start().then(function () { return fill(); }).then(connect);
+  ready.catch(function (e) {
     setStatus("Không kết nối được tổng đài: " + e.message);
     setTimeout(function () { location.reload(); }, 10000);
   });
