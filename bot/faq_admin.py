@@ -40,9 +40,9 @@ from aiohttp import BodyPartReader, web
 
 from bot.app import HUB, Hub
 from bot.auth.audit import record
-from bot.console.core import client_ip, error, require, static_asset
+from bot.console.core import client_ip, error, own_agency, require, static_asset
 from bot.db.models import ChannelState
-from bot.db.models_console import Agency, Role, User
+from bot.db.models_console import Role, User
 from bot.db.models_faq import FaqVersion
 from bot.faq_store import (
     NotActive,
@@ -93,17 +93,6 @@ async def static(request: web.Request) -> web.StreamResponse:
     return static_asset(PAGE / name)
 
 
-async def _own_agency(hub: Hub, user: User) -> str | None:
-    """The agency an officer may act for (None: any, for admins and supervisors)."""
-    if user.role != Role.AGENCY.value:
-        return None
-    async with hub.sm() as s:
-        agency = await s.get(Agency, user.agency_id) if user.agency_id else None
-    if agency is None:
-        raise web.HTTPForbidden(text=json.dumps({"error": "Tài khoản chưa gắn với đơn vị nào"}))
-    return agency.name
-
-
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -128,7 +117,7 @@ def _version_dict(v: VersionInfo, own: str | None = None) -> dict[str, Any]:
 async def list_versions(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     user = require(request, *FAQ_ROLES)
-    own = await _own_agency(hub, user)
+    own = await own_agency(hub, user)
     agency = own or request.query.get("agency") or None
     listed = await versions(hub.sm, agency)
     return web.json_response({"versions": [_version_dict(v, own) for v in listed]})
@@ -168,7 +157,7 @@ async def _read_upload(request: web.Request, limit: int) -> tuple[dict[str, str]
 async def start_import(request: web.Request) -> web.Response:
     hub = request.app[HUB]
     user = require(request, *FAQ_ROLES)
-    own = await _own_agency(hub, user)
+    own = await own_agency(hub, user)
     limits = ImportLimits()
     try:
         fields, name, data = await _read_upload(request, limits.max_file_bytes)
@@ -307,7 +296,7 @@ async def job_status(request: web.Request) -> web.Response:
 async def _version_for(request: web.Request) -> tuple[Hub, User, FaqVersion]:
     hub = request.app[HUB]
     user = require(request, *FAQ_ROLES)
-    own = await _own_agency(hub, user)
+    own = await own_agency(hub, user)
     async with hub.sm() as s:
         version = await s.get(FaqVersion, int(request.match_info["id"]))
     if version is None:

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.app import HUB, Hub
 from bot.auth import accounts, audit, prelogin
 from bot.db.models import Message
-from bot.db.models_console import AuditLog, Notification, Role, User, UserSession
+from bot.db.models_console import Agency, AuditLog, Notification, Role, User, UserSession
 from bot.events import conversation_topic
 from bot.http_json import INT64_MAX, JsonLimits, bad_request, int_value, read_object
 from bot.serialize import message_event
@@ -137,6 +137,17 @@ def static_asset(path: Path) -> web.Response:
 
 def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
+
+
+async def own_agency(hub: Hub, user: User) -> str | None:
+    """The agency an officer acts for (None: any, for admins and supervisors)."""
+    if user.role != Role.AGENCY.value:
+        return None
+    async with hub.sm() as s:
+        agency = await s.get(Agency, user.agency_id) if user.agency_id else None
+    if agency is None:
+        raise WorkflowError("Tài khoản chưa gắn với đơn vị nào", 403)
+    return agency.name
 
 
 def _same_origin(request: web.Request) -> bool:

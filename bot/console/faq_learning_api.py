@@ -23,9 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.app import Hub
 from bot.console.conversations import _held
-from bot.console.core import STAFF, audit_action, hub_of, json_body, publish_messages, require, str_field
+from bot.console.core import (
+    STAFF,
+    audit_action,
+    hub_of,
+    json_body,
+    own_agency,
+    publish_messages,
+    require,
+    str_field,
+)
 from bot.db.models import Conversation, ConversationState, Direction, Message
-from bot.db.models_console import Agency, Role, User
+from bot.db.models_console import Role, User
 from bot.db.models_faq import FaqPhrasingReview
 from bot.faq_learning import (
     MARKED_WRONG,
@@ -46,17 +55,6 @@ from faq.model import FaqEntry
 from handoff.workflow import WorkflowError
 
 FAQ_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENCY)  # as on the FAQ versions page (bot.faq_admin)
-
-
-async def _own_agency(hub: Hub, user: User) -> str | None:
-    """The agency whose entries an officer reviews (None: any, for admins and supervisors)."""
-    if user.role != Role.AGENCY.value:
-        return None
-    async with hub.sm() as s:
-        agency = await s.get(Agency, user.agency_id) if user.agency_id else None
-    if agency is None:
-        raise WorkflowError("Tài khoản chưa gắn với đơn vị nào", 403)
-    return agency.name
 
 
 def _entry(hub: Hub, faq_id: str) -> FaqEntry:
@@ -151,7 +149,7 @@ async def mark_wrong(request: web.Request) -> web.Response:
 async def list_proposals(request: web.Request) -> web.Response:
     hub = hub_of(request)
     user = require(request, *FAQ_ROLES)
-    own = await _own_agency(hub, user)
+    own = await own_agency(hub, user)
     agency = own or request.query.get("agency") or None
     found = await proposals(hub.sm, agency)
     return web.json_response({"entries": [p.to_dict() for p in found]})
@@ -176,7 +174,7 @@ def _audit(
 async def _proposal(request: web.Request) -> tuple[Hub, User, dict[str, Any], str]:
     hub = hub_of(request)
     user = require(request, *FAQ_ROLES)
-    own = await _own_agency(hub, user)
+    own = await own_agency(hub, user)
     body = await json_body(request)
     agency = str_field(body, "agency", max_len=300).strip()
     if own is not None and agency != own:
