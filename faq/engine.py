@@ -255,12 +255,21 @@ class FaqEngine:
         return max(fuzz.token_set_ratio(query, t) for t in self._fuzzy_texts[idx]) / 100.0
 
     def _by_question(self, lex: np.ndarray) -> np.ndarray:
-        """Lexical score per question: a group's best on its representative, -inf on the others."""
+        """Score per question: a group's best on its representative, -inf on the others."""
         if not self._shared:
             return lex
         best = np.full(len(lex), -np.inf, dtype=np.float64)
         np.maximum.at(best, self._canon, lex.astype(np.float64))
         return best
+
+    def _pool(self, scores: np.ndarray) -> list[int]:
+        """The entries of the ``rerank_k`` best questions by ``scores`` (every member of a
+        shared question)."""
+        cfg = self.config
+        per_question = self._by_question(scores)
+        k = min(max(cfg.rerank_k, cfg.min_candidates), self._n_questions)
+        top = np.argpartition(-per_question, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        return [m for c in top.tolist() for m in self._shared.get(int(c), (int(c),))]
 
     def rank(self, text: str) -> list[Scored]:
         """Candidates best first, one per question, with their features and combined score.
@@ -272,10 +281,7 @@ class FaqEngine:
         lex = self.lexical(text)
         if self._semantic is not None and cfg.semantic_all:
             return self._fused(text, lex)
-        per_question = self._by_question(lex)
-        k = min(max(cfg.rerank_k, cfg.min_candidates), self._n_questions)
-        top = np.argpartition(-per_question, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
-        pool = [m for c in top.tolist() for m in self._shared.get(int(c), (int(c),))]
+        pool = self._pool(lex)
         sem_scores: dict[int, float] = {}
         if self._semantic is not None:
             sem_scores = self._semantic.scores(text, pool)
@@ -302,11 +308,8 @@ class FaqEngine:
         if by_passage is not None:
             sem = sem + cfg.passage_weight * (by_passage - cfg.passage_center) / cfg.semantic_scale
         combined = lex.astype(np.float64) + sem
-        per_question = self._by_question(combined)
-        k = min(max(cfg.rerank_k, cfg.min_candidates), self._n_questions)
-        top = np.argpartition(-per_question, k - 1)[:k] if k < len(lex) else np.arange(len(lex))
         best: dict[int, Scored] = {}
-        for i in (m for c in top.tolist() for m in self._shared.get(int(c), (int(c),))):
+        for i in self._pool(combined):
             c = int(self._canon[i])
             if c not in best or combined[i] > best[c].score:
                 best[c] = Scored(c, float(lex[i]), 0.0, float(sem[i]), float(combined[i]))
