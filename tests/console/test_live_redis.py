@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.app import create_app
 from bot.clock import ManualClock
@@ -18,6 +19,15 @@ from tests.conftest import webchat_session
 from tests.console.conftest import T0, Browserless
 
 pytestmark = pytest.mark.redis
+
+
+@pytest.fixture
+async def console_app(hub_settings: Settings, console_clock: ManualClock, redis_url: str) -> web.Application:
+    """The app that seeds the accounts is a third worker on the same database: its pipeline
+    may answer the citizen, so it must publish on the same Redis as the other two (on a
+    process-local bus its queue event never reached worker B: the test's failure under load)."""
+    settings = replace(hub_settings, redis_url=redis_url, env={"HUB_DEADLINE_CHECK_SECONDS": "3600"})
+    return await create_app(settings, clock=console_clock)
 
 
 async def _next_event(
