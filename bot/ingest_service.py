@@ -87,7 +87,12 @@ async def _after_commit(hub: Hub, event: InboundMessage, res: IngestResult) -> N
     pipeline's sweep finds the message anyway)."""
     if res.message_id is not None:
         try:
-            await _publish(hub, res.message_id)
+            if res.message is not None:  # the stored row itself: no second read
+                await hub.bus.publish(
+                    conversation_topic(res.message.conversation_id), message_event(res.message)
+                )
+            else:
+                await _publish(hub, res.message_id)
         except Exception:
             log.exception("message %s stored but not published to the live views", res.message_id)
     if res.needs_processing and res.conversation_id is not None:

@@ -39,27 +39,42 @@ async def next_pending(s: AsyncSession, conv_id: int) -> Pending | None:
     ).scalar_one_or_none()
     if msg is None:
         return None
-    conv = await s.get(Conversation, conv_id)
-    assert conv is not None
-    contact = await s.get(Contact, conv.contact_id)
-    identity = await s.get(ChannelIdentity, conv.identity_id)
+    row = (
+        await s.execute(
+            select(Conversation, Contact, ChannelIdentity)
+            .outerjoin(Contact, Contact.id == Conversation.contact_id)
+            .outerjoin(ChannelIdentity, ChannelIdentity.id == Conversation.identity_id)
+            .where(Conversation.id == conv_id)
+        )
+    ).one()
+    conv, contact, identity = row
     last_bot = (
         await s.execute(
-            select(Message.meta)
+            select(Message.id, Message.meta)
             .where(Message.conversation_id == conv_id, Message.sender_role == SenderRole.BOT.value)
             .order_by(Message.seq.desc())
             .limit(1)
         )
-    ).scalar_one_or_none()
+    ).first()
+    meta = last_bot.meta if last_bot is not None else None
     return Pending(
         msg,
         conv,
         _profile(contact, identity),
         external_id=identity.external_id if identity is not None else "",
-        last_bot_meta=last_bot if isinstance(last_bot, dict) else {},
+        last_bot_meta=meta if isinstance(meta, dict) else {},
         dialogue=dict(conv.dialogue or {}),
-        first_contact=await _first_contact(s, conv),
+        # a bot message in this conversation already says it is not the first contact
+        first_contact=last_bot is None and await _first_contact(s, conv),
     )
+
+
+async def has_pending(s: AsyncSession, conv_id: int) -> bool:
+    """Whether the conversation has a message the pipeline has not answered."""
+    found = await s.execute(
+        select(Message.id).where(Message.conversation_id == conv_id, Message.processed.is_(False)).limit(1)
+    )
+    return found.first() is not None
 
 
 async def _first_contact(s: AsyncSession, conv: Conversation) -> bool:

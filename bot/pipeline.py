@@ -39,7 +39,7 @@ from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavai
 from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
-from bot.pending import Pending, next_pending
+from bot.pending import Pending, has_pending, next_pending
 from bot.serialize import message_event
 from bot.store.state import ConversationLeases, LeaseLost, keep_alive, retry_db
 from handoff.calendar import configured_calendar
@@ -89,6 +89,8 @@ class Pipeline:
         self.after_commit = after_commit
         self.queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
+        self._active: set[int] = set()  # conversations this process holds the lease of
+        self._again: set[int] = set()  # ...and that got a message after their last check
         self.holder = secrets.token_hex(8)
         self.last_beat = time.monotonic()
         self.stopper = Stopper()
@@ -97,6 +99,9 @@ class Pipeline:
     # ------------------------------------------------------------------ scheduling
 
     def notify(self, conversation_id: int) -> None:
+        if conversation_id in self._active:  # looked at again once our lease is released
+            self._again.add(conversation_id)
+            return
         if conversation_id not in self._queued:
             self._queued.add(conversation_id)
             self.queue.put_nowait(conversation_id)
@@ -214,6 +219,7 @@ class Pipeline:
         token = await self._lease(conv_id)
         if token is None:
             return 0
+        self._active.add(conv_id)
         work = asyncio.create_task(self._answer_all(conv_id, token))
         try:
             return await self._hold(conv_id, token, work)
@@ -226,27 +232,31 @@ class Pipeline:
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)
             await self._release(conv_id, token)
+            self._active.discard(conv_id)
+            if conv_id in self._again:  # a message came after the last look: look again
+                self._again.discard(conv_id)
+                self.notify(conv_id)
 
     async def _answer_all(self, conv_id: int, token: str) -> int:
+        """Answer the conversation's pending messages, oldest first; how many were handled."""
         done = 0
-        while await self._process_next(conv_id, token):
+        while (pending := await self._next_pending(conv_id)) is not None:
             done += 1
+            if not await self._answer(pending, token):
+                break  # the commit saw nothing else waiting
         return done
 
     async def _next_pending(self, conv_id: int) -> Pending | None:
         async with self.sm() as s:
             return await next_pending(s, conv_id)
 
-    async def _process_next(self, conv_id: int, token: str) -> bool:
-        pending = await self._next_pending(conv_id)
-        if pending is None:
-            return False
+    async def _answer(self, pending: Pending, token: str) -> bool:
+        """Answer one pending message; True when another one may be waiting."""
         result: EngineResult | None = None
         state = pending.conv.state
         if state == BOT or (state == WAITING and owns_dialogue(self.engine)):
             result = await self._ask(pending)
-        await self._commit(pending, token, result)
-        return True
+        return await self._commit(pending, token, result)
 
     async def _ask(self, pending: Pending) -> EngineResult:
         msg, conv = pending.msg, pending.conv
@@ -292,7 +302,9 @@ class Pipeline:
         if not task.cancelled() and task.exception() is not None:
             log.debug("typing indicator failed: %s", task.exception())
 
-    async def _commit(self, pending: Pending, token: str, result: EngineResult | None) -> None:
+    async def _commit(self, pending: Pending, token: str, result: EngineResult | None) -> bool:
+        """Apply the engine's result with the message marked answered; True when another
+        message of the conversation may be waiting (read in the same transaction)."""
         msg, conv_id = pending.msg, pending.conv.id
         now = self.clock.now()
         async with self.sm() as s, s.begin():
@@ -306,7 +318,7 @@ class Pipeline:
                 and result.decision is not None
                 and (conv.dialogue or {}) != pending.dialogue
             ):
-                return  # an operator changed the dialogue meanwhile: ask again from the new state
+                return True  # an operator changed the dialogue meanwhile: ask again from the new state
             # re-check under the transaction: another worker may have answered it meanwhile
             claimed = await s.execute(
                 update(Message)
@@ -314,7 +326,7 @@ class Pipeline:
                 .values(processed=True, updated_at=now)
             )
             if not claimed.rowcount:  # type: ignore[attr-defined]
-                return
+                return True
             replies: list[Message] = []
             queue_changed = False
             # an operator who took over (or closed it) meanwhile silences the bot
@@ -324,6 +336,7 @@ class Pipeline:
                 replies, queue_changed = applied.replies, applied.queue_changed
             conv.updated_at = now
             state = conv.state
+            more = await has_pending(s, conv_id)
         for reply in replies:
             await self._publish(reply)
         await self.bus.publish(
@@ -342,6 +355,7 @@ class Pipeline:
             self.on_outbox()
         if self.after_commit is not None:
             await self.after_commit(conv_id)
+        return more
 
     async def _publish(self, msg: Message) -> None:
         await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))

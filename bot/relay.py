@@ -47,6 +47,7 @@ from bot.store.outbound import (
     record_sent,
     release_claim,
     renew_claims,
+    settle_stored,
 )
 from bot.store.state import retry_db
 from connectors.base import Connector, OutboundMessage, PermanentSendError, RateLimited, SendError, SendResult
@@ -131,24 +132,50 @@ class Relay:
 
     async def dispatch(self) -> int:
         """Claim what is due and start sending it, without waiting for the sends."""
+        settled = await self.settle_stored()
         claimed = await self.claim()
         for claim in claimed:
             task = asyncio.create_task(self._send(claim), name=f"outbox-{claim.item_id}")
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
-        return len(claimed)
+        return settled + len(claimed)
 
     async def run_once(self) -> int:
         """Claim what is due and wait for those sends (tests and tools)."""
         async with self._renewing():
+            settled = await self.settle_stored()
             claimed = await self.claim()
             await asyncio.gather(*(self._send(claim) for claim in claimed))
-        return len(claimed)
+        return settled + len(claimed)
+
+    async def settle_stored(self) -> int:
+        """Record as delivered, in one transaction, the replies of channels the citizen
+        reads from the hub's database (``Capabilities.delivered_when_stored``): nothing to
+        send, so no claim and no attempt, four transactions a reply fewer."""
+        msgs = await settle_stored(self.sm, self._stored_channels(), self.clock.now(), self.batch)
+        for msg in msgs:
+            await self._delivered(msg, msg.channel)
+        return len(msgs)
+
+    def _stored_channels(self) -> list[str]:
+        return [c.name for c in self.registry if c.capabilities.delivered_when_stored]
+
+    async def _delivered(self, msg: Message, channel: str) -> None:
+        """Counted, its latency observed, the live views told of its new status."""
+        self.metrics.sent(channel)
+        created, sent = as_utc(msg.created_at), as_utc(msg.sent_at)
+        if created is not None and sent is not None:
+            self.metrics.reply_latency.observe(max((sent - created).total_seconds(), 0.0))
+        await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+        if self.on_sent is not None:
+            self.on_sent(msg)
 
     # ------------------------------------------------------------------ claims
 
     async def claim(self) -> list[Claimed]:
         busy = Counter(c.channel for c in self.inflight.values())
+        for name in self._stored_channels():  # settled, never sent (settle_stored)
+            busy[name] = self.per_channel
         claimed = await claim_due(
             self.sm,
             self.clock.now(),
@@ -291,13 +318,7 @@ class Relay:
             raise
         if msg is None:
             return
-        self.metrics.sent(out.channel)
-        created = as_utc(msg.created_at)
-        if created is not None:
-            self.metrics.reply_latency.observe(max((now - created).total_seconds(), 0.0))
-        await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
-        if self.on_sent is not None:
-            self.on_sent(msg)
+        await self._delivered(msg, out.channel)
 
     async def _failed(
         self,

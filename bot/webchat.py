@@ -112,10 +112,16 @@ async def _session_identity(hub: Hub, token: str | None) -> ChannelIdentity | No
     if not token:
         return None
     async with hub.sm() as s:
-        sess = await s.get(WebchatSession, _hash(token))
-        if sess is None:
+        row = (
+            await s.execute(
+                select(WebchatSession, ChannelIdentity)
+                .join(ChannelIdentity, ChannelIdentity.id == WebchatSession.identity_id)
+                .where(WebchatSession.token_hash == _hash(token))
+            )
+        ).first()
+        if row is None:
             return None
-        identity = await s.get(ChannelIdentity, sess.identity_id)
+        sess, identity = row
         now = hub.clock.now()
         seen = as_utc(sess.last_seen_at)
         if seen is None or now - seen > SEEN_RESOLUTION:

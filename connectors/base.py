@@ -166,6 +166,9 @@ class Capabilities:
     max_quick_replies: int = 0  # suggestions one message can carry as buttons
     quick_reply_title: int | None = None  # characters of a title; longer ones end with "…"
     quick_reply_payload: int | None = None  # characters of a payload (never cut: see fit)
+    # the citizen reads replies from the hub's own database (the web chat page): a stored
+    # reply is delivered, so the relay records it and never calls ``send``
+    delivered_when_stored: bool = False
 
     @property
     def tap_able(self) -> bool:

@@ -58,6 +58,8 @@ class IngestResult:
     updated_message_ids: tuple[int, ...] = field(default=())  # receipts: messages whose status moved
     replies: tuple[int, ...] = field(default=())  # bot messages queued for sending (a follow's greeting)
     error: str | None = None  # not stored: why (Vietnamese); the event is kept in webhook_failures
+    # the row just stored (loaded, detached after commit): the live views are told from it
+    message: Message | None = field(default=None, compare=False, repr=False)
 
 
 # --------------------------------------------------------------------------- identities
@@ -206,6 +208,7 @@ async def _store_message(
         seq,
         needs_processing=not msg.processed,
         new_identity=new_identity,
+        message=msg,
     )
 
 

@@ -8,7 +8,7 @@ attempt started *before* the channel is called, and recording its outcome exactl
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -189,6 +189,43 @@ async def claim_due(
             )
         )
         return [Claimed(item_id, channel, token) for item_id, channel in rows.all()]
+
+
+async def settle_stored(
+    sm: SessionMaker, channels: Sequence[str], now: datetime, limit: int
+) -> list[Message]:
+    """Rows of channels whose stored reply is already delivered (the page reads the hub's
+    database): done and ``delivered`` in one transaction, no claim, no attempt. Each row is
+    settled once, whichever worker gets it (the update says which rows were still undone)."""
+    if not channels:
+        return []
+    due = (
+        select(OutboxItem.id)
+        .where(
+            OutboxItem.done.is_(False), OutboxItem.channel.in_(channels), OutboxItem.next_attempt_at <= now
+        )
+        .order_by(OutboxItem.id)
+        .limit(limit)
+    )
+    async with sm() as s, s.begin():
+        settled = await s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(due.scalar_subquery()), OutboxItem.done.is_(False))
+            .values(done=True, claimed_until=None, sending_started_at=None)
+            .returning(OutboxItem.message_id)
+        )
+        ids = list(settled.scalars())
+        if not ids:
+            return []
+        msgs = list(
+            (await s.execute(select(Message).where(Message.id.in_(ids)).order_by(Message.id))).scalars()
+        )
+        for msg in msgs:
+            msg.status = DeliveryStatus.DELIVERED.value
+            msg.status_reason = None
+            msg.sent_at = now
+            msg.updated_at = now
+        return msgs
 
 
 async def renew_claims(sm: SessionMaker, now: datetime, ttl: float, token: str, ids: list[int]) -> int:

@@ -34,7 +34,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 class WebchatConnector(Connector):
     name = "webchat"
-    capabilities = Capabilities(max_quick_replies=10)  # the page draws them; titles wrap
+    capabilities = Capabilities(max_quick_replies=10, delivered_when_stored=True)  # the page draws buttons
 
     def parse(self, raw: bytes) -> list[InboundMessage]:
         """``{"session": <visitor id>, "client_id": <uuid>, "text": "..."}`` → one message.

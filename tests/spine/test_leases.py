@@ -186,3 +186,28 @@ async def test_lease_is_released_as_soon_as_the_database_is_back(
     assert await _lease_until(hub, conv) is None
     assert await hub.pipeline.process_conversation(conv) == 1
     assert await _replies(hub) == 1
+
+
+async def test_a_message_that_comes_while_one_is_answered_is_answered_in_the_same_hold(
+    hub: Any, engine: SlowEngine, clock: ManualClock
+) -> None:
+    """The commit of one answer looks for another waiting message (no second read, no wait
+    for the sweep, which does not run here); a notice that came meanwhile is not dropped."""
+    conv = await _citizen_asks(hub, clock, "Câu hỏi thứ nhất")
+    first = asyncio.create_task(hub.pipeline.process_conversation(conv))
+    await wait_for(lambda: engine.calls == 1)
+    event = InboundMessage(
+        channel="loopback",
+        kind=EventKind.MESSAGE,
+        external_user_id="u1",
+        channel_message_id="in-2",
+        text="Câu hỏi thứ hai",
+    )
+    assert (await ingest_one(hub.sm, event, clock)).conversation_id == conv
+    hub.pipeline.notify(conv)  # what the web hook does after storing it
+    assert hub.pipeline.queue.empty()  # held by this worker: noted, not queued to fail its lease
+    engine.gate.set()
+    assert await first == 2
+    assert engine.calls == 2
+    assert await _replies(hub) == 2
+    assert hub.pipeline.queue.get_nowait() == conv  # looked at again once the lease is free

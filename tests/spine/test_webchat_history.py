@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from actions.texts import greeting
 from bot.app import HUB
-from bot.db.models import Conversation, Message
+from bot.db.models import Conversation, Message, OutboxItem
 from bot.greeting import hotline_info
 from bot.store import conversations as svc
 from bot.store.outbound import add_reply
@@ -70,8 +70,12 @@ async def test_the_chat_opens_with_the_greeting(client: Any, hub_app: Any) -> No
     again = await _session(client, s["session_token"])
     assert again["conversation_id"] == s["conversation_id"]
     assert len((await _history(client, s["session_token"]))["messages"]) == 1
-    # the relay delivers the greeting like any reply
+    # the relay delivers the greeting like any reply: the page reads it from the database,
+    # so the row is settled with no send attempt (nothing goes out, nothing can fail)
     await wait_for(lambda: _status_of(client, s["session_token"], first["id"]), timeout=10)
+    async with hub.sm() as db:
+        item = (await db.execute(select(OutboxItem).where(OutboxItem.message_id == first["id"]))).scalar_one()
+    assert (item.done, item.attempts, item.sending_started_at) == (True, 0, None)
 
 
 async def _status_of(client: Any, token: str, message_id: int) -> bool:
