@@ -118,37 +118,45 @@ class WebChat:
             sent = await r.json()
         seq = int(sent["seq"])
         self._note_conversation(sent.get("conversation_id"))
+        pushed: list[dict[str, Any]] | None = None
         if "processed" in self.live_events:
-            complete, first = await self._wait_live(seq, sent.get("conversation_id"), started)
+            complete, first, pushed = await self._wait_live(seq, sent.get("conversation_id"), started)
         else:
             if self.processed_flag is None:
                 self.processed_flag = (await self._processed(seq))[0] is not None
             complete, first = await self._wait(seq, started)
-        replies = [
-            BotMessage.from_api(m)
-            for m in await self.messages(seq)
-            if m.get("direction") == "out" and int(m.get("seq") or 0) > seq
-        ]
+        if pushed is None:  # no push to read them from: ask for the history, as a reload does
+            pushed = [m for m in await self.messages(seq) if m.get("direction") == "out"]
+        replies = [BotMessage.from_api(m) for m in pushed if int(m.get("seq") or 0) > seq]
         latency = first - started if first is not None else None
         return TurnResult(replies, latency, seq, sent.get("conversation_id"), complete)
 
-    async def _wait_live(self, seq: int, conv: object, started: float) -> tuple[str, float | None]:
-        """The hub pushes "processed" once the bot's turn is over (its replies pushed before):
-        no polling, so the measurement adds no load to the hub."""
+    async def _wait_live(
+        self, seq: int, conv: object, started: float
+    ) -> tuple[str, float | None, list[dict[str, Any]] | None]:
+        """The hub pushes "processed" once the bot's turn is over (its replies pushed before,
+        their ids listed in it): no polling and, like the page (chat.js), the replies read
+        from the pushes, so the measurement adds no load to the hub. The replies are None
+        when one of them was not seen pushed (then the caller reads the history)."""
         first: float | None = None
+        seen: dict[int, dict[str, Any]] = {}
         while True:
             left = self.timing.turn_timeout - (time.perf_counter() - started)
             try:
                 at, event = await asyncio.wait_for(self._events.get(), timeout=max(left, 0.0))
             except TimeoutError:
-                return "timeout", first
+                return "timeout", first, None
             if event.get("conversation_id") != conv:
                 continue
             if event["type"] == "processed" and event.get("seq") == seq:
-                return "processed", first
+                ids = event.get("replies")
+                if not isinstance(ids, list) or any(i not in seen for i in ids):
+                    return "processed", first, None
+                return "processed", first, sorted((seen[i] for i in ids), key=lambda m: int(m["seq"]))
             msg = event.get("message") or {}
-            if msg.get("direction") == "out" and int(msg.get("seq") or 0) > seq and first is None:
-                first = at
+            if msg.get("direction") == "out" and int(msg.get("seq") or 0) > seq:
+                seen[int(msg["id"])] = msg
+                first = at if first is None else first
 
     async def _wait(self, seq: int, started: float) -> tuple[str, float | None]:
         """Hubs without the "processed" event: poll the message's flag, or wait for quiet."""

@@ -41,7 +41,7 @@ from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.pending import Pending, has_pending, next_pending
 from bot.serialize import message_event
-from bot.store.state import ConversationLeases, LeaseLost, keep_alive, retry_db
+from bot.store.state import ConversationLeases, LeaseLost, keep_alive, retry_db, take_lease
 from handoff.calendar import configured_calendar
 
 log = logging.getLogger(__name__)
@@ -91,6 +91,7 @@ class Pipeline:
         self._queued: set[int] = set()
         self._active: set[int] = set()  # conversations this process holds the lease of
         self._again: set[int] = set()  # ...and that got a message after their last check
+        self._freed: set[str] = set()  # lease tokens a commit released (no release of their own)
         self.holder = secrets.token_hex(8)
         self.last_beat = time.monotonic()
         self.stopper = Stopper()
@@ -157,10 +158,14 @@ class Pipeline:
 
     # ------------------------------------------------------------------ leases
 
-    async def _lease(self, conv_id: int) -> str | None:
-        """Take the conversation's lease: its holder token, or None when someone holds it."""
+    async def _lease(self, conv_id: int) -> tuple[str, Pending | None] | None:
+        """Take the conversation's lease and, in the same transaction, read its oldest
+        pending message: the holder token and that message, or None when someone holds it."""
         token = f"{self.holder}:{secrets.token_hex(4)}"
-        return token if await self.leases.acquire(conv_id, token, self.lease_seconds) else None
+        async with self.sm() as s, s.begin():
+            if not await take_lease(s, conv_id, token, self.clock.now(), self.lease_seconds):
+                return None
+            return token, await next_pending(s, conv_id)
 
     async def _release(self, conv_id: int, token: str) -> None:
         """Free the lease at once, retrying through a short outage; if the database stays
@@ -186,6 +191,8 @@ class Pipeline:
         every = self.renew_every or self.lease_seconds / 3
 
         async def renew() -> bool:
+            if token in self._freed:  # the last answer's commit released it: nothing to keep
+                return True
             return await self.leases.renew(conv_id, token, self.lease_seconds)
 
         keeper = asyncio.create_task(keep_alive(renew, ttl=self.lease_seconds, every=every, clock=self.clock))
@@ -216,11 +223,12 @@ class Pipeline:
 
     async def process_conversation(self, conv_id: int) -> int:
         """Answer every pending message of one conversation, oldest first."""
-        token = await self._lease(conv_id)
-        if token is None:
+        leased = await self._lease(conv_id)
+        if leased is None:
             return 0
+        token, first = leased
         self._active.add(conv_id)
-        work = asyncio.create_task(self._answer_all(conv_id, token))
+        work = asyncio.create_task(self._answer_all(conv_id, token, first))
         try:
             return await self._hold(conv_id, token, work)
         except LeaseLost:
@@ -231,19 +239,24 @@ class Pipeline:
             if not work.done():
                 work.cancel()
                 await asyncio.gather(work, return_exceptions=True)
-            await self._release(conv_id, token)
+            if token in self._freed:
+                self._freed.discard(token)
+            else:
+                await self._release(conv_id, token)
             self._active.discard(conv_id)
             if conv_id in self._again:  # a message came after the last look: look again
                 self._again.discard(conv_id)
                 self.notify(conv_id)
 
-    async def _answer_all(self, conv_id: int, token: str) -> int:
-        """Answer the conversation's pending messages, oldest first; how many were handled."""
-        done = 0
-        while (pending := await self._next_pending(conv_id)) is not None:
+    async def _answer_all(self, conv_id: int, token: str, first: Pending | None) -> int:
+        """Answer the conversation's pending messages, oldest first (``first``: read with the
+        lease); how many were handled."""
+        done, pending = 0, first
+        while pending is not None:
             done += 1
             if not await self._answer(pending, token):
-                break  # the commit saw nothing else waiting
+                break  # the commit saw nothing else waiting, and released the lease
+            pending = await self._next_pending(conv_id)
         return done
 
     async def _next_pending(self, conv_id: int) -> Pending | None:
@@ -337,6 +350,10 @@ class Pipeline:
             conv.updated_at = now
             state = conv.state
             more = await has_pending(s, conv_id)
+            if not more:  # the lease goes with this commit: no transaction of its own
+                conv.processing_until, conv.processing_by = None, None
+        if not more:
+            self._freed.add(token)
         for reply in replies:
             await self._publish(reply)
         await self.bus.publish(

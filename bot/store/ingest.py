@@ -170,8 +170,8 @@ async def _store_message(
 ) -> IngestResult:
     now = clock.now()
     identity, new_identity = await get_or_create_identity(session, event, now)
-    # the identity lock serialises this person's deliveries: a copy that raced us past the
-    # first check finds the winner's committed row here, before taking any other lock
+    # the identity lock serialises this person's deliveries: a copy (a retried delivery, or
+    # one racing us) finds the first one's committed row here, before taking any other lock
     if event.channel_message_id and (
         existing := await _existing(session, event.channel, event.channel_message_id)
     ):
@@ -301,17 +301,17 @@ async def ingest_one(
                 if event.kind == EventKind.UNKNOWN:
                     log.info("unhandled %s event %r acknowledged", event.channel, event.raw_type)
                     return IngestResult(event.kind)
-                if event.channel_message_id and (
-                    existing := await _existing(session, event.channel, event.channel_message_id)
-                ):
-                    return _duplicate(event, existing)
                 if event.kind in (EventKind.ECHO, EventKind.OPERATOR_MESSAGE):
+                    if event.channel_message_id and (
+                        existing := await _existing(session, event.channel, event.channel_message_id)
+                    ):
+                        return _duplicate(event, existing)
                     ours = await _is_our_echo(session, event, now)
                     if ours is not None:
                         return IngestResult(
                             event.kind, ours.id, ours.conversation_id, ours.seq, duplicate=True
                         )
-                return await _store_message(session, event, clock, extra_meta)
+                return await _store_message(session, event, clock, extra_meta)  # a copy: found there
         except IntegrityError as err:
             if not event.channel_message_id:
                 raise

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import Clock, as_utc
 from bot.db.models import ChannelState, Conversation, Lease
@@ -106,6 +107,18 @@ async def keep_alive(renew: Callable[[], Awaitable[bool]], *, ttl: float, every:
                 return
 
 
+async def take_lease(s: AsyncSession, conv_id: int, token: str, now: datetime, ttl: float) -> bool:
+    """In the caller's transaction: the conversation's lease for ``token`` (``ttl`` seconds
+    from ``now``) when it is free or ran out."""
+    res = await s.execute(
+        update(Conversation)
+        .where(Conversation.id == conv_id)
+        .where(or_(Conversation.processing_until.is_(None), Conversation.processing_until < now))
+        .values(processing_until=now + timedelta(seconds=ttl), processing_by=token)
+    )
+    return bool(res.rowcount)  # type: ignore[attr-defined]
+
+
 class ConversationLeases:
     """The pipeline's lease on a conversation: ``processing_until`` and its holder
     ``processing_by`` (one token per acquisition), so renewals and releases only ever touch
@@ -115,17 +128,8 @@ class ConversationLeases:
         self.sm, self.clock = session_maker, clock
 
     async def acquire(self, conv_id: int, token: str, ttl: float) -> bool:
-        now = self.clock.now()
         async with self.sm() as s, s.begin():
-            res = await s.execute(
-                update(Conversation)
-                .where(
-                    Conversation.id == conv_id,
-                    or_(Conversation.processing_until.is_(None), Conversation.processing_until < now),
-                )
-                .values(processing_until=now + timedelta(seconds=ttl), processing_by=token)
-            )
-            return bool(res.rowcount)  # type: ignore[attr-defined]
+            return await take_lease(s, conv_id, token, self.clock.now(), ttl)
 
     async def renew(self, conv_id: int, token: str, ttl: float) -> bool:
         now = self.clock.now()
