@@ -83,12 +83,14 @@ async def second(
     await db.dispose()
 
 
-async def _citizen_asks(hub: Any, clock: ManualClock, text: str = "Thủ tục cấp hộ chiếu thế nào?") -> int:
+async def _citizen_asks(
+    hub: Any, clock: ManualClock, text: str = "Thủ tục cấp hộ chiếu thế nào?", message_id: str = "in-1"
+) -> int:
     event = InboundMessage(
         channel="loopback",
         kind=EventKind.MESSAGE,
         external_user_id="u1",
-        channel_message_id="in-1",
+        channel_message_id=message_id,
         text=text,
     )
     res = await ingest_one(hub.sm, event, clock)
@@ -196,14 +198,7 @@ async def test_a_message_that_comes_while_one_is_answered_is_answered_in_the_sam
     conv = await _citizen_asks(hub, clock, "Câu hỏi thứ nhất")
     first = asyncio.create_task(hub.pipeline.process_conversation(conv))
     await wait_for(lambda: engine.calls == 1)
-    event = InboundMessage(
-        channel="loopback",
-        kind=EventKind.MESSAGE,
-        external_user_id="u1",
-        channel_message_id="in-2",
-        text="Câu hỏi thứ hai",
-    )
-    assert (await ingest_one(hub.sm, event, clock)).conversation_id == conv
+    assert await _citizen_asks(hub, clock, "Câu hỏi thứ hai", message_id="in-2") == conv
     hub.pipeline.notify(conv)  # what the web hook does after storing it
     assert hub.pipeline.queue.empty()  # held by this worker: noted, not queued to fail its lease
     engine.gate.set()
