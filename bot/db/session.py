@@ -44,14 +44,6 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
-    @event.listens_for(engine.sync_engine, "reset")
-    def _reset(dbapi_conn: Any, _rec: Any, state: Any) -> None:
-        """Roll back only a connection still in a transaction. The pool's own reset rolls
-        back every committed one again: one more trip to SQLite's thread per transaction,
-        under load the pool's one connection waiting for the event loop each time."""
-        if state.asyncio_safe and not state.transaction_was_reset and dbapi_conn._connection.in_transaction:
-            dbapi_conn.rollback()
-
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalise_url(url)
@@ -64,7 +56,6 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 120)
-        kwargs.setdefault("pool_reset_on_return", None)  # _sqlite_setup's reset does it
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         _sqlite_setup(engine)
         return engine
