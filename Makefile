@@ -37,7 +37,7 @@ test: install system-packages services rasa
 
 lint: install
 	$(PY) -m ruff check .
-	$(PY) -m mypy bot connectors faq handoff
+	$(PY) -m mypy storage bot connectors faq handoff actions
 
 clean:
 	rm -rf $(VENV) var

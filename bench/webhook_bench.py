@@ -125,8 +125,8 @@ async def email_span(db_url: str) -> tuple[int, float]:
     """How many e-mails are stored, and seconds between the first and the last one."""
     from sqlalchemy import func, select
 
-    from bot.db.models import Message
-    from bot.db.session import create_engine, make_sessionmaker
+    from storage.models import Message
+    from storage.session import create_engine, make_sessionmaker
 
     engine = create_engine(db_url)
     try:

@@ -15,6 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from aiohttp import web
 
+from bot import faq_cli, users_cli
 from bot.config import ENGINES, Settings
 
 
@@ -47,8 +48,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _migrate(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.db.migrate import upgrade
-    from bot.db.session import create_engine
+    from storage.migrate import upgrade
+    from storage.session import create_engine
 
     async def run() -> None:
         engine = create_engine(settings.database_url)
@@ -88,9 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=_run)
     m = sub.add_parser("migrate", help="áp dụng migration cơ sở dữ liệu")
     m.set_defaults(func=_migrate)
-    from bot import users_cli
-
     users_cli.add_parser(sub)
+    faq_cli.add_parser(sub)
     return p
 
 

@@ -1,73 +1,42 @@
-"""The hub's aiohttp application: typed app keys, one shared ClientSession, background
-workers started and stopped through ``cleanup_ctx``."""
+"""The hub's aiohttp application, read top-down: ``create_app`` builds the ``Hub``
+(``bot.hub``), mounts the routes (``bot.routes``), and starts the database, the connectors,
+the FAQ index and the workers through ``cleanup_ctx``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
 from aiohttp import web
 
+from bot import routes
 from bot.apply_result import ResultApplier
-from bot.clock import Clock, SystemClock
 from bot.config import ENGINES, NLUS, Settings
-from bot.db.migrate import upgrade
-from bot.db.session import SessionMaker, create_engine, make_sessionmaker
 from bot.engine import DialogueEngine, HandoffEngine
 from bot.engines.faq_engine import FaqDialogueEngine
 from bot.events import EventBus, LocalBus, RedisBus
 from bot.faq_store import FaqIndex
+from bot.hub import HUB, Hub
+from bot.ingest_service import deliver_for
 from bot.lifecycle import stop_gracefully
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.relay import Relay, RetryPolicy
-from bot.store.state import HubStateStore
 from connectors.registry import ConnectorContext, ConnectorRegistry
 from faq.engine import EngineConfig
 from handoff.calendar import configured_calendar
 from handoff.tickets import ticket_prefix
+from storage.clock import Clock, SystemClock
+from storage.migrate import upgrade
+from storage.record.state import HubStateStore
+from storage.session import SessionMaker, create_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Hub:
-    """Everything a request handler or worker needs, built once per app."""
-
-    settings: Settings
-    clock: Clock
-    sm: SessionMaker
-    db: Any  # AsyncEngine
-    http: aiohttp.ClientSession
-    bus: EventBus
-    metrics: Metrics
-    registry: ConnectorRegistry
-    pipeline: Pipeline
-    relay: Relay
-    redis: Any = None
-    faq: FaqIndex | None = None
-    tasks: set[asyncio.Task[Any]] = field(default_factory=set)
-    started_at: float = field(default_factory=time.monotonic)
-
-    def spawn(self, coro: Any) -> asyncio.Task[Any]:
-        """A tracked background task: cancelled at shutdown, errors logged."""
-        task = asyncio.create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self._done)
-        return task
-
-    def _done(self, task: asyncio.Task[Any]) -> None:
-        self.tasks.discard(task)
-        if not task.cancelled() and (exc := task.exception()) is not None:
-            log.error("background task failed", exc_info=exc)
-
-
-HUB = web.AppKey("hub", Hub)
 
 EngineFactory = Callable[[Hub], DialogueEngine]
 
@@ -103,8 +72,6 @@ async def create_app(
 ) -> web.Application:
     """Build the app. Connectors are built here (their routes must exist before the app
     freezes); database migrations and workers start in ``cleanup_ctx``."""
-    from bot import routes  # local import: routes imports HUB from here
-
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
     db = create_engine(settings.database_url)
@@ -168,8 +135,6 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _connectors(app: web.Application) -> AsyncIterator[None]:
-    from bot.ingest_service import deliver_for
-
     hub = app[HUB]
     for name, why in hub.registry.disabled.items():
         log.warning("kênh %s đang tắt: %s", name, why)

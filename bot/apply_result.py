@@ -4,7 +4,7 @@ For the conversation engine's :class:`actions.dialogue.Decision`: the ticket (it
 due time filled into the replies' ``{ticket_code}`` / ``{due_text}``), or the citizen's
 note on the conversation's open ticket; the replies with their meta; the operator queue
 (``to_waiting``) or leaving it (``back_to_bot``); the new dialogue state. Every state
-change goes through :mod:`bot.store.conversations`. Nothing here guesses which came first:
+change goes through :mod:`storage.record.conversations`. Nothing here guesses which came first:
 the state changes are exactly the decision's.
 
 For the other engines (FAQ only, Rasa's own dialogue, hand-off): the replies and, when
@@ -22,14 +22,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.dialogue import CONTACT_FIELDS, Button, Decision, DialogueState, Reply
-from bot.clock import as_utc
-from bot.db.models import Conversation, Message, Ticket
 from bot.engine import EngineReply, EngineResult
 from bot.faq_learning import TAPPED, record
-from bot.store.conversations import back_to_bot, set_dialogue, to_waiting
-from bot.store.outbound import add_reply
 from handoff.calendar import WorkingCalendar
 from handoff.tickets import add_citizen_note, answer_due_text, create_ticket
+from storage.clock import as_utc
+from storage.models import Conversation, Message, Ticket
+from storage.record.conversations import back_to_bot, set_dialogue, to_waiting
+from storage.record.outbound import add_reply
 
 TICKET_CODE = "{ticket_code}"
 DUE_TEXT = "{due_text}"

@@ -38,12 +38,8 @@ from typing import Any
 
 from aiohttp import BodyPartReader, web
 
-from bot.app import HUB, Hub
 from bot.auth.audit import record
 from bot.console.core import client_ip, error, own_agency, require, static_asset
-from bot.db.models import ChannelState
-from bot.db.models_console import Role, User
-from bot.db.models_faq import FaqVersion
 from bot.faq_store import (
     NotActive,
     VersionInfo,
@@ -56,9 +52,13 @@ from bot.faq_store import (
     version_entries,
     versions,
 )
+from bot.hub import Hub, hub_of
 from connectors.text import storable
 from faq.importer import ImportLimits, ImportRejected, ImportResult, parse_file
 from faq.versions import FaqDiff, diff
+from storage.models import ChannelState
+from storage.models_console import Role, User
+from storage.models_faq import FaqVersion
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ def _version_dict(v: VersionInfo, own: str | None = None) -> dict[str, Any]:
 
 
 async def list_versions(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = hub_of(request)
     user = require(request, *FAQ_ROLES)
     own = await own_agency(hub, user)
     agency = own or request.query.get("agency") or None
@@ -155,7 +155,7 @@ async def _read_upload(request: web.Request, limit: int) -> tuple[dict[str, str]
 
 
 async def start_import(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = hub_of(request)
     user = require(request, *FAQ_ROLES)
     own = await own_agency(hub, user)
     limits = ImportLimits()
@@ -284,7 +284,7 @@ async def _run_import(hub: Hub, up: Upload) -> None:
 
 
 async def job_status(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = hub_of(request)
     require(request, *FAQ_ROLES)
     async with hub.sm() as s:
         row = await s.get(ChannelState, JOB_PREFIX + request.match_info["id"])
@@ -294,7 +294,7 @@ async def job_status(request: web.Request) -> web.Response:
 
 
 async def _version_for(request: web.Request) -> tuple[Hub, User, FaqVersion]:
-    hub = request.app[HUB]
+    hub = hub_of(request)
     user = require(request, *FAQ_ROLES)
     own = await own_agency(hub, user)
     async with hub.sm() as s:
@@ -337,7 +337,7 @@ async def version_overlap(request: web.Request) -> web.Response:
 
 def _audit(request: web.Request, user: User, action: str) -> Callable[[Any, FaqVersion], object]:
     """Records ``action`` on the version in the same transaction as the change."""
-    hub = request.app[HUB]
+    hub = hub_of(request)
 
     def add(session: Any, version: FaqVersion) -> object:
         detail = {"agency": version.agency, "number": version.number}

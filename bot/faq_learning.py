@@ -26,13 +26,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock, as_utc
-from bot.db.models_faq import FaqEntryRow, FaqFeedback, FaqPhrasingReview, FaqVersion
-from bot.db.session import SessionMaker
 from bot.faq_store import VersionInfo, import_version, version_entries
 from faq.model import FaqEntry
 from faq.normalize import clean_spaces
 from faq.overlap import question_key
+from storage.clock import Clock, as_utc
+from storage.models_faq import FaqEntryRow, FaqFeedback, FaqPhrasingReview, FaqVersion
+from storage.session import SessionMaker
 
 TAPPED = "tapped"
 OPERATOR_USED = "operator_used"

@@ -26,15 +26,15 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from bot.clock import Clock, as_utc
-from bot.db.models_faq import FaqEntryRow, FaqGeneration, FaqVersion
-from bot.db.session import SessionMaker
 from bot.lifecycle import Stopper
 from faq.engine import EngineConfig
 from faq.holder import IndexHolder
 from faq.model import FaqEntry
 from faq.overlap import OverlapReport, VersionEntry, find_overlaps, question_key
 from faq.versions import FaqDiff, diff
+from storage.clock import Clock, as_utc
+from storage.models_faq import FaqEntryRow, FaqGeneration, FaqVersion
+from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
 

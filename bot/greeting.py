@@ -15,8 +15,8 @@ from actions.services import HotlineInfo
 from actions.texts import greeting
 from bot.apply_result import buttons_meta
 from bot.config import Settings
-from bot.db.models_console import Domain
-from bot.store.conversations import BotReply, GreetingSource
+from storage.models_console import Domain
+from storage.record.conversations import BotReply, GreetingSource
 
 GREET_ACT = "greet"
 

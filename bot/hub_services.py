@@ -11,17 +11,17 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
-from bot.db.models import Contact, Conversation
 from bot.engine import conversation_of
 from bot.greeting import hotline_info
-from bot.store import conversations
 from faq.model import FaqEntry
 from handoff.calendar import configured_calendar
 from handoff.deadlines import add_working_time
 from handoff.tickets import create_ticket, ticket_prefix
+from storage.models import Contact, Conversation
+from storage.record import conversations
 
 if TYPE_CHECKING:
-    from bot.app import Hub
+    from bot.hub import Hub
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 

@@ -13,17 +13,17 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.db.models import ChannelIdentity, Contact, Message
 from bot.events import conversation_topic
 from bot.greeting import greeting_source
 from bot.serialize import message_event
-from bot.store.inbound import TextLimits, fit_profile, ingest
-from bot.store.ingest import IngestResult
 from connectors.base import Attachment, Deliver, InboundMessage
 from connectors.text import storable_profile
+from storage.models import ChannelIdentity, Contact, Message
+from storage.record.inbound import TextLimits, fit_profile, ingest
+from storage.record.ingest import IngestResult
 
 if TYPE_CHECKING:
-    from bot.app import Hub
+    from bot.hub import Hub
 
 log = logging.getLogger(__name__)
 

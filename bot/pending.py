@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ChannelIdentity, Contact, Conversation, Message
 from connectors.base import SenderRole
+from storage.models import ChannelIdentity, Contact, Conversation, Message
 
 
 @dataclass

@@ -32,17 +32,17 @@ from dataclasses import replace
 from sqlalchemy import or_, select, update
 
 from bot.apply_result import ResultApplier
-from bot.clock import Clock, as_utc
-from bot.db.models import Conversation, ConversationState, Message
-from bot.db.session import SessionMaker
 from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable, engine_sender_id
 from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.pending import Pending, has_pending, next_pending
 from bot.serialize import message_event
-from bot.store.state import ConversationLeases, LeaseLost, keep_alive, retry_db, take_lease
 from handoff.calendar import configured_calendar
+from storage.clock import Clock, as_utc
+from storage.models import Conversation, ConversationState, Message
+from storage.record.state import ConversationLeases, LeaseLost, keep_alive, retry_db, take_lease
+from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
 

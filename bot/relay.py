@@ -30,14 +30,15 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.clock import Clock, as_utc
-from bot.db.models import Message
-from bot.db.session import SessionMaker
 from bot.events import EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.serialize import message_event
-from bot.store.outbound import (
+from connectors.base import Connector, OutboundMessage, PermanentSendError, RateLimited, SendError, SendResult
+from connectors.registry import ConnectorRegistry
+from storage.clock import Clock, as_utc
+from storage.models import Message
+from storage.record.outbound import (
     Attempt,
     Claimed,
     begin_attempt,
@@ -49,9 +50,8 @@ from bot.store.outbound import (
     renew_claims,
     settle_stored,
 )
-from bot.store.state import retry_db
-from connectors.base import Connector, OutboundMessage, PermanentSendError, RateLimited, SendError, SendResult
-from connectors.registry import ConnectorRegistry
+from storage.record.state import retry_db
+from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,12 @@ from sqlalchemy import func, select, text
 
 from actions.server import Handler, make_action_handler
 from bot import console, faq_admin, webchat
-from bot.app import HUB
-from bot.db.models import Message, OutboxItem
+from bot.hub import HUB, hub_of
 from bot.hub_services import HubActionServices
-from bot.store.inbound import record_failure
 from connectors.base import PayloadError, SignatureError
 from connectors.registry import ConnectorRegistry
+from storage.models import Message, OutboxItem
+from storage.record.inbound import record_failure
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def webhook(request: web.Request) -> web.Response:
     (storage is idempotent)."""
     from bot.ingest_service import store_events
 
-    hub = request.app[HUB]
+    hub = hub_of(request)
     name = request.match_info["channel"]
     if name not in hub.registry or name == "webchat":
         raise web.HTTPNotFound(text=f"Kênh {name} không bật")
@@ -97,7 +97,7 @@ def _kept_headers(request: web.Request) -> dict[str, str]:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = hub_of(request)
     checks: dict[str, object] = {}
     ok = True
     try:
@@ -135,7 +135,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = hub_of(request)
     async with hub.sm() as s:
         depth = dict(
             (

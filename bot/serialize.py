@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.clock import as_utc
-from bot.db.models import Message
 from connectors.base import stored_quick_replies
+from storage.clock import as_utc
+from storage.models import Message
 
 _DIRECTION = {"in": "in", "out": "out", "internal": "internal"}
 

@@ -54,11 +54,11 @@ def _password() -> str:
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.auth.accounts import AccountError, create_user
     from bot.auth.passwords import WeakPassword
-    from bot.clock import SystemClock
-    from bot.db.migrate import upgrade
-    from bot.db.models_console import Agency, User
-    from bot.db.session import create_engine, make_sessionmaker
     from handoff.seed import load_seed, seed
+    from storage.clock import SystemClock
+    from storage.migrate import upgrade
+    from storage.models_console import Agency, User
+    from storage.session import create_engine, make_sessionmaker
 
     engine = create_engine(settings.database_url)
     try:

@@ -28,18 +28,18 @@ from pathlib import Path
 from aiohttp import WSMsgType, web
 from sqlalchemy import select
 
-from bot.app import HUB, Hub
-from bot.clock import as_utc
-from bot.db.models import ChannelIdentity, Conversation, Message, WebchatSession
 from bot.events import conversation_topic
 from bot.greeting import greeting_source
 from bot.http_json import INT32_MAX, INT64_MAX, JsonLimits, bad_request, int_param, read_object
+from bot.hub import Hub, hub_of
 from bot.serialize import message_dict, message_event
-from bot.store.conversations import greet, open_conversation
-from bot.store.ingest import identity_for
-from bot.store.threads import latest_conversation
 from connectors.base import PayloadError
 from connectors.webchat import MAX_TEXT
+from storage.clock import as_utc
+from storage.models import ChannelIdentity, Conversation, Message, WebchatSession
+from storage.record.conversations import greet, open_conversation
+from storage.record.ingest import identity_for
+from storage.record.threads import latest_conversation
 
 STATIC = Path(__file__).resolve().parent / "static" / "webchat"
 MAX_BODY = 64 * 1024
@@ -142,7 +142,7 @@ async def _new_session(hub: Hub) -> tuple[str, ChannelIdentity]:
 
 
 async def create_session(request: web.Request) -> web.Response:
-    hub = request.app[HUB]
+    hub = hub_of(request)
     body = await _json_body(request)
     token = body.get("session_token")
     if token is not None and not isinstance(token, str):
@@ -162,7 +162,7 @@ def _bearer(request: web.Request) -> str | None:
 
 
 async def _require_identity(request: web.Request) -> ChannelIdentity:
-    identity = await _session_identity(request.app[HUB], _bearer(request))
+    identity = await _session_identity(hub_of(request), _bearer(request))
     if identity is None:
         raise web.HTTPUnauthorized(
             text=json.dumps({"error": "Phiên trò chuyện không hợp lệ hoặc đã hết hạn"}),
@@ -174,7 +174,7 @@ async def _require_identity(request: web.Request) -> ChannelIdentity:
 async def post_message(request: web.Request) -> web.Response:
     from bot.ingest_service import store_events
 
-    hub = request.app[HUB]
+    hub = hub_of(request)
     identity = await _require_identity(request)
     body = await _json_body(request)
     raw = json.dumps(
@@ -199,7 +199,7 @@ async def post_message(request: web.Request) -> web.Response:
 async def list_messages(request: web.Request) -> web.Response:
     """The visitor's whole history (``after_id``: only messages with a larger id), or with
     ``after`` (a seq) the current conversation's messages only, as before."""
-    hub = request.app[HUB]
+    hub = hub_of(request)
     identity = await _require_identity(request)
     after = request.query.get("after")
     seq = int_param(after, "after", default=0, maximum=INT32_MAX)  # seq is int32
@@ -253,7 +253,7 @@ LIVE_EVENTS = ("message", "processed")  # what the WebSocket pushes, announced i
 async def websocket(request: web.Request) -> web.StreamResponse:
     """Live events of the visitor's conversations (the newest ones: a ticket's answer may
     come to a closed one)."""
-    hub = request.app[HUB]
+    hub = hub_of(request)
     identity = await _session_identity(hub, request.query.get("token"))
     if identity is None:
         raise web.HTTPUnauthorized(text="Phiên trò chuyện không hợp lệ")

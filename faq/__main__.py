@@ -1,9 +1,9 @@
-"""Command line: ``python -m faq eval|validate|import``."""
+"""Command line: ``python -m faq eval|validate`` (no database); ``import`` is an alias of
+``python -m bot faq import``, which stores a version in the hub's database."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -15,46 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from faq.engine import FaqEngine
 from faq.evaluate import format_table, metrics_by_kind, predict, read_queries, write_jsonl
 from faq.importer import ImportRejected, load_entries, parse_file
-from faq.model import FaqEntry
 from faq.validate import ValidationReport
-
-
-class HubImportUnavailable(RuntimeError):
-    """The import could not be stored in the hub (e.g. entries without an agency)."""
-
-
-async def import_into_hub(entries: Sequence[FaqEntry], agency: str | None, activate: bool) -> str:
-    """Store ``entries`` as a new FAQ version per agency in the hub's database (the one
-    ``HUB_DATABASE_URL`` names) and activate it if asked; running hub workers switch to it
-    within seconds (they follow the database's FAQ generation). Returns a description."""
-    from bot.clock import SystemClock
-    from bot.config import Settings
-    from bot.db.migrate import upgrade
-    from bot.db.session import create_engine, make_sessionmaker
-    from bot.faq_store import import_entries_by_agency
-
-    settings = Settings.from_env()
-    engine = create_engine(settings.database_url)
-    try:
-        await upgrade(engine)
-        infos = await import_entries_by_agency(
-            make_sessionmaker(engine),
-            SystemClock(),
-            entries,
-            agency,
-            activate=activate,
-            created_by="faq import",
-        )
-    except ValueError as err:
-        raise HubImportUnavailable(str(err)) from err
-    finally:
-        await engine.dispose()
-    parts = []
-    for v in infos:
-        d = v.diff
-        change = f" (+{len(d.added)} mới, ~{len(d.changed)} sửa, -{len(d.removed)} bỏ)" if d else ""
-        parts.append(f"{v.agency} #{v.number}: {v.entry_count} câu{change}")
-    return "; ".join(parts)
 
 
 def _progress(done: int, total: int) -> None:
@@ -90,19 +51,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    try:
-        result = parse_file(Path(args.file), on_progress=_progress, default_agency=args.agency or "")
-    except ImportRejected as err:
-        print(err.report.to_text())
-        return 1
-    print(result.report.to_text())
-    try:
-        version = asyncio.run(import_into_hub(result.entries, args.agency, args.activate))
-    except HubImportUnavailable as err:
-        print(str(err))
-        return 2
-    print(f"Đã nhập phiên bản {version}" + (" và kích hoạt." if args.activate else "."))
-    return 0
+    """Alias of ``python -m bot faq import``: storing a version is the hub's work, and this
+    package imports nothing of the hub (docs/architecture.md)."""
+    argv = [sys.executable, "-m", "bot", "faq", "import", args.file]
+    argv += ["--agency", args.agency] if args.agency else []
+    argv += ["--activate"] if args.activate else []
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
+    return 0  # not reached
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="kiểm tra một tệp bảng tính")
     v.add_argument("file")
     v.set_defaults(func=cmd_validate)
-    i = sub.add_parser("import", help="nhập một tệp bảng tính vào hub")
+    i = sub.add_parser("import", help="nhập một tệp bảng tính vào hub (= python -m bot faq import)")
     i.add_argument("file")
     i.add_argument("--agency", default=None)
     i.add_argument("--activate", action="store_true")

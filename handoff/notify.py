@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Conversation, Message, Ticket
-from bot.store.outbound import add_reply
 from connectors.base import SenderRole
+from storage.models import Conversation, Message, Ticket
+from storage.record.outbound import add_reply
 
 HOTLINE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 

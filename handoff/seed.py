@@ -16,7 +16,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models_console import Agency, CannedAnswer, Domain
+from storage.models_console import Agency, CannedAnswer, Domain
 
 AGENCIES_ENV = "HUB_AGENCIES_FILE"
 KINDS = ("department", "district", "other")

@@ -21,10 +21,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Contact, Conversation, Ticket, TicketCounter
-from bot.db.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
 from handoff.calendar import WorkingCalendar
 from handoff.deadlines import ANSWER_WITHIN, add_working_time
+from storage.models import Contact, Conversation, Ticket, TicketCounter
+from storage.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
 
 DEFAULT_PREFIX = "1022"
 PREFIX_ENV = "HUB_TICKET_PREFIX"

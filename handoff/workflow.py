@@ -21,9 +21,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import as_utc
-from bot.db.models import Conversation, Message, Ticket
-from bot.db.models_console import (
+from connectors.base import SenderRole
+from handoff.calendar import WorkingCalendar
+from handoff.deadlines import ANSWER_WITHIN, DeadlineState, answer_due, deadline_state, phone_writeup_due
+from handoff.notify import Step, format_time, tell_citizen
+from handoff.tickets import create_ticket
+from storage.clock import as_utc
+from storage.models import Conversation, Message, Ticket
+from storage.models_console import (
     OPEN_AT_AGENCY,
     Agency,
     Domain,
@@ -33,11 +38,6 @@ from bot.db.models_console import (
     TicketStatus,
     TicketTrack,
 )
-from connectors.base import SenderRole
-from handoff.calendar import WorkingCalendar
-from handoff.deadlines import ANSWER_WITHIN, DeadlineState, answer_due, deadline_state, phone_writeup_due
-from handoff.notify import Step, format_time, tell_citizen
-from handoff.tickets import create_ticket
 
 STAFF = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 OVERSIGHT = (Role.SUPERVISOR, Role.ADMIN)

@@ -24,8 +24,8 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.app import create_app
-from bot.clock import ManualClock
 from bot.config import Settings
+from storage.clock import ManualClock
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")

@@ -12,8 +12,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
-from bot.clock import as_utc
-from bot.db.models_console import Agency, LoginAttempt, Role, User, UserSession
+from storage.clock import as_utc
+from storage.models_console import Agency, LoginAttempt, Role, User, UserSession
 
 MAX_FAILURES = 5  # per account
 MAX_IP_FAILURES = 30  # per client address, across accounts (password spraying)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models_console import AuditLog, User
+from storage.models_console import AuditLog, User
 
 
 def record(

@@ -18,8 +18,8 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 
 from bot.auth.accounts import ANON_SESSION_TTL
-from bot.db.models import ChannelState
-from bot.db.session import SessionMaker
+from storage.models import ChannelState
+from storage.session import SessionMaker
 
 PREFIX = "anon."
 KEY_NAME = "console:prelogin-key"

@@ -11,10 +11,10 @@ import contextlib
 
 from aiohttp import web
 
-from bot.app import HUB
 from bot.auth import prelogin
 from bot.console import admin_api, auth_routes, conversations, exports, faq_learning_api, live, tickets_api
 from bot.console.core import CONSOLE, ConsoleState, console_middleware
+from bot.hub import HUB
 from handoff.calendar import configured_calendar
 from handoff.seed import load_seed, seed
 from handoff.tickets import ticket_prefix

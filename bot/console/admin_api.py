@@ -14,7 +14,6 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.auth import accounts
 from bot.auth.passwords import WeakPassword, verify_password
-from bot.clock import as_utc
 from bot.console.core import (
     OVERSIGHT,
     STAFF,
@@ -26,8 +25,9 @@ from bot.console.core import (
     require,
     str_field,
 )
-from bot.db.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
 from handoff.workflow import WorkflowError
+from storage.clock import as_utc
+from storage.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -24,7 +24,7 @@ from bot.console.core import (
     static_asset,
     str_field,
 )
-from bot.db.models_console import Agency, User
+from storage.models_console import Agency, User
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGE_HEADERS = {"Cache-Control": "no-store"}  # the security headers: bot.console.core.SECURITY_HEADERS

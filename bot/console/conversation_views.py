@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from actions.dialogue import CONTACT_FIELDS, DialogueState
-from bot.clock import as_utc
-from bot.db.models import ChannelIdentity, Contact, Conversation
+from storage.clock import as_utc
+from storage.models import ChannelIdentity, Contact, Conversation
 
 # what the bot is asking, in the operator's words
 STEP_LABELS = {

@@ -23,7 +23,11 @@ from bot.console.core import (
     require,
     str_field,
 )
-from bot.db.models import (
+from bot.events import QUEUE_TOPIC
+from bot.serialize import message_dict
+from connectors.base import SenderRole
+from handoff.workflow import WorkflowError
+from storage.models import (
     ChannelIdentity,
     Contact,
     Conversation,
@@ -31,13 +35,9 @@ from bot.db.models import (
     Message,
     Ticket,
 )
-from bot.db.models_console import User
-from bot.events import QUEUE_TOPIC
-from bot.serialize import message_dict
-from bot.store import conversations
-from bot.store.outbound import add_note, add_reply
-from connectors.base import SenderRole
-from handoff.workflow import WorkflowError
+from storage.models_console import User
+from storage.record import conversations
+from storage.record.outbound import add_note, add_reply
 
 log = logging.getLogger(__name__)
 

@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import HUB, Hub
 from bot.auth import accounts, audit, prelogin
-from bot.db.models import Message
-from bot.db.models_console import Agency, AuditLog, Notification, Role, User, UserSession
 from bot.events import conversation_topic
 from bot.http_json import INT64_MAX, JsonLimits, bad_request, int_value, read_object
+from bot.hub import Hub, hub_of
 from bot.serialize import message_event
 from connectors.text import needs_cleaning
 from handoff.calendar import WorkingCalendar
 from handoff.workflow import Actor, Outcome, WorkflowError
+from storage.models import Message
+from storage.models_console import Agency, AuditLog, Notification, Role, User, UserSession
 
 log = logging.getLogger(__name__)
 
@@ -104,10 +104,6 @@ def audit_action(
         ip=client_ip(request),
         detail=detail,
     )
-
-
-def hub_of(request: web.Request) -> Hub:
-    return request.app[HUB]
 
 
 def set_cookie(
@@ -188,7 +184,7 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     origin; refuse control characters in the URL before they reach a query."""
     if any(needs_cleaning(v) for v in (*request.query.values(), *request.match_info.values())):
         return error(400, "Địa chỉ yêu cầu chứa ký tự điều khiển không hợp lệ")
-    hub = request.app[HUB]
+    hub = hub_of(request)
     now = hub.clock.now()
     token = request.cookies.get(COOKIE)
     row: UserSession | None = None

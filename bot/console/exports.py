@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.clock import as_utc
-from bot.console.core import CALENDAR_TZ_FALLBACK, OVERSIGHT, audit_action, date_param, hub_of, require
-from bot.db.models import Ticket
-from bot.db.models_console import Role, TicketFile, TicketTrack
+from bot.console.core import CALENDAR_TZ_FALLBACK, OVERSIGHT, audit_action, date_param, require
+from bot.hub import hub_of
 from handoff import workflow as wf
+from storage.clock import as_utc
+from storage.models import Ticket
+from storage.models_console import Role, TicketFile, TicketTrack
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

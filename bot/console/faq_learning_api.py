@@ -21,7 +21,6 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.app import Hub
 from bot.console.conversations import _held
 from bot.console.core import (
     STAFF,
@@ -33,9 +32,6 @@ from bot.console.core import (
     require,
     str_field,
 )
-from bot.db.models import Conversation, ConversationState, Direction, Message
-from bot.db.models_console import Role, User
-from bot.db.models_faq import FaqPhrasingReview
 from bot.faq_learning import (
     MARKED_WRONG,
     OPERATOR_USED,
@@ -48,11 +44,15 @@ from bot.faq_learning import (
     recorded_text,
     reject,
 )
+from bot.hub import Hub
 from bot.serialize import message_dict
-from bot.store.outbound import add_reply
 from connectors.base import SenderRole
 from faq.model import FaqEntry
 from handoff.workflow import WorkflowError
+from storage.models import Conversation, ConversationState, Direction, Message
+from storage.models_console import Role, User
+from storage.models_faq import FaqPhrasingReview
+from storage.record.outbound import add_reply
 
 FAQ_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENCY)  # as on the FAQ versions page (bot.faq_admin)
 

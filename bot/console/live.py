@@ -13,11 +13,11 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy import delete
 
-from bot.app import HUB, Hub
 from bot.console.core import CONSOLE, NOTICES_TOPIC, STAFF, TICKETS_TOPIC, current_user, notification_event
-from bot.db.models_console import LoginAttempt, Role, User, UserSession
 from bot.events import QUEUE_TOPIC, Subscription, conversation_topic
+from bot.hub import HUB, Hub, hub_of
 from handoff.workflow import check_deadlines
+from storage.models_console import LoginAttempt, Role, User, UserSession
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def _visible(user: User, event: dict[str, Any]) -> bool:
 
 async def websocket(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
-    hub = request.app[HUB]
+    hub = hub_of(request)
     ws = web.WebSocketResponse(heartbeat=25)
     await ws.prepare(request)
     subs: dict[str, Subscription] = {}

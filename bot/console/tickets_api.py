@@ -12,14 +12,12 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from sqlalchemy import or_, select
 
-from bot.clock import as_utc
 from bot.console.core import (
     CONSOLE,
     OVERSIGHT,
     STAFF,
     actor,
     audit_action,
-    hub_of,
     int_field,
     json_body,
     publish_outcome,
@@ -27,11 +25,13 @@ from bot.console.core import (
     str_field,
     time_field,
 )
-from bot.db.models import Conversation, Ticket
-from bot.db.models_console import Agency, Role, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
+from bot.hub import hub_of
 from connectors.text import storable
 from handoff import workflow as wf
 from handoff.workflow import WorkflowError
+from storage.clock import as_utc
+from storage.models import Conversation, Ticket
+from storage.models_console import Agency, Role, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
 
 MAX_RECORDING = 50 * 1024 * 1024
 CONTACT_LIMITS = {"full_name": 200, "phone": 32, "email": 320, "address": 1000}  # the contact columns

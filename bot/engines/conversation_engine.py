@@ -34,7 +34,6 @@ from actions.cues import read_acts
 from actions.dialogue import CONTACT_FIELDS, Decision, DialogueState, FaqView, Parse, Turn
 from actions.policy import decide
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo
-from bot.db.session import SessionMaker
 from bot.engine import EngineReply, EngineRequest, EngineResult, EngineUnavailable
 from bot.engines.rasa_engine import RasaNlu
 from bot.faq_store import FaqIndex
@@ -42,6 +41,7 @@ from bot.greeting import hotline_info
 from faq import model as faq_model
 from faq.bounds import bound_query
 from faq.engine import FaqEngine
+from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
 

@@ -13,12 +13,6 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from bot.clock import ManualClock
-from bot.db.migrate import upgrade
-from bot.db.models import Conversation, OutboxItem
-from bot.db.session import SessionMaker, create_engine, make_sessionmaker
-from bot.store.ingest import ingest_one
-from bot.store.outbound import add_reply, load_outbound
 from connectors.base import (
     Capabilities,
     EventKind,
@@ -28,6 +22,12 @@ from connectors.base import (
 )
 from connectors.registry import ConnectorContext, ConnectorRegistry
 from connectors.zalo import ZaloConnector, create
+from storage.clock import ManualClock
+from storage.migrate import upgrade
+from storage.models import Conversation, OutboxItem
+from storage.record.ingest import ingest_one
+from storage.record.outbound import add_reply, load_outbound
+from storage.session import SessionMaker, create_engine, make_sessionmaker
 from tests.connectors.fakestate import MemoryStateStore
 from tests.connectors.zalo.test_signature import Server, serve
 from tests.simulators.zalo_sim import ZaloSimulator

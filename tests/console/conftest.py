@@ -14,11 +14,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.auth.passwords import hash_password
-from bot.clock import ManualClock
 from bot.config import Settings
-from bot.db.models_console import Agency, User
+from bot.hub import HUB
+from storage.clock import ManualClock
+from storage.models_console import Agency, User
 
 PASSWORD = "mat-khau-du-dai-123"
 # Tuesday 2 March 2027, 09:00 in Việt Nam: office hours

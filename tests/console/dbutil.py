@@ -8,11 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.db.migrate import upgrade
-from bot.db.models import ChannelIdentity, Contact, Conversation, ConversationState
-from bot.db.models_console import Agency
-from bot.db.session import SessionMaker, create_engine, make_sessionmaker
 from handoff.seed import load_seed, seed
+from storage.migrate import upgrade
+from storage.models import ChannelIdentity, Contact, Conversation, ConversationState
+from storage.models_console import Agency
+from storage.session import SessionMaker, create_engine, make_sessionmaker
 
 
 @asynccontextmanager

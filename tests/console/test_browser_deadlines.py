@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.app import HUB
-from bot.clock import ManualClock
 from bot.console.live import run_deadline_check
+from bot.hub import HUB
+from storage.clock import ManualClock
 from tests.browser import browser
 from tests.console.test_browser import WAIT, _login
 from tests.console.test_deadlines_app import _forwarded_ticket

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.app import HUB
 from bot.faq_store import active_version
+from bot.hub import HUB
 from tests.browser import browser
 from tests.conftest import wait_for
 from tests.console.test_browser import WAIT, _login

@@ -11,11 +11,12 @@ import aiohttp
 from aiohttp import FormData
 from sqlalchemy import select
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models import ChannelIdentity, Contact, Conversation
 from bot.engine import EngineReply, EngineRequest, EngineResult, conversation_of
+from bot.hub import HUB
+from storage.clock import ManualClock
+from storage.models import ChannelIdentity, Contact, Conversation
 from tests.conftest import wait_for, webchat_session
 from tests.console.conftest import T0, Browserless, agency_id_of
 
@@ -352,8 +353,8 @@ async def test_agency_asks_the_citizen_for_missing_information(people: Any, cons
     assert (await officer.post(f"/console/api/tickets/{tid}/more_info", {"text": "x"}))[0] == 403
     status, body = await op.post(f"/console/api/tickets/{tid}/more_info", {"text": "x"})
     assert status == 403
-    from bot.db.models import Conversation as _C  # noqa: F401
-    from bot.db.models_console import Role, User
+    from storage.models import Conversation as _C  # noqa: F401
+    from storage.models_console import Role, User
 
     hub = console_app[HUB]
     ldtbxh = await agency_id_of(console_app, "so-ldtbxh")

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import select
 
 from actions.dialogue import DialogueState, FormState
-from bot.app import HUB
-from bot.db.models import Conversation, OutboxItem
-from bot.store import conversations as svc
+from bot.hub import HUB
+from storage.models import Conversation, OutboxItem
+from storage.record import conversations as svc
 from tests.conftest import wait_for, webchat_session
 
 

@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock
+from bot.app import create_app
 from bot.config import Settings
 from bot.console.live import run_deadline_check
+from bot.hub import HUB
+from storage.clock import ManualClock
 from tests.conftest import wait_for, webchat_session
 from tests.console.conftest import agency_id_of
 

@@ -15,13 +15,14 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models_console import AuditLog
-from bot.db.models_faq import FaqFeedback
 from bot.faq_store import generation, import_version, version_entries
+from bot.hub import HUB
 from faq.model import FaqEntry
+from storage.clock import ManualClock
+from storage.models_console import AuditLog
+from storage.models_faq import FaqFeedback
 from tests.conftest import wait_for
 
 GTVT = "Sở Giao thông vận tải"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.app import HUB
 from bot.faq_store import active_version, version_entries
+from bot.hub import HUB
 from faq.versions import diff
 from tests.console.test_faq_learning import (
     CAMERA,

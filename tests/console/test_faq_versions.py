@@ -13,12 +13,13 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock
+from bot.app import create_app
 from bot.config import Settings
 from bot.faq_store import activate, active_entries, deactivate, import_version
+from bot.hub import HUB
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqEntry
+from storage.clock import ManualClock
 from tests.conftest import wait_for
 from tests.console.test_faq_upload import form, upload
 from tests.spine.test_faq_hub import ask, new_token

@@ -17,13 +17,13 @@ import argon2
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import HUB
 from bot.auth.accounts import MAX_FAILURES
 from bot.auth.passwords import hash_password
-from bot.clock import ManualClock
-from bot.db.models import Message
-from bot.db.models_console import LoginAttempt, User, UserSession
-from bot.db.session import create_engine, make_sessionmaker
+from bot.hub import HUB
+from storage.clock import ManualClock
+from storage.models import Message
+from storage.models_console import LoginAttempt, User, UserSession
+from storage.session import create_engine, make_sessionmaker
 from tests.conftest import webchat_session, write_credentials
 from tests.console.conftest import PASSWORD
 

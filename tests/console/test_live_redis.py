@@ -13,8 +13,8 @@ import pytest
 from aiohttp import web
 
 from bot.app import create_app
-from bot.clock import ManualClock
 from bot.config import Settings
+from storage.clock import ManualClock
 from tests.conftest import webchat_session
 from tests.console.conftest import T0, Browserless
 

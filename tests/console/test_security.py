@@ -10,9 +10,10 @@ from typing import Any
 import aiohttp
 from sqlalchemy import text
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock
+from bot.app import create_app
 from bot.config import Settings
+from bot.hub import HUB
+from storage.clock import ManualClock
 from tests.conftest import wait_for, webchat_session
 from tests.console.conftest import PASSWORD, agency_id_of
 

@@ -11,8 +11,8 @@ from typing import Any
 from aiohttp import web
 
 from bot.app import create_app
-from bot.clock import ManualClock
 from bot.config import Settings
+from storage.clock import ManualClock
 from tests.console.conftest import Browserless
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -22,12 +22,13 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from actions import texts
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.auth.passwords import hash_password
 from bot.config import Settings
-from bot.db.models_console import User
+from bot.hub import HUB
 from bot.runner import without_rasa
-from bot.store.conversations import closed_notice
+from storage.models_console import User
+from storage.record.conversations import closed_notice
 from tests.browser import browser
 from tests.console.conftest import PASSWORD
 

@@ -24,13 +24,14 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.auth.passwords import hash_password
-from bot.clock import SystemClock
-from bot.db.models import Conversation, Message, Ticket
-from bot.db.models_console import User
 from bot.faq_store import import_version
+from bot.hub import HUB
 from faq.model import FaqEntry
+from storage.clock import SystemClock
+from storage.models import Conversation, Message, Ticket
+from storage.models_console import User
 from tests.conftest import settings_with, wait_for
 from tests.console.conftest import Browserless
 from tests.rasa.harness import RasaStack, trained_model

@@ -142,13 +142,13 @@ def test_eval_cli_contract(tmp_path: Path) -> None:
     assert "teencode" in proc.stdout and "top1" in proc.stdout
 
 
-def test_import_cli_stores_a_version_in_the_hub_database(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["bot", "faq", "import"], ["faq", "import"]], ids=["bot", "alias"])
+def test_import_cli_stores_a_version_in_the_hub_database(tmp_path: Path, command: list[str]) -> None:
     env = {**os.environ, "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"}
     cmd = [
         sys.executable,
         "-m",
-        "faq",
-        "import",
+        *command,
         str(ROOT / "tests/faq/data/faq_dev.csv"),
         "--agency",
         "Sở Y tế",

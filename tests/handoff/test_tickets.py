@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot.db.models import Contact, Conversation, Ticket
-from bot.db.models_console import TicketEvent, TicketTrack
 from handoff.tickets import TicketError, create_ticket, format_code, ticket_prefix
+from storage.models import Contact, Conversation, Ticket
+from storage.models_console import TicketEvent, TicketTrack
 from tests.console.dbutil import make_conversation, migrated
 
 NOW = datetime(2027, 3, 1, 3, 0, tzinfo=UTC)

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.db.models import Conversation, Message, OutboxItem, Ticket
-from bot.db.models_console import Notification, Role, TicketEvent, TicketTrack
-from bot.db.session import SessionMaker
 from handoff import workflow as wf
 from handoff.calendar import WorkingCalendar, load_calendar_text
+from storage.models import Conversation, Message, OutboxItem, Ticket
+from storage.models_console import Notification, Role, TicketEvent, TicketTrack
+from storage.session import SessionMaker
 from tests.console.dbutil import agency_id, make_conversation, migrated
 from tests.handoff.calendars import MON_FRI
 
@@ -190,7 +190,7 @@ async def test_refuse_tells_the_citizen_why(database_url: str) -> None:
 
 
 async def _check(url: str, now: datetime, cal: WorkingCalendar) -> list[tuple[str, str]]:
-    from bot.db.session import create_engine, make_sessionmaker
+    from storage.session import create_engine, make_sessionmaker
 
     engine = create_engine(url)  # a fresh engine: what a restarted hub would do
     try:

@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.app import HUB
-from bot.db.migrate import upgrade
-from bot.db.models import Attachment as AttachmentRow
+from bot.hub import HUB
 from bot.ingest_service import store_events
 from connectors.base import Attachment, EventKind, InboundMessage
+from storage.migrate import upgrade
+from storage.models import Attachment as AttachmentRow
 
 
 async def test_inline_attachment_is_stored_once_with_its_path(hub_app: Any, tmp_path: Path) -> None:

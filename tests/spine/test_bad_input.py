@@ -26,10 +26,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models import Message, WebhookFailure
-from bot.db.session import is_sqlite, make_sessionmaker
+from bot.hub import HUB
+from storage.models import Message, WebhookFailure
+from storage.session import is_sqlite, make_sessionmaker
 from tests.conftest import ROOT, free_port
 from tests.simulators.facebook_sim import FacebookSimulator
 

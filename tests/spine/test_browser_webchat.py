@@ -11,9 +11,9 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.app import HUB
-from bot.db.models import Conversation
-from bot.store import conversations
+from bot.hub import HUB
+from storage.models import Conversation
+from storage.record import conversations
 from tests.browser import browser
 
 pytestmark = pytest.mark.browser

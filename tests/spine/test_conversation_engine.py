@@ -18,15 +18,15 @@ from aiohttp.test_utils import TestServer
 
 from actions.common import DEFAULT_SCOPE  # the scope shown when no console domain is active
 from actions.dialogue import DialogueState
-from bot.db.migrate import upgrade
-from bot.db.models_console import Domain
-from bot.db.session import SessionMaker, create_engine, make_sessionmaker
 from bot.engine import EngineRequest, EngineResult
 from bot.engines.conversation_engine import ConversationEngine, HotlineSource
 from bot.engines.rasa_engine import RasaNlu
 from bot.faq_store import FaqIndex
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqEntry
+from storage.migrate import upgrade
+from storage.models_console import Domain
+from storage.session import SessionMaker, create_engine, make_sessionmaker
 from tests.rasa.harness import free_port
 
 FAQ = [

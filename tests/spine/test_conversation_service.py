@@ -1,4 +1,4 @@
-"""bot/store/conversations.py, the one owner of a conversation's state, on SQLite and
+"""storage/record/conversations.py, the one owner of a conversation's state, on SQLite and
 PostgreSQL: its transitions, the close notice in the outbox, a message after a close
 opening a linked conversation (a chat channel and a threaded e-mail), a follow's greeting."""
 
@@ -12,14 +12,15 @@ import pytest
 from sqlalchemy import select
 
 from actions.dialogue import DialogueState, FormState
-from bot.app import HUB, create_app
-from bot.clock import ManualClock
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.migrate import upgrade
-from bot.db.models import ChannelIdentity, Conversation, Message, OutboxItem
-from bot.store import conversations as svc
-from bot.store.ingest import identity_for, ingest_one
+from bot.hub import HUB
 from connectors.base import EventKind, InboundMessage
+from storage.clock import ManualClock
+from storage.migrate import upgrade
+from storage.models import ChannelIdentity, Conversation, Message, OutboxItem
+from storage.record import conversations as svc
+from storage.record.ingest import identity_for, ingest_one
 
 
 @pytest.fixture

@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from bot.__main__ import build_parser
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.config import Settings
 from bot.engines.conversation_engine import ConversationEngine
 from bot.engines.faq_engine import FaqDialogueEngine
 from bot.engines.rasa_engine import RasaEngine, RasaNlu
+from bot.hub import HUB
 from bot.runner import with_rasa_at, without_rasa
 from tests.conftest import settings_with
 

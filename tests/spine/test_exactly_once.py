@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.app import HUB
-from bot.db.models import Message, OutboxItem
-from bot.store.ingest import ingest_one
+from bot.hub import HUB
 from connectors.base import EventKind, InboundMessage
+from storage.models import Message, OutboxItem
+from storage.record.ingest import ingest_one
 from tests.conftest import wait_for
 
 
@@ -48,7 +48,7 @@ async def _has_reply(counts: Any) -> bool:
 
 async def test_vendor_event_ingested_concurrently_is_one_row(hub_app: Any, clock: Any) -> None:
     """The ingest layer itself, as a webhook uses it: 20 tasks store one Zalo-like event."""
-    from bot.db.migrate import upgrade
+    from storage.migrate import upgrade
 
     hub = hub_app[HUB]
     await upgrade(hub.db)
@@ -73,8 +73,8 @@ async def test_vendor_event_ingested_concurrently_is_one_row(hub_app: Any, clock
 
 
 async def test_first_messages_of_a_new_person_open_one_conversation(hub_app: Any, clock: Any) -> None:
-    from bot.db.migrate import upgrade
-    from bot.db.models import Conversation
+    from storage.migrate import upgrade
+    from storage.models import Conversation
 
     hub = hub_app[HUB]
     await upgrade(hub.db)

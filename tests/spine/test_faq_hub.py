@@ -8,10 +8,10 @@ import asyncio
 import uuid
 from typing import Any
 
-from bot.app import HUB
-from bot.clock import SystemClock
 from bot.faq_store import activate, diff_with_active, import_version, versions
+from bot.hub import HUB
 from faq.model import FaqEntry
+from storage.clock import SystemClock
 from tests.conftest import settings_with, wait_for
 
 
@@ -123,8 +123,8 @@ def test_interim_index_suggests_but_never_answers() -> None:
 async def test_hub_index_serves_suggestions_only_until_the_full_index_is_built(hub_app: Any) -> None:
     """A worker rebuilding its index (here: 200 entries, the embedding model on) serves the
     interim lexical index at once, which suggests but never answers; the full index answers."""
-    from bot.db.migrate import upgrade
     from bot.faq_store import FaqIndex
+    from storage.migrate import upgrade
 
     hub = hub_app[HUB]
     await upgrade(hub.db)

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import select
 
 from actions.texts import greeting
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models import ChannelIdentity, Conversation, Message
 from bot.greeting import hotline_info
+from bot.hub import HUB
+from storage.models import ChannelIdentity, Conversation, Message
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.connectors.zalo.test_e2e_hub import credentials
 from tests.simulators.zalo_buttons import buttons_of

@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.app import HUB
-from bot.db.models import Message
+from bot.hub import HUB
 from connectors.webchat import VISIBLE
+from storage.models import Message
 
 
 def _auth(token: str) -> dict[str, str]:

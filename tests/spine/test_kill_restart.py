@@ -10,8 +10,8 @@ from typing import Any
 import aiohttp
 from sqlalchemy import select
 
-from bot.db.models import Message, OutboxItem
-from bot.db.session import create_engine, make_sessionmaker
+from storage.models import Message, OutboxItem
+from storage.session import create_engine, make_sessionmaker
 from tests.conftest import wait_for, write_credentials
 from tests.spine.vendor import Vendor
 

@@ -14,17 +14,18 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock, as_utc
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.migrate import upgrade
-from bot.db.models import Conversation, Message
-from bot.db.session import create_engine, make_sessionmaker
 from bot.engine import EngineReply, EngineRequest, EngineResult
+from bot.hub import HUB
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.store.ingest import ingest_one
 from connectors.base import EventKind, InboundMessage
+from storage.clock import ManualClock, as_utc
+from storage.migrate import upgrade
+from storage.models import Conversation, Message
+from storage.record.ingest import ingest_one
+from storage.session import create_engine, make_sessionmaker
 from tests.conftest import settings_with, wait_for
 from tests.spine.db_outage import DbOutage
 

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from bot.db.session import create_engine
-from bot.store.state import is_lock_conflict
+from storage.record.state import is_lock_conflict
+from storage.session import create_engine
 
 
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import HUB, Hub, create_app
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models import ChannelIdentity, Contact, Message, WebhookFailure
+from bot.hub import HUB, Hub
+from storage.models import ChannelIdentity, Contact, Message, WebhookFailure
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.simulators.zalo_sim import ZaloSimulator
 

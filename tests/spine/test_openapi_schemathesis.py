@@ -19,8 +19,9 @@ from typing import Any
 
 import pytest
 
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.config import Settings
+from bot.hub import HUB
 from tests.conftest import settings_with, write_credentials
 
 CHECKS = (

@@ -12,14 +12,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock, as_utc
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.migrate import upgrade
-from bot.db.models import Message, OutboxItem
+from bot.hub import HUB
 from bot.relay import RetryPolicy
-from bot.store.ingest import ingest_one
 from connectors.base import EventKind, InboundMessage, RateLimited
+from storage.clock import ManualClock, as_utc
+from storage.migrate import upgrade
+from storage.models import Message, OutboxItem
+from storage.record.ingest import ingest_one
 from tests.conftest import settings_with, write_credentials
 from tests.spine.vendor import Vendor
 

@@ -20,18 +20,19 @@ import pytest
 from sqlalchemy import func, select
 
 from actions.dialogue import Button, Decision, DialogueState, FormState, Reply, TicketRequest
-from bot.app import HUB, create_app
-from bot.clock import ManualClock, as_utc
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.migrate import upgrade
-from bot.db.models import Conversation, Message, Ticket
-from bot.db.models_console import TicketEvent
 from bot.engine import EngineReply, EngineRequest, EngineResult
-from bot.store import conversations
-from bot.store.ingest import ingest_one
+from bot.hub import HUB
 from connectors.base import EventKind, InboundMessage
 from handoff.calendar import configured_calendar
 from handoff.tickets import answer_due_text
+from storage.clock import ManualClock, as_utc
+from storage.migrate import upgrade
+from storage.models import Conversation, Message, Ticket
+from storage.models_console import TicketEvent
+from storage.record import conversations
+from storage.record.ingest import ingest_one
 from tests.conftest import wait_for
 
 CODE = re.compile(r"\b1022-\d{4}-\d{6}\b")

@@ -15,16 +15,17 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import HUB, create_app
-from bot.clock import ManualClock
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.migrate import upgrade
-from bot.db.models import Message, OutboxItem
-from bot.db.session import create_engine, make_sessionmaker
+from bot.hub import HUB
 from bot.metrics import Metrics
 from bot.relay import Relay
-from bot.store.ingest import ingest_one
 from connectors.base import EventKind, InboundMessage
+from storage.clock import ManualClock
+from storage.migrate import upgrade
+from storage.models import Message, OutboxItem
+from storage.record.ingest import ingest_one
+from storage.session import create_engine, make_sessionmaker
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.spine.db_outage import DbOutage
 from tests.spine.loopback_channel import LoopbackConnector

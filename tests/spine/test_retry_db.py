@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from bot.store.state import retry_db
+from storage.record.state import retry_db
 
 
 class Flaky:

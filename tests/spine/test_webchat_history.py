@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import select
 
 from actions.texts import greeting
-from bot.app import HUB
-from bot.db.models import Conversation, Message, OutboxItem
 from bot.greeting import hotline_info
-from bot.store import conversations as svc
-from bot.store.outbound import add_reply
+from bot.hub import HUB
 from handoff.notify import Step, tell_citizen
 from handoff.tickets import create_ticket
+from storage.models import Conversation, Message, OutboxItem
+from storage.record import conversations as svc
+from storage.record.outbound import add_reply
 from tests.conftest import wait_for
 
 

@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models import Message
+from bot.hub import HUB
+from storage.models import Message
 from tests.conftest import ROOT, wait_for
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import Received, SmtpServer, send_raw

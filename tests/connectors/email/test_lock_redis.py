@@ -13,13 +13,13 @@ import aiohttp
 import pytest
 import redis.asyncio as aioredis
 
-from bot.clock import SystemClock
-from bot.db.migrate import upgrade
-from bot.db.session import create_engine, make_sessionmaker
-from bot.store.state import HubStateStore
 from connectors.base import InboundMessage
 from connectors.email import EmailConnector, create
 from connectors.registry import ConnectorContext
+from storage.clock import SystemClock
+from storage.migrate import upgrade
+from storage.record.state import HubStateStore
+from storage.session import create_engine, make_sessionmaker
 from tests.servers.dovecot import DovecotServer
 from tests.servers.smtp import SmtpServer, send_raw
 

@@ -16,9 +16,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.app import HUB, create_app
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models import ChannelIdentity, Contact, Message
+from bot.hub import HUB
+from storage.models import ChannelIdentity, Contact, Message
 from tests.conftest import ROOT, wait_for
 from tests.simulators.facebook_sim import FacebookSimulator, Fault
 

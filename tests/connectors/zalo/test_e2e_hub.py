@@ -16,11 +16,12 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
-from bot.app import HUB, Hub, create_app
+from bot.app import create_app
 from bot.config import Settings
-from bot.db.models import ChannelIdentity, Direction, Message, WebhookFailure
-from bot.store.state import read_all
+from bot.hub import HUB, Hub
 from connectors.base import stored_quick_replies
+from storage.models import ChannelIdentity, Direction, Message, WebhookFailure
+from storage.record.state import read_all
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.simulators.zalo_sim import ZaloSimulator
 

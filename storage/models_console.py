@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.models import Base, BigId
+from storage.models import Base, BigId
 
 
 class Role(enum.StrEnum):

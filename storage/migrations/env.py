@@ -1,4 +1,4 @@
-"""Alembic environment: runs on a connection handed in by bot.db.migrate, or its own."""
+"""Alembic environment: runs on a connection handed in by storage.migrate, or its own."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import bot.db.models_console
-import bot.db.models_faq  # noqa: F401  (FAQ versions)
-from bot.db.models import Base
-from bot.db.session import create_engine
+import storage.models_console
+import storage.models_faq  # noqa: F401  (FAQ versions)
+from storage.models import Base
+from storage.session import create_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.models import Base, BigId
+from storage.models import Base, BigId
 
 
 class FaqVersion(Base):

@@ -17,11 +17,6 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.clock import as_utc
-from bot.db.models import ChannelIdentity, ChannelMessageRef, Conversation, Direction, Message, OutboxItem
-from bot.db.session import SessionMaker
-from bot.store.receipts import apply_early_receipts
-from bot.store.sequence import next_seq
 from connectors.base import (
     Attachment,
     DeliveryStatus,
@@ -30,6 +25,11 @@ from connectors.base import (
     SendResult,
     stored_quick_replies,
 )
+from storage.clock import as_utc
+from storage.models import ChannelIdentity, ChannelMessageRef, Conversation, Direction, Message, OutboxItem
+from storage.record.receipts import apply_early_receipts
+from storage.record.sequence import next_seq
+from storage.session import SessionMaker
 
 
 async def _append(

@@ -1,6 +1,6 @@
 """Which conversation a citizen's message belongs to: its e-mail thread's (In-Reply-To /
 References, else a ticket code in the subject), else the person's open one; after a close,
-a new conversation linked to the closed one (:mod:`bot.store.conversations`)."""
+a new conversation linked to the closed one (:mod:`storage.record.conversations`)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,16 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ChannelIdentity, ChannelMessageRef, Conversation, ConversationState, Message, Ticket
-from bot.store.conversations import latest_in_chain, open_conversation
 from connectors.base import InboundMessage
+from storage.models import (
+    ChannelIdentity,
+    ChannelMessageRef,
+    Conversation,
+    ConversationState,
+    Message,
+    Ticket,
+)
+from storage.record.conversations import latest_in_chain, open_conversation
 
 TICKET_IN_SUBJECT = re.compile(r"\[\s*([A-Za-z0-9]{2,10}-\d{4}-\d{6})\s*\]")
 

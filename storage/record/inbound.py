@@ -28,15 +28,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from bot.clock import Clock
-from bot.db.models import Attachment as AttachmentRow
-from bot.db.models import ChannelIdentity, Contact, Message, WebhookFailure
-from bot.db.session import SessionMaker
-from bot.store.conversations import GreetingSource
-from bot.store.ingest import IngestResult, ingest_one
-from bot.store.state import is_lock_conflict
 from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage
 from connectors.text import storable, storable_event, storable_value
+from storage.clock import Clock
+from storage.models import Attachment as AttachmentRow
+from storage.models import ChannelIdentity, Contact, Message, WebhookFailure
+from storage.record.conversations import GreetingSource
+from storage.record.ingest import IngestResult, ingest_one
+from storage.record.state import is_lock_conflict
+from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ChannelIdentity, Conversation, ConversationState, Message
-from bot.store.outbound import add_reply
+from storage.models import ChannelIdentity, Conversation, ConversationState, Message
+from storage.record.outbound import add_reply
 
 __all__ = [
     "CLOSED_ACT",

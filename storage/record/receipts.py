@@ -12,8 +12,8 @@ from typing import cast
 from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import ChannelIdentity, ChannelMessageRef, ChannelState, Conversation, Direction, Message
 from connectors.base import DeliveryStatus, EventKind, InboundMessage
+from storage.models import ChannelIdentity, ChannelMessageRef, ChannelState, Conversation, Direction, Message
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.session import normalise_url
+from storage.session import normalise_url
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

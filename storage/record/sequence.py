@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Conversation
+from storage.models import Conversation
 
 
 async def next_seq(session: AsyncSession, conversation_id: int, now: datetime) -> int:

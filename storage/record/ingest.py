@@ -20,11 +20,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock
-from bot.db.models import (
+from connectors.base import ContactProfile, DeliveryStatus, EventKind, InboundMessage, SenderRole
+from storage.clock import Clock
+from storage.models import (
     Attachment as AttachmentRow,
 )
-from bot.db.models import (
+from storage.models import (
     ChannelIdentity,
     ChannelMessageRef,
     Contact,
@@ -32,12 +33,11 @@ from bot.db.models import (
     Direction,
     Message,
 )
-from bot.db.session import SessionMaker
-from bot.store.conversations import GreetingSource, greet
-from bot.store.receipts import STATUS_ORDER, apply_early_receipts, apply_receipt
-from bot.store.sequence import next_seq
-from bot.store.threads import current_conversation, find_or_open_conversation
-from connectors.base import ContactProfile, DeliveryStatus, EventKind, InboundMessage, SenderRole
+from storage.record.conversations import GreetingSource, greet
+from storage.record.receipts import STATUS_ORDER, apply_early_receipts, apply_receipt
+from storage.record.sequence import next_seq
+from storage.record.threads import current_conversation, find_or_open_conversation
+from storage.session import SessionMaker
 
 __all__ = ["STATUS_ORDER", "IngestResult", "apply_early_receipts", "ingest_one", "next_seq"]
 
@@ -285,7 +285,7 @@ async def ingest_one(
 ) -> IngestResult:
     """Store one event in its own transaction; idempotent per (channel, message id).
 
-    The event must be storable already (:func:`bot.store.inbound.ingest` makes it so);
+    The event must be storable already (:func:`storage.record.inbound.ingest` makes it so);
     ``extra_meta`` goes into a stored message's ``meta`` (e.g. what was truncated);
     ``greeting``: what a new follower is told (none without it)."""
     now = clock.now()

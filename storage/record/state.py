@@ -18,9 +18,9 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingErr
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.clock import Clock, as_utc
-from bot.db.models import ChannelState, Conversation, Lease
-from bot.db.session import SessionMaker
+from storage.clock import Clock, as_utc
+from storage.models import ChannelState, Conversation, Lease
+from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
 
