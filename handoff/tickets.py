@@ -17,12 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.calendar import WorkingCalendar
 from handoff.deadlines import ANSWER_WITHIN, add_working_time
+from storage.dialect import dialect_insert
 from storage.models import Contact, Conversation, Ticket, TicketCounter
 from storage.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
 
@@ -52,10 +51,10 @@ def format_code(prefix: str, year: int, number: int) -> str:
 
 async def next_number(session: AsyncSession, year: int) -> int:
     """Take the next number of ``year`` (locks the counter row until the transaction ends)."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     await session.execute(
-        insert(TicketCounter).values(year=year, last_number=0).on_conflict_do_nothing(index_elements=["year"])
+        dialect_insert(session, TicketCounter)
+        .values(year=year, last_number=0)
+        .on_conflict_do_nothing(index_elements=["year"])
     )
     result = await session.execute(
         update(TicketCounter)

@@ -12,16 +12,14 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import ContactProfile, DeliveryStatus, EventKind, InboundMessage, SenderRole
 from storage.clock import Clock
+from storage.dialect import dialect_insert
 from storage.models import (
     Attachment as AttachmentRow,
 )
@@ -105,7 +103,7 @@ async def identity_for(
     session.add(contact)
     await session.flush()
     inserted = await session.execute(
-        dialect_insert(session)(ChannelIdentity)
+        dialect_insert(session, ChannelIdentity)
         .values(
             contact_id=contact.id,
             channel=channel,
@@ -121,13 +119,6 @@ async def identity_for(
         await session.delete(contact)
         return (await session.execute(stmt)).scalar_one(), False
     return (await session.execute(stmt)).scalar_one(), True
-
-
-def dialect_insert(session: AsyncSession) -> Any:
-    """INSERT with ON CONFLICT for the session's dialect (SQLite or PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return pg_insert
-    return sqlite_insert
 
 
 # --------------------------------------------------------------------------- conversations
