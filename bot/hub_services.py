@@ -8,23 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
 from bot.engine import conversation_of
 from bot.greeting import hotline_info
 from faq.model import FaqEntry
 from handoff.calendar import configured_calendar
-from handoff.deadlines import add_working_time
-from handoff.tickets import create_ticket, ticket_prefix
+from handoff.tickets import answer_due_text, create_ticket, ticket_prefix
 from storage.models import Contact, Conversation
 from storage.record import conversations
 
 if TYPE_CHECKING:
     from bot.hub import Hub
-
-LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
-
 
 conversation_id = conversation_of
 
@@ -90,8 +85,7 @@ class HubActionServices:
                 prefix=ticket_prefix(self.hub.settings.env or None),
             )
             await conversations.to_waiting(s, conv, now, f"Phiếu {ticket.code}: {reason}")
-        due = add_working_time(now, 8, self.calendar).astimezone(LOCAL)
-        return TicketInfo(ticket.code, f"trong 8 giờ làm việc, trước {due:%H:%M} ngày {due:%d/%m/%Y}")
+        return TicketInfo(ticket.code, answer_due_text(now, self.calendar))
 
     async def contact_profile(self, sender_id: str) -> Mapping[str, Any]:
         async with self.hub.sm() as s:

@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.calendar import WorkingCalendar
-from handoff.deadlines import ANSWER_WITHIN, add_working_time
+from handoff.deadlines import ANSWER_WITHIN, answer_due
 from storage.dialect import dialect_insert
 from storage.models import Contact, Conversation, Ticket, TicketCounter
 from storage.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
@@ -216,5 +216,5 @@ async def add_citizen_note(
 def answer_due_text(now: datetime, calendar: WorkingCalendar) -> str:
     """When the citizen can expect an answer, in their words (Điều 10.3: 8 working hours)."""
     hours = int(ANSWER_WITHIN.total_seconds() // 3600)
-    due = add_working_time(now, ANSWER_WITHIN, calendar).astimezone(HOTLINE_TZ)
+    due = answer_due(now, calendar).astimezone(HOTLINE_TZ)
     return f"trong {hours} giờ làm việc, trước {due:%H:%M} ngày {due:%d/%m/%Y}"
