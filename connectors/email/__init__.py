@@ -27,9 +27,11 @@ from connectors.base import (
 )
 from connectors.email.autoreply import auto_generated_reason, limiter_key, may_auto_reply
 from connectors.email.imap_poller import ImapPoller, Sleep, backoff_delay
-from connectors.email.mime import MimeLimits, html_to_text, parse_email
+from connectors.email.mime import parse_email
+from connectors.email.parts import MimeLimits
 from connectors.email.settings import EmailSettings
 from connectors.email.smtp_sender import SmtpSender, build_message, outbound_message_id
+from connectors.email.text import html_to_text
 from connectors.email.threading import reply_subject, strip_reply_prefixes, ticket_code_from_subject
 from connectors.registry import ConnectorContext
 

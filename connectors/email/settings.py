@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from connectors.base import ChannelNotConfigured
-from connectors.email.mime import MimeLimits
+from connectors.email.parts import MimeLimits
 
 REQUIRED = ("address", "imap_host", "imap_user", "imap_password", "smtp_host")
 _TRUE = {"true", "1", "yes", "on"}

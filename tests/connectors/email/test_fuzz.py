@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.base import InboundMessage, PayloadError
-from connectors.email.mime import MimeLimits, parse_email
+from connectors.email.mime import parse_email
+from connectors.email.parts import MimeLimits
 
 from .conftest import payload
 

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from connectors.base import EventKind, PayloadError
-from connectors.email.mime import MimeLimits, html_to_text, parse_email, synthetic_message_id
+from connectors.email.mime import parse_email, synthetic_message_id
+from connectors.email.parts import MimeLimits
+from connectors.email.text import html_to_text
 
 from .conftest import PAYLOADS, payload
 
