@@ -36,7 +36,8 @@ import openpyxl
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webchat_bench import database, drop_database, free_port  # noqa: E402
+from bench.webchat_bench import database, drop_database  # noqa: E402
+from devtools.net import free_port  # noqa: E402
 from faq.importer import load_entries  # noqa: E402
 from faq.model import FaqEntry  # noqa: E402
 

@@ -1,5 +1,5 @@
 """The rig of ``bench/faults.py``: a real hub process (``python -m bot serve``) on a fresh
-PostgreSQL database and Redis, the Zalo and Facebook simulators of ``tests/simulators`` as
+PostgreSQL database and Redis, the Zalo and Facebook simulators of ``devtools/`` as
 both the citizens (signed webhooks, redelivered like the vendors do when the hub does not
 answer 2xx) and the receivers of replies, and optionally a cuttable TCP proxy in front of
 PostgreSQL. Everything listens on 127.0.0.1."""
@@ -21,10 +21,10 @@ import asyncpg
 import yaml
 from aiohttp import web
 
-from tests.conftest import HubProcess
-from tests.simulators.facebook_sim import FacebookSimulator
-from tests.simulators.tcp_proxy import TcpProxy
-from tests.simulators.zalo_sim import ZaloSimulator
+from devtools.facebook import FacebookSimulator
+from devtools.hub_process import HubProcess
+from devtools.tcp_proxy import TcpProxy
+from devtools.zalo import ZaloSimulator
 
 WEBHOOK_TIMEOUT = 10.0  # a vendor gives up on a webhook POST after this long ...
 REDELIVERY = (1.0, 2.0, 4.0, 8.0)  # ... and redelivers after these pauses

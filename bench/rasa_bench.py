@@ -33,8 +33,8 @@ from actions.server import make_action_handler  # noqa: E402
 from bot.engine import EngineRequest  # noqa: E402
 from bot.engines.rasa_engine import RasaEngine  # noqa: E402
 from bot.rasa_process import RasaProcess, ensure_venv, rss_bytes, train_if_needed  # noqa: E402
-from tests.rasa.harness import free_port  # noqa: E402
-from tests.rasa.memory_services import MemoryHubServices  # noqa: E402
+from devtools.memory_services import MemoryHubServices  # noqa: E402
+from devtools.net import free_port  # noqa: E402
 
 SCRIPT = (
     "xin chào",

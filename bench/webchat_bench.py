@@ -37,6 +37,10 @@ from typing import Any
 import aiohttp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from devtools.net import free_port  # noqa: E402
+
 QUESTIONS = [  # a greeting, then questions the dev FAQ answers (--faq ../shared/eval/dev/faq.csv)
     "xin chào",
     "Tiệm cắt tóc, gội đầu có được hoạt động không?",
@@ -79,12 +83,6 @@ async def conversation(http: aiohttp.ClientSession, base: str, messages: int, ti
             except TimeoutError:
                 break  # the engine handed off: no more bot replies in this conversation
     return latencies
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def database(kind: str, workdir: Path) -> tuple[str, str]:

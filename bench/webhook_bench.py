@@ -30,10 +30,11 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.webchat_bench import database, drop_database, free_port, percentile  # noqa: E402
-from tests.servers.dovecot import DovecotServer  # noqa: E402
-from tests.simulators.facebook_sim import FacebookSimulator  # noqa: E402
-from tests.simulators.zalo_sim import ZaloSimulator  # noqa: E402
+from bench.webchat_bench import database, drop_database, percentile  # noqa: E402
+from devtools.dovecot import DovecotServer  # noqa: E402
+from devtools.facebook import FacebookSimulator  # noqa: E402
+from devtools.net import free_port  # noqa: E402
+from devtools.zalo import ZaloSimulator  # noqa: E402
 
 
 def start_hub(env: dict[str, str], workdir: Path) -> tuple[subprocess.Popen[bytes], str]:

@@ -22,6 +22,7 @@ from connectors.base import (
 )
 from connectors.registry import ConnectorContext, ConnectorRegistry
 from connectors.zalo import ZaloConnector, create
+from devtools.zalo import ZaloSimulator
 from storage.clock import ManualClock
 from storage.migrate import upgrade
 from storage.models import Conversation, OutboxItem
@@ -30,7 +31,6 @@ from storage.record.outbound import add_reply, load_outbound
 from storage.session import SessionMaker, create_engine, make_sessionmaker
 from tests.connectors.fakestate import MemoryStateStore
 from tests.connectors.zalo.test_signature import Server, serve
-from tests.simulators.zalo_sim import ZaloSimulator
 
 CITIZEN = "8063947237857451397"
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import threading
 from collections.abc import Coroutine
 from concurrent.futures import Future
@@ -22,15 +21,10 @@ from aiohttp import web
 from actions.server import make_action_handler
 from bot import rasa_process
 from bot.rasa_process import ModelInfo, RasaProcess, RasaSetupError
-from tests.rasa.memory_services import MemoryHubServices
+from devtools.memory_services import MemoryHubServices
+from devtools.net import free_port
 
 T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def require_rasa_venv() -> None:

@@ -17,7 +17,7 @@ from aiohttp.test_utils import TestClient
 
 from actions.executor import ActionExecutor
 from actions.server import make_action_handler
-from tests.rasa.memory_services import MemoryHubServices
+from devtools.memory_services import MemoryHubServices
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestServer
 from actions.dialogue import Button
 from bot.engine import EngineReply, EngineRequest, EngineUnavailable
 from bot.engines.rasa_engine import RasaEngine, parse_rest_reply
+from devtools.net import free_port
 from faq.bounds import MAX_QUERY_WORDS, MAX_WORD_CHARS
-from tests.rasa.harness import free_port
 
 REQ = EngineRequest(7, "conv-7", "webchat", "xin chào", 1, {"phone": "0912345678", "email": None})
 

@@ -18,8 +18,9 @@ from aiohttp.test_utils import TestServer
 
 from bot.engine import EngineUnavailable
 from bot.engines.rasa_engine import RasaNlu
+from devtools.net import free_port
 from faq.bounds import MAX_QUERY_WORDS
-from tests.rasa.harness import RasaStack, free_port
+from tests.rasa.harness import RasaStack
 
 pytestmark = pytest.mark.rasa
 

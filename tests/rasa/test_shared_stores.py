@@ -18,7 +18,8 @@ import pytest
 from bot.engine import EngineRequest
 from bot.engines.rasa_engine import RasaEngine
 from bot.rasa_process import ModelInfo, RasaProcess
-from tests.rasa.harness import RasaStack, free_port
+from devtools.net import free_port
+from tests.rasa.harness import RasaStack
 
 pytestmark = [pytest.mark.rasa, pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

@@ -19,7 +19,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.simulators.tcp_proxy import TcpProxy
+from devtools.tcp_proxy import TcpProxy
 
 
 class DbOutage:

@@ -29,10 +29,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import create_app
 from bot.config import Settings
 from bot.hub import HUB
+from devtools.facebook import FacebookSimulator
+from devtools.net import free_port
 from storage.models import Message, WebhookFailure
 from storage.session import is_sqlite, make_sessionmaker
-from tests.conftest import ROOT, free_port
-from tests.simulators.facebook_sim import FacebookSimulator
+from tests.conftest import ROOT
 
 PSID = "24968543211234567"
 OTHER = "24968543219999999"

@@ -22,12 +22,12 @@ from bot.engine import EngineRequest, EngineResult
 from bot.engines.conversation_engine import ConversationEngine, HotlineSource
 from bot.engines.rasa_engine import RasaNlu
 from bot.faq_store import FaqIndex
+from devtools.net import free_port
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqEntry
 from storage.migrate import upgrade
 from storage.models_console import Domain
 from storage.session import SessionMaker, create_engine, make_sessionmaker
-from tests.rasa.harness import free_port
 
 FAQ = [
     FaqEntry(

@@ -14,11 +14,11 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.greeting import hotline_info
 from bot.hub import HUB
+from devtools.zalo import ZaloSimulator
+from devtools.zalo.buttons import buttons_of
 from storage.models import ChannelIdentity, Conversation, Message
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.connectors.zalo.test_e2e_hub import credentials
-from tests.simulators.zalo_buttons import buttons_of
-from tests.simulators.zalo_sim import ZaloSimulator
 
 FOLLOWER = "8063947237857451398"
 

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.config import Settings
 from bot.hub import HUB, Hub
+from devtools.zalo import ZaloSimulator
 from storage.models import ChannelIdentity, Contact, Message, WebhookFailure
 from tests.conftest import settings_with, wait_for, write_credentials
-from tests.simulators.zalo_sim import ZaloSimulator
 
 CITIZEN = "8063947237857451397"
 ZaloRig = tuple[Hub, ZaloSimulator, str]

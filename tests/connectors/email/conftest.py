@@ -1,7 +1,7 @@
 """Fixtures for the e-mail connector tests: a real Dovecot, a real aiosmtpd, a connector.
 
 Tests marked ``dovecot`` need ``/usr/sbin/dovecot`` (Debian ``dovecot-imapd``); without it
-they are skipped locally and FAIL under ``CI=true`` (see tests/servers/dovecot.py).
+they are skipped locally and FAIL under ``CI=true`` (see devtools/dovecot.py).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import pytest
 from connectors.base import InboundMessage
 from connectors.email import EmailConnector, create
 from connectors.registry import ConnectorContext
+from devtools.dovecot import DovecotServer, require_dovecot
+from devtools.smtp import SmtpServer
 from tests.connectors.fakestate import MemoryStateStore
-from tests.servers.dovecot import DovecotServer, require_dovecot
-from tests.servers.smtp import SmtpServer
 
 PAYLOADS = Path(__file__).parent / "payloads"
 HOTLINE = "1022@hotline.test"

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.base import OutboundMessage, QuickReply
 from connectors.email.choices import choices_line
-from tests.servers.smtp import SmtpServer
+from devtools.smtp import SmtpServer
 
 from .conftest import email_settings
 

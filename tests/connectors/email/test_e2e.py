@@ -12,9 +12,9 @@ import pytest
 
 from connectors.base import OutboundMessage, SenderRole
 from connectors.email.threading import ticket_code_from_subject
+from devtools.dovecot import DovecotServer, require_dovecot
+from devtools.smtp import SmtpServer, send_raw
 from tests.connectors.fakestate import MemoryStateStore
-from tests.servers.dovecot import DovecotServer, require_dovecot
-from tests.servers.smtp import SmtpServer, send_raw
 
 from .conftest import HOTLINE, Inbox, email_settings, payload, wait_until
 

@@ -17,10 +17,10 @@ from sqlalchemy import select
 from bot.app import create_app
 from bot.config import Settings
 from bot.hub import HUB
+from devtools.dovecot import DovecotServer
+from devtools.smtp import Received, SmtpServer, send_raw
 from storage.models import Message
 from tests.conftest import ROOT, wait_for
-from tests.servers.dovecot import DovecotServer
-from tests.servers.smtp import Received, SmtpServer, send_raw
 
 from .conftest import HOTLINE, payload
 

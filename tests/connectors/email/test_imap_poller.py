@@ -10,9 +10,9 @@ import pytest
 
 from connectors.base import EventKind, InboundMessage
 from connectors.email.imap_poller import Cursor, backoff_delay, parse_fetch
+from devtools.dovecot import DovecotServer
+from devtools.smtp import SmtpServer, send_raw
 from tests.connectors.fakestate import MemoryStateStore
-from tests.servers.dovecot import DovecotServer
-from tests.servers.smtp import SmtpServer, send_raw
 
 from .conftest import HOTLINE, FakeClock, Inbox, email_settings, payload, wait_until
 

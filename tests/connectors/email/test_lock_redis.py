@@ -16,12 +16,12 @@ import redis.asyncio as aioredis
 from connectors.base import InboundMessage
 from connectors.email import EmailConnector, create
 from connectors.registry import ConnectorContext
+from devtools.dovecot import DovecotServer
+from devtools.smtp import SmtpServer, send_raw
 from storage.clock import SystemClock
 from storage.migrate import upgrade
 from storage.record.state import HubStateStore
 from storage.session import create_engine, make_sessionmaker
-from tests.servers.dovecot import DovecotServer
-from tests.servers.smtp import SmtpServer, send_raw
 
 from .conftest import HOTLINE, Inbox, email_settings, wait_until
 

@@ -22,8 +22,9 @@ from connectors.base import (
     TransientSendError,
 )
 from connectors.email import EmailConnector
-from tests.servers.dovecot import free_port, make_self_signed_cert
-from tests.servers.smtp import SmtpServer
+from devtools.dovecot import make_self_signed_cert
+from devtools.net import free_port
+from devtools.smtp import SmtpServer
 
 from .conftest import FakeClock, email_settings
 

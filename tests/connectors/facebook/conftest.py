@@ -13,9 +13,9 @@ import pytest
 
 from connectors.facebook import FacebookConnector, create
 from connectors.registry import ConnectorContext
+from devtools.facebook import FacebookSimulator
 from tests.connectors.clocks import MovableClock
 from tests.connectors.fakestate import MemoryStateStore
-from tests.simulators.facebook_sim import FacebookSimulator
 
 PAYLOADS = Path(__file__).parent / "payloads"
 PAGE_ID = "1022000000000001"

@@ -19,9 +19,9 @@ from sqlalchemy import func, select
 from bot.app import create_app
 from bot.config import Settings
 from bot.hub import HUB
+from devtools.facebook import FacebookSimulator, Fault
 from storage.models import ChannelIdentity, Contact, Message
 from tests.conftest import ROOT, wait_for
-from tests.simulators.facebook_sim import FacebookSimulator, Fault
 
 PSID = "24968543211234567"
 OTHER = "24968543219999999"

@@ -15,9 +15,9 @@ from connectors.base import EventKind, InboundMessage, OutboundMessage, Permanen
 from connectors.facebook import FacebookConnector, PageTokenInvalid
 from connectors.facebook.client import GraphClient
 from connectors.facebook.profile import MessengerProfile, ProfileInvalid, run, set_messenger_profile
+from devtools.facebook import FacebookSimulator
 from tests.connectors.facebook.conftest import PSID, MovableClock
 from tests.connectors.facebook.test_signature import Client, webhook_app
-from tests.simulators.facebook_sim import FacebookSimulator
 
 SUGGESTIONS = (
     QuickReply("1. Đăng ký khai sinh cho con ở phường nào", "1"),

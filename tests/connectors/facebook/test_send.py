@@ -21,9 +21,9 @@ from connectors.base import (
     TransientSendError,
 )
 from connectors.facebook import FacebookConnector, GraphError, OutsideWindow, PageTokenInvalid
+from devtools.facebook import FacebookSimulator, Fault
 from tests.connectors.facebook.conftest import PSID, MovableClock
 from tests.connectors.fakestate import MemoryStateStore
-from tests.simulators.facebook_sim import FacebookSimulator, Fault
 
 HOUR = 3600.0
 

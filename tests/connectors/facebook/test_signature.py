@@ -12,8 +12,8 @@ from aiohttp.test_utils import TestClient
 from connectors.base import InboundMessage, PayloadError, SignatureError
 from connectors.facebook import FacebookConnector, ForgedDelivery
 from connectors.facebook.signature import check, handshake, sign
+from devtools.facebook import FacebookSimulator
 from tests.connectors.facebook.conftest import payload, payload_bytes
-from tests.simulators.facebook_sim import FacebookSimulator
 
 Client = Any  # pytest-aiohttp's aiohttp_client factory
 

@@ -14,9 +14,9 @@ import pytest
 
 from connectors.registry import ConnectorContext
 from connectors.zalo import ZaloConnector, create
+from devtools.zalo import ZaloSimulator
 from tests.connectors.clocks import MovableClock
 from tests.connectors.fakestate import MemoryStateStore
-from tests.simulators.zalo_sim import ZaloSimulator
 
 PAYLOADS = Path(__file__).parent / "payloads"
 APP_ID = "4291763606161179100"  # the golden payloads' app id (> 2**53)

@@ -13,9 +13,9 @@ from connectors.base import Attachment, EventKind, OutboundMessage, QuickReply
 from connectors.zalo import ZaloConnector
 from connectors.zalo.client import ZaloClient
 from connectors.zalo.errors import ZaloAPIError
+from devtools.zalo import ZaloSimulator
 from tests.connectors.zalo.conftest import USER_ID
 from tests.connectors.zalo.test_signature import Server, serve
-from tests.simulators.zalo_sim import ZaloSimulator
 
 SUGGESTIONS = (
     QuickReply("1. " + "Đăng ký khai sinh cho con khi cha mẹ chưa đăng ký kết hôn " * 3, "1"),

@@ -20,10 +20,10 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.hub import HUB, Hub
 from connectors.base import stored_quick_replies
+from devtools.zalo import ZaloSimulator
 from storage.models import ChannelIdentity, Direction, Message, WebhookFailure
 from storage.record.state import read_all
 from tests.conftest import settings_with, wait_for, write_credentials
-from tests.simulators.zalo_sim import ZaloSimulator
 
 CITIZEN = "8063947237857451397"  # above 2**53
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from connectors.base import EventKind, OutboundMessage
 from connectors.zalo import ZaloConnector
+from devtools.zalo import ZaloSimulator
 from tests.connectors.zalo.conftest import USER_ID
 from tests.connectors.zalo.test_signature import Server, serve
-from tests.simulators.zalo_sim import ZaloSimulator
 
 
 async def test_echo_and_delivery_of_our_send(

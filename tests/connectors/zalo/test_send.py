@@ -23,9 +23,9 @@ from connectors.registry import ConnectorContext, ConnectorRegistry
 from connectors.zalo import ZaloConnector, create
 from connectors.zalo.errors import ZaloAPIError
 from connectors.zalo.tokens import TokenPair
+from devtools.zalo import Fault, ZaloSimulator
 from tests.connectors.fakestate import MemoryStateStore
 from tests.connectors.zalo.conftest import USER_ID, MakeConnector, MovableClock
-from tests.simulators.zalo_sim import Fault, ZaloSimulator
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="

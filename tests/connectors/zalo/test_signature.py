@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestServer
 
 from connectors.base import InboundMessage, SignatureError
 from connectors.zalo import ZaloConnector, signature
+from devtools.zalo import ZaloSimulator
 from tests.connectors.zalo.conftest import APP_ID, MakeConnector, MovableClock, payload_bytes
-from tests.simulators.zalo_sim import ZaloSimulator
 
 Server = Callable[[web.Application], Awaitable[TestServer]]
 

@@ -11,8 +11,8 @@ import pytest
 
 from connectors.base import SignatureError
 from connectors.zalo import ZaloConnector, signature
+from devtools.zalo import ZaloSimulator
 from tests.connectors.zalo.conftest import USER_ID, MovableClock
-from tests.simulators.zalo_sim import ZaloSimulator
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from typing import Any
 import aiosmtplib
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
-from tests.servers.dovecot import DovecotServer
+from devtools.dovecot import DovecotServer
 
 
 @dataclass

@@ -8,7 +8,7 @@ Graph side (what the hub calls):
   text limit, ``messaging_type``/``tag`` and the 24 h / 7-day windows like Facebook does;
 * ``GET /{version}/{psid}?fields=...`` — the user profile API;
 * ``POST``/``GET /{version}/me/messenger_profile`` — the Page's Get Started button and greeting
-  (validated as Messenger does, :mod:`tests.simulators.facebook_profile`; kept in ``sim.profile``);
+  (validated as Messenger does, :mod:`devtools.facebook.profile`; kept in ``sim.profile``);
 * errors in Graph's shape ``{"error": {"message", "type", "code", "error_subcode",
   "fbtrace_id"}}``, and scripted faults (:class:`Fault`): rate limit 613, HTTP 429, 5xx,
   a proxy's HTML 502, a hang (timeout), expired token 190, 551, 10/2018278.
@@ -22,7 +22,7 @@ the message a citizen sends by tapping one of the quick replies the Page sent la
 
 Standalone demo::
 
-    python -m tests.simulators.facebook_sim --port 9002 --webhook http://127.0.0.1:8080/webhooks/facebook
+    python -m devtools.facebook --port 9002 --webhook http://127.0.0.1:8080/webhooks/facebook
 
 prints the environment variables to give the hub; ``POST /_sim/citizen`` with
 ``{"psid": "...", "text": "..."}`` makes a citizen write; ``GET /_sim/sent`` lists what the
@@ -49,7 +49,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.simulators.facebook_profile import check_profile, choose
+from devtools.facebook.profile import check_profile, choose
 
 DAY = 86_400.0
 MESSAGING_TYPES = frozenset({"RESPONSE", "UPDATE", "MESSAGE_TAG"})

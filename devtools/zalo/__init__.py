@@ -4,7 +4,7 @@ It implements what the hub's Zalo connector talks to:
 
 * ``POST /v3.0/oa/message/cs`` (header ``access_token``): consultation messages (text up to
   2,000 characters, image by ``attachment_id`` or URL, file by upload ``token``, a text with a
-  button template: :mod:`tests.simulators.zalo_buttons`); errors come as HTTP 200 with
+  button template: :mod:`devtools.zalo.buttons`); errors come as HTTP 200 with
   ``error != 0`` like Zalo's;
 * ``POST /v2.0/oa/upload/image`` (jpg/png, <= 1 MB) -> ``attachment_id`` and
   ``POST /v2.0/oa/upload/file`` (pdf/doc/docx, <= 5 MB) -> ``token``;
@@ -25,7 +25,7 @@ also sends the ``oa_send_*`` echo and ``user_received_message`` after each API s
 sends when the person taps a query button of the last message the OA sent them: a signed
 ``user_send_text`` whose text is the button's payload.
 
-Standalone demo: ``python -m tests.simulators.zalo_sim --port 9001 --webhook URL`` (see
+Standalone demo: ``python -m devtools.zalo --port 9001 --webhook URL`` (see
 docs/zalo.md): it prints the environment variables to give the hub and offers
 ``POST /_sim/say`` (a citizen writes), ``POST /_sim/console`` (staff reply in the console),
 ``GET /_sim/sent`` and ``POST /_sim/faults``.
@@ -48,7 +48,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.simulators.zalo_buttons import buttons_of, check_buttons, choose
+from devtools.zalo.buttons import buttons_of, check_buttons, choose
 
 MAX_TEXT = 2000
 IMAGE_TYPES = {"image/jpeg", "image/jpg", "image/png"}

@@ -1,1 +1,0 @@
-"""Real servers started by the tests on loopback (Dovecot IMAP, aiosmtpd SMTP)."""
