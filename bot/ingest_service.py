@@ -68,6 +68,7 @@ async def store_events(
         limits=text_limits(hub),
         headers=headers,
         greeting=greeting_source(hub.settings),
+        capabilities={c.name: c.capabilities for c in hub.registry},
     )
     for event, res in zip(events, results, strict=True):
         if res.error is not None:

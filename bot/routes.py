@@ -63,7 +63,7 @@ async def webhook(request: web.Request) -> web.Response:
 
     hub = hub_of(request)
     name = request.match_info["channel"]
-    if name not in hub.registry or name == "webchat":
+    if name not in hub.registry or hub.registry.capabilities(name).own_api:
         raise web.HTTPNotFound(text=f"Kênh {name} không bật")
     connector = hub.registry.get(name)
     try:

@@ -160,8 +160,10 @@ def shorten(text: str, limit: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
-    """What a channel can show. Generic code asks a connector's ``capabilities``, never its
-    name. ``max_quick_replies == 0``: no tap-able suggestions, the text's numbering is all."""
+    """What a channel can show, and how its messages are stored and reach the hub. Generic
+    code asks a connector's ``capabilities``, never its name (storage/ gets them from bot/,
+    by channel name). ``max_quick_replies == 0``: no tap-able suggestions, the text's
+    numbering is all."""
 
     max_quick_replies: int = 0  # suggestions one message can carry as buttons
     quick_reply_title: int | None = None  # characters of a title; longer ones end with "…"
@@ -169,6 +171,16 @@ class Capabilities:
     # the citizen reads replies from the hub's own database (the web chat page): a stored
     # reply is delivered, so the relay records it and never calls ``send``
     delivered_when_stored: bool = False
+    # messages come in threads (e-mail): a reply joins the conversation of the message it
+    # answers (its reply headers, In-Reply-To/References, else a ticket code in its subject),
+    # and a message that answers none starts a conversation of its own. Without threads a
+    # person has one open conversation on the channel, which every message joins
+    threaded: bool = False
+    # the sender's external id is their e-mail address: a new contact gets it as its e-mail
+    sender_is_email_address: bool = False
+    # the channel's events reach the hub through its own API (the web chat page posts to
+    # /webchat/api), never through the generic /webhooks/<channel> route
+    own_api: bool = False
 
     @property
     def tap_able(self) -> bool:

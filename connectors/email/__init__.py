@@ -60,7 +60,9 @@ log = logging.getLogger(__name__)
 
 class EmailConnector(Connector):
     name: ClassVar[str] = "email"
-    capabilities: ClassVar[Capabilities] = Capabilities()  # no buttons: suggestions stay numbered text
+    # no buttons (suggestions stay numbered text); threads by reply headers and subject; the
+    # sender is known by their address
+    capabilities: ClassVar[Capabilities] = Capabilities(threaded=True, sender_is_email_address=True)
 
     def __init__(
         self,

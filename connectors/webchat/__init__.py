@@ -34,7 +34,8 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 
 class WebchatConnector(Connector):
     name = "webchat"
-    capabilities = Capabilities(max_quick_replies=10, delivered_when_stored=True)  # the page draws buttons
+    # the page draws buttons, reads replies from the hub's database and posts to the hub's API
+    capabilities = Capabilities(max_quick_replies=10, delivered_when_stored=True, own_api=True)
 
     def parse(self, raw: bytes) -> list[InboundMessage]:
         """``{"session": <visitor id>, "client_id": <uuid>, "text": "..."}`` → one message.

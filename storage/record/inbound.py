@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage
+from connectors.base import Attachment, Capabilities, ContactProfile, EventKind, InboundMessage
 from connectors.text import storable, storable_event, storable_value
 from storage.clock import Clock
 from storage.models import Attachment as AttachmentRow
@@ -229,10 +229,13 @@ async def _ingest_retrying(
     clock: Clock,
     extra: Mapping[str, object] | None,
     greeting: GreetingSource | None,
+    capabilities: Mapping[str, Capabilities] | None,
 ) -> IngestResult:
     for attempt in range(1, CONFLICT_ATTEMPTS + 1):
         try:
-            return await ingest_one(session_maker, event, clock, extra_meta=extra, greeting=greeting)
+            return await ingest_one(
+                session_maker, event, clock, extra_meta=extra, greeting=greeting, capabilities=capabilities
+            )
         except Exception as err:
             if attempt == CONFLICT_ATTEMPTS or not is_lock_conflict(err):
                 raise
@@ -247,13 +250,14 @@ async def _ingest_checked(
     limits: TextLimits,
     headers: Mapping[str, str] | None,
     greeting: GreetingSource | None = None,
+    capabilities: Mapping[str, Capabilities] | None = None,
 ) -> IngestResult:
     ready, truncated = prepare(event, limits)
     problem = ready.error or id_problem(ready)
     if problem is None:
         try:
             extra = {"truncated": truncated} if truncated else None
-            return await _ingest_retrying(session_maker, ready, clock, extra, greeting)
+            return await _ingest_retrying(session_maker, ready, clock, extra, greeting, capabilities)
         except Exception as err:
             if not is_bad_data(err):
                 raise
@@ -273,11 +277,16 @@ async def ingest(
     limits: TextLimits | None = None,
     headers: Mapping[str, str] | None = None,
     greeting: GreetingSource | None = None,
+    capabilities: Mapping[str, Capabilities] | None = None,
 ) -> list[IngestResult]:
     """Store every event of one delivery, in order: each is stored (or found a duplicate) or
     kept in ``webhook_failures`` with ``error`` set. Raises only when the database is not
     usable right now (the caller answers 5xx; storage is idempotent, so the redelivery is
     safe). ``headers``: the delivery's HTTP headers, kept with a failure. ``greeting``: what
-    a new follower is told."""
+    a new follower is told. ``capabilities``: the channels' by name (threading, ids that are
+    e-mail addresses; :func:`storage.record.ingest.ingest_one`)."""
     chosen = limits or TextLimits()
-    return [await _ingest_checked(session_maker, e, clock, chosen, headers, greeting) for e in events]
+    return [
+        await _ingest_checked(session_maker, e, clock, chosen, headers, greeting, capabilities)
+        for e in events
+    ]

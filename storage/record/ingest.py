@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from connectors.base import ContactProfile, DeliveryStatus, EventKind, InboundMessage, SenderRole
+from connectors.base import (
+    Capabilities,
+    ContactProfile,
+    DeliveryStatus,
+    EventKind,
+    InboundMessage,
+    SenderRole,
+)
 from storage.clock import Clock
 from storage.dialect import dialect_insert
 from storage.models import (
@@ -64,11 +71,11 @@ class IngestResult:
 
 
 async def get_or_create_identity(
-    session: AsyncSession, event: InboundMessage, now: datetime
+    session: AsyncSession, event: InboundMessage, now: datetime, channel: Capabilities
 ) -> tuple[ChannelIdentity, bool]:
     """The event's sender's identity row, locked for this transaction (so one conversation
-    is opened)."""
-    email = event.external_user_id if event.channel == "email" else None
+    is opened). ``channel``: the event's channel's capabilities."""
+    email = event.external_user_id if channel.sender_is_email_address else None
     return await identity_for(session, event.channel, event.external_user_id, now, event.profile, email=email)
 
 
@@ -157,17 +164,21 @@ def _duplicate(event: InboundMessage, msg: Message) -> IngestResult:
 
 
 async def _store_message(
-    session: AsyncSession, event: InboundMessage, clock: Clock, extra_meta: Mapping[str, object] | None
+    session: AsyncSession,
+    event: InboundMessage,
+    clock: Clock,
+    extra_meta: Mapping[str, object] | None,
+    channel: Capabilities,
 ) -> IngestResult:
     now = clock.now()
-    identity, new_identity = await get_or_create_identity(session, event, now)
+    identity, new_identity = await get_or_create_identity(session, event, now, channel)
     # the identity lock serialises this person's deliveries: a copy (a retried delivery, or
     # one racing us) finds the first one's committed row here, before taking any other lock
     if event.channel_message_id and (
         existing := await _existing(session, event.channel, event.channel_message_id)
     ):
         return _duplicate(event, existing)
-    conv = await find_or_open_conversation(session, identity, event, now)
+    conv = await find_or_open_conversation(session, identity, event, now, threaded=channel.threaded)
     seq = await next_seq(session, conv.id, now)
     citizen = event.kind in (EventKind.MESSAGE, EventKind.POSTBACK)
     text = event.text if event.kind != EventKind.POSTBACK else (event.text or event.postback_payload or "")
@@ -250,12 +261,16 @@ async def _is_our_echo(session: AsyncSession, event: InboundMessage, now: dateti
 
 
 async def _apply_follow(
-    session: AsyncSession, event: InboundMessage, now: datetime, greeting: GreetingSource | None
+    session: AsyncSession,
+    event: InboundMessage,
+    now: datetime,
+    greeting: GreetingSource | None,
+    channel: Capabilities,
 ) -> IngestResult:
     """(Un)follow. A new follow is greeted: the greeting goes into the person's open
     conversation (a new one if there is none), in this transaction; a repeated delivery
     of the follow finds them following already and greets no one."""
-    identity, new = await get_or_create_identity(session, event, now)
+    identity, new = await get_or_create_identity(session, event, now, channel)
     follows = event.kind == EventKind.FOLLOW
     newly = follows and not identity.following
     identity.following = follows
@@ -273,13 +288,17 @@ async def ingest_one(
     *,
     extra_meta: Mapping[str, object] | None = None,
     greeting: GreetingSource | None = None,
+    capabilities: Mapping[str, Capabilities] | None = None,
 ) -> IngestResult:
     """Store one event in its own transaction; idempotent per (channel, message id).
 
     The event must be storable already (:func:`storage.record.inbound.ingest` makes it so);
     ``extra_meta`` goes into a stored message's ``meta`` (e.g. what was truncated);
-    ``greeting``: what a new follower is told (none without it)."""
+    ``greeting``: what a new follower is told (none without it); ``capabilities``: the
+    channels' by name (bot/ passes its connectors'; a channel not named has the defaults:
+    not threaded, no e-mail address for an id)."""
     now = clock.now()
+    channel = (capabilities or {}).get(event.channel) or Capabilities()
     race: IntegrityError | None = None
     async with session_maker() as session:
         try:
@@ -288,7 +307,7 @@ async def ingest_one(
                     moved = await apply_receipt(session, event, now)
                     return IngestResult(event.kind, updated_message_ids=moved)
                 if event.kind in (EventKind.FOLLOW, EventKind.UNFOLLOW):
-                    return await _apply_follow(session, event, now, greeting)
+                    return await _apply_follow(session, event, now, greeting, channel)
                 if event.kind == EventKind.UNKNOWN:
                     log.info("unhandled %s event %r acknowledged", event.channel, event.raw_type)
                     return IngestResult(event.kind)
@@ -302,7 +321,7 @@ async def ingest_one(
                         return IngestResult(
                             event.kind, ours.id, ours.conversation_id, ours.seq, duplicate=True
                         )
-                return await _store_message(session, event, clock, extra_meta)  # a copy: found there
+                return await _store_message(session, event, clock, extra_meta, channel)  # a copy: found there
         except IntegrityError as err:
             if not event.channel_message_id:
                 raise

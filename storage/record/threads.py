@@ -63,11 +63,16 @@ async def _conversation_by_thread(session: AsyncSession, event: InboundMessage) 
 
 
 async def find_or_open_conversation(
-    session: AsyncSession, identity: ChannelIdentity, event: InboundMessage, now: datetime
+    session: AsyncSession,
+    identity: ChannelIdentity,
+    event: InboundMessage,
+    now: datetime,
+    *,
+    threaded: bool = False,
 ) -> Conversation:
-    """The conversation this message belongs to: its e-mail thread's, else the identity's
-    open one. After a close, a NEW conversation linked to the closed one."""
-    threaded = event.channel == "email"
+    """The conversation this message belongs to: on a ``threaded`` channel
+    (``Capabilities.threaded``: e-mail) its thread's, else the identity's open one. After a
+    close, a NEW conversation linked to the closed one."""
     if threaded:
         conv = await _conversation_by_thread(session, event)
         if conv is None:

@@ -16,11 +16,14 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.hub import HUB
 from connectors.base import EventKind, InboundMessage
+from connectors.email import EmailConnector
 from storage.clock import ManualClock
 from storage.migrate import upgrade
 from storage.models import ChannelIdentity, Conversation, Message, OutboxItem
 from storage.record import conversations as svc
-from storage.record.ingest import identity_for, ingest_one
+from storage.record.ingest import IngestResult, identity_for, ingest_one
+
+EMAIL = {"email": EmailConnector.capabilities}
 
 
 @pytest.fixture
@@ -181,24 +184,29 @@ def _mail(mid: str, *, reply_to: tuple[str, ...] = (), subject: str = "Hỏi v�
     )
 
 
+async def _ingest_mail(hub: Any, clock: ManualClock, mid: str, **kwargs: Any) -> IngestResult:
+    """Stored as the hub stores e-mail: with the e-mail connector's capabilities (threaded)."""
+    return await ingest_one(hub.sm, _mail(mid, **kwargs), clock, capabilities=EMAIL)
+
+
 async def test_an_email_reply_in_a_closed_thread_opens_a_linked_conversation(
     hub: Any, clock: ManualClock
 ) -> None:
-    first = await ingest_one(hub.sm, _mail("<a@example.org>"), clock)
+    first = await _ingest_mail(hub, clock, "<a@example.org>")
     await _close(hub, clock, first.conversation_id)
-    reply = await ingest_one(hub.sm, _mail("<b@example.org>", reply_to=("<a@example.org>",)), clock)
+    reply = await _ingest_mail(hub, clock, "<b@example.org>", reply_to=("<a@example.org>",))
     assert reply.conversation_id != first.conversation_id
     new = await _conv(hub, reply.conversation_id)
     old = await _conv(hub, first.conversation_id)
     assert (new.previous_id, new.thread_key, old.state) == (first.conversation_id, old.thread_key, "closed")
     # a later mail answering the thread's first message joins the new conversation
-    late = await ingest_one(hub.sm, _mail("<c@example.org>", reply_to=("<a@example.org>",)), clock)
+    late = await _ingest_mail(hub, clock, "<c@example.org>", reply_to=("<a@example.org>",))
     assert late.conversation_id == reply.conversation_id
     # an open thread is not split
-    again = await ingest_one(hub.sm, _mail("<d@example.org>", reply_to=("<b@example.org>",)), clock)
+    again = await _ingest_mail(hub, clock, "<d@example.org>", reply_to=("<b@example.org>",))
     assert again.conversation_id == reply.conversation_id
     # a new thread is a new matter: not linked
-    other = await ingest_one(hub.sm, _mail("<e@example.org>", subject="Việc khác"), clock)
+    other = await _ingest_mail(hub, clock, "<e@example.org>", subject="Việc khác")
     assert (await _conv(hub, other.conversation_id)).previous_id is None
 
 
