@@ -68,7 +68,6 @@ def _env(workdir: Path, db: str, port: int) -> dict[str, str]:
         "HUB_LOG_LEVEL": "INFO",
         "RASA_PORT": str(free_port()),
         "RASA_TRACKER_DB": str(workdir / "rasa-tracker.db"),
-        "OMP_NUM_THREADS": "1",
         "HF_HUB_OFFLINE": "1",
     }
 

@@ -14,7 +14,8 @@ Queries are the dev queries (all kinds, including long messages), each timed end
 through ``FaqEngine.decide`` (normalisation, BM25, semantic model, re-ranking, decision).
 
 Prints, per size: index build time (lexical part and semantic part separately), p50/p95/max
-latency per query, and process RSS after the build. OMP_NUM_THREADS=1 as in production.
+latency per query, and process RSS after the build. The encoder threads as in production
+(``faq.semantic.encoder_threads``: 2 on this machine; ``FAQ_ENCODER_THREADS=1`` for one).
 The time from ``faq import`` of a 5,000-row file to the new version answering in a running hub
 is not measured here: it needs the hub's database side (see docs/faq.md).
 """
@@ -30,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -38,7 +39,7 @@ from faq.engine import EngineConfig, FaqEngine
 from faq.evaluate import read_queries
 from faq.importer import load_entries
 from faq.model import FaqEntry
-from faq.semantic import load_model
+from faq.semantic import encoder_threads, load_model
 
 GROUPS = [
     "Người cao tuổi",
@@ -137,6 +138,12 @@ def main() -> int:
     p.add_argument("--queries", default="/work/shared/eval/dev/queries.csv")
     p.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     p.add_argument("--lexical-only", action="store_true", help="also time the engine without the model")
+    p.add_argument(
+        "--embeddings",
+        default=None,
+        help="SQLite file keeping embeddings between runs (as HUB_FAQ_EMBEDDINGS does for the hub): "
+        "the first run encodes and stores them, later runs time a build that reads them",
+    )
     args = p.parse_args()
     base = load_entries(Path(args.faq))
     queries = [q.text for q in read_queries(Path(args.queries))[0]]
@@ -146,7 +153,8 @@ def main() -> int:
         f"model load {time.perf_counter() - t:.2f} s, RSS {rss_mb():.0f} MB; {len(queries)} queries per size"
     )
     print(f"{'entries':>7} | timings per query include normalisation, BM25, e5 encoding, re-rank, decision")
-    configs = [("full engine", EngineConfig())]
+    print(f"encoder threads {encoder_threads()} (FAQ_ENCODER_THREADS), embeddings kept in {args.embeddings}")
+    configs = [("full engine", EngineConfig(embedding_store=args.embeddings))]
     if args.lexical_only:
         configs.append(("lexical only", EngineConfig(use_semantic=False)))
     for name, config in configs:

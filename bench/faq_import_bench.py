@@ -167,7 +167,6 @@ def main() -> None:
             "HUB_FAQ_PATH": str(DEV_FAQ),
             "HUB_FAQ_SEMANTIC": "false" if args.lexical else "true",
             "HUB_LOG_LEVEL": "INFO",
-            "OMP_NUM_THREADS": "1",
         }
         log = (work / "hub.log").open("wb")
         hub = subprocess.Popen(

@@ -95,7 +95,7 @@ class FaqViews:
 
     def _engine(self) -> Any:
         if self.engine is None:
-            os.environ.setdefault("OMP_NUM_THREADS", "1")
+            os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             from faq.engine import EngineConfig, FaqEngine
 

@@ -116,7 +116,6 @@ def start_hub(
         "HUB_PORT": str(port),
         "HUB_CREDENTIALS_FILE": str(creds),
         "HUB_LOG_LEVEL": "INFO" if rasa else "WARNING",
-        "OMP_NUM_THREADS": "1",
     }
     if faq:
         env["HUB_FAQ_PATH"] = faq

@@ -8,9 +8,9 @@ import logging
 import os
 import sys
 
-# before numpy or the FAQ embedding model load: one OpenMP thread per worker is much faster
-# on small machines than oversubscribed cores, and the model never reaches for the network
-os.environ.setdefault("OMP_NUM_THREADS", "1")
+# before numpy loads: its BLAS works on tiny matrices here, one thread; the FAQ model's own
+# threads are set when it loads (faq.semantic.encoder_threads), and it never reaches for the network
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from aiohttp import web

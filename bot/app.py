@@ -159,9 +159,10 @@ def typing_indicator(registry: ConnectorRegistry) -> Callable[[str, str], Awaita
 
 def faq_config(settings: Settings) -> EngineConfig:
     """``HUB_FAQ_SEMANTIC=false`` keeps the FAQ engine lexical-only (no embedding model);
-    ``HUB_FAQ_LEXICON`` names the deployment's lexicon file."""
+    ``HUB_FAQ_LEXICON`` names the deployment's lexicon file; ``HUB_FAQ_EMBEDDINGS`` the file
+    keeping the embeddings across restarts."""
     config = EngineConfig() if settings.faq_semantic else EngineConfig.lexical_only()
-    return replace(config, lexicon_path=settings.faq_lexicon)
+    return replace(config, lexicon_path=settings.faq_lexicon, embedding_store=settings.faq_embeddings)
 
 
 def choose_engines(hub: Hub) -> tuple[DialogueEngine, DialogueEngine | None]:

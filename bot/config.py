@@ -101,6 +101,7 @@ class Settings:
     faq_poll_interval: float = 2.0
     faq_semantic: bool = True
     faq_lexicon: str | None = None  # a deployment's FAQ lexicon file (faq/data/lexicon.tsv's format)
+    faq_embeddings: str | None = str(ROOT / "var" / "faq-embeddings.sqlite3")  # None: not kept
     media_dir: Path = ROOT / "var" / "media"
     hotline_name: str = "Tổng đài 1022"
     hotline_phone: str = ""  # the numbers a citizen can call, as shown ("1022 hoặc 0237 3 123 456")
@@ -145,6 +146,7 @@ class Settings:
             faq_poll_interval=float(env.get("HUB_FAQ_POLL_INTERVAL") or 2.0),
             faq_semantic=_bool(env.get("HUB_FAQ_SEMANTIC"), True),
             faq_lexicon=(env.get("HUB_FAQ_LEXICON") or "").strip() or None,
+            faq_embeddings=_embeddings_path(env),
             media_dir=Path(env.get("HUB_MEDIA_DIR") or ROOT / "var" / "media"),
             hotline_name=env.get("HUB_HOTLINE_NAME") or "Tổng đài 1022",
             hotline_phone=(env.get("HUB_HOTLINE_PHONE") or "").strip(),
@@ -179,3 +181,11 @@ class Settings:
             raise ValueError(f"{self.credentials_file}: expected a mapping of channels")
         expanded: dict[str, dict[str, Any]] = expand_vars(raw, self.env)
         return expanded
+
+
+def _embeddings_path(env: Mapping[str, str]) -> str | None:
+    """``HUB_FAQ_EMBEDDINGS``: the file keeping FAQ embeddings across restarts; unset: under
+    ``var/``; set and empty: none kept (every start encodes the whole FAQ again)."""
+    if "HUB_FAQ_EMBEDDINGS" not in env:
+        return str(ROOT / "var" / "faq-embeddings.sqlite3")
+    return env["HUB_FAQ_EMBEDDINGS"].strip() or None

