@@ -109,7 +109,7 @@ async def create_ticket(
 
     ``conversation`` is None for a phone call (then ``channel`` defaults to ``phone``).
     The ticket starts ``new`` with one status-history event; nothing is sent here —
-    :func:`handoff.workflow.open_ticket` also tells the citizen the code.
+    :func:`handoff.transitions.open_ticket` also tells the citizen the code.
     """
     content = (content or "").strip()
     if not content:

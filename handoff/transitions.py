@@ -1,0 +1,397 @@
+"""The ticket's state changes, the one owner of its status once created (the only callers of
+:func:`handoff.workflow_base.move`); the state diagram is in :mod:`handoff.workflow`.
+
+Every function runs inside the caller's transaction, checks the actor's right, writes
+the status history and queues the citizen's message; it returns an :class:`Outcome` the
+caller publishes after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from connectors.base import SenderRole
+from handoff.calendar import WorkingCalendar
+from handoff.deadlines import answer_due, phone_writeup_due
+from handoff.loaders import load, load_for_officer
+from handoff.notify import Step, format_time, tell_citizen
+from handoff.tickets import create_ticket
+from handoff.workflow_base import (
+    OVERSIGHT,
+    STAFF,
+    Actor,
+    Outcome,
+    WorkflowError,
+    add_notice,
+    move,
+    require_agency_officer,
+    require_role,
+    required_text,
+    said,
+    status_in,
+    utc,
+)
+from storage.models import Conversation, Ticket
+from storage.models_console import (
+    OPEN_AT_AGENCY,
+    Agency,
+    Domain,
+    Role,
+    TicketEvent,
+    TicketStatus,
+    TicketTrack,
+)
+
+# at the agency, still to be answered: where progress, more-info and send-back apply
+AWAITING_AGENCY = (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS)
+
+
+async def open_ticket(
+    session: AsyncSession,
+    conversation: Conversation | None,
+    actor: Actor,
+    now: datetime,
+    *,
+    content: str,
+    kind: str = "request",
+    domain_id: int | None = None,
+    prefix: str | None = None,
+    tell: bool = True,
+    full_name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    address: str | None = None,
+) -> Outcome:
+    """Record a request and tell the citizen its code (Điều 9.1)."""
+    now = utc(now)
+    require_role(actor, STAFF)
+    domain = await session.get(Domain, domain_id) if domain_id else None
+    if domain_id and domain is None:
+        raise WorkflowError("Lĩnh vực không tồn tại", 400)
+    ticket = await create_ticket(
+        session,
+        conversation,
+        content=content,
+        now=now,
+        kind=kind,
+        domain=domain,
+        user_id=actor.user_id,
+        prefix=prefix,
+        full_name=full_name,
+        phone=phone,
+        email=email,
+        address=address,
+    )
+    track = await session.get(TicketTrack, ticket.id)
+    assert track is not None
+    out = Outcome(ticket, track)
+    if tell:
+        said(out, await tell_citizen(session, ticket, Step.RECEIVED, now, user_id=actor.user_id))
+    return out
+
+
+async def refuse(session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, reason: str) -> Outcome:
+    """Out of scope or unlawful: refused, and the citizen told why at once (Điều 3.6, 9.2)."""
+    now = utc(now)
+    require_role(actor, STAFF)
+    ticket, track = await load(session, ticket_id, actor)
+    reason = required_text(reason, "lý do từ chối")
+    status_in(ticket, (TicketStatus.NEW, TicketStatus.UNCLEAR), "từ chối")
+    move(session, ticket, actor, now, "refused", TicketStatus.REFUSED, text=reason)
+    track.refusal_reason = reason
+    ticket.due_at = None
+    out = Outcome(ticket, track)
+    said(out, await tell_citizen(session, ticket, Step.REFUSED, now, text=reason, user_id=actor.user_id))
+    return out
+
+
+async def _forward(
+    session: AsyncSession,
+    ticket: Ticket,
+    track: TicketTrack,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    agency_id: int,
+    note: str | None,
+    action: str,
+    call_transferred: bool = False,
+) -> Outcome:
+    now = utc(now)
+    agency = await session.get(Agency, agency_id)
+    if agency is None or not agency.active:
+        raise WorkflowError("Đơn vị không tồn tại hoặc đã ngừng hoạt động", 400)
+    if call_transferred:  # answered live on the agency's line: 4 working hours to write it up
+        due = phone_writeup_due(now, calendar).astimezone(UTC)
+    else:
+        due = answer_due(now, calendar).astimezone(UTC)
+    ticket.agency = agency.name
+    ticket.due_at = due
+    track.agency_id = agency.id
+    track.forwarded_at = now
+    track.forward_note = (note or "").strip() or None
+    track.answer_due_at = due
+    track.appointment_at = None
+    track.last_progress_at = None
+    track.overdue_notified_for = None
+    track.breach_at = None
+    track.phone_answered_at = now if call_transferred else None
+    move(
+        session,
+        ticket,
+        actor,
+        now,
+        "call_transferred" if call_transferred else action,
+        TicketStatus.PHONE_ANSWERED if call_transferred else TicketStatus.FORWARDED,
+        text=track.forward_note,
+        agency_id=agency.id,
+    )
+    out = Outcome(ticket, track)
+    what = (
+        "cuộc gọi được chuyển máy tới đơn vị, hạn cập nhật trả lời"
+        if call_transferred
+        else ("được chuyển tới đơn vị, hạn trả lời")
+    )
+    add_notice(
+        session,
+        out,
+        Role.AGENCY,
+        "forwarded",
+        f"Phiếu {ticket.code}: {what} {format_time(due)}",
+        now,
+        agency.id,
+    )
+    said(out, await tell_citizen(session, ticket, Step.FORWARDED, now, due=due, user_id=actor.user_id))
+    return out
+
+
+async def forward(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    agency_id: int,
+    note: str | None = None,
+    *,
+    call_transferred: bool = False,
+) -> Outcome:
+    """Phiếu chuyển to the responsible agency (Điều 10.1): 8 working hours to answer.
+    ``call_transferred``: a call put through to the agency's hotline and answered there —
+    the answer must be written into the software within 4 working hours (Điều 10.3)."""
+    now = utc(now)
+    require_role(actor, STAFF)
+    ticket, track = await load(session, ticket_id, actor)
+    allowed = (TicketStatus.NEW, TicketStatus.UNCLEAR) if actor.role in OVERSIGHT else (TicketStatus.NEW,)
+    status_in(ticket, allowed, "chuyển")
+    if call_transferred and ticket.kind != "call":
+        raise WorkflowError("Chỉ phiếu cuộc gọi mới chuyển máy tới đơn vị được", 400)
+    return await _forward(
+        session, ticket, track, actor, now, calendar, agency_id, note, "forwarded", call_transferred
+    )
+
+
+async def mark_unclear(
+    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, note: str | None = None
+) -> Outcome:
+    """Authority unclear: to the supervisor's queue (Điều 10.4)."""
+    now = utc(now)
+    require_role(actor, STAFF)
+    ticket, track = await load(session, ticket_id, actor)
+    status_in(ticket, (TicketStatus.NEW,), "chuyển Sở TT&TT")
+    move(session, ticket, actor, now, "unclear", TicketStatus.UNCLEAR, text=(note or "").strip() or None)
+    out = Outcome(ticket, track)
+    add_notice(
+        session,
+        out,
+        Role.SUPERVISOR,
+        "unclear",
+        f"Phiếu {ticket.code} cần xác định cơ quan có thẩm quyền",
+        now,
+    )
+    said(out, await tell_citizen(session, ticket, Step.UNCLEAR, now, user_id=actor.user_id))
+    return out
+
+
+async def assign(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    agency_id: int,
+    note: str | None = None,
+) -> Outcome:
+    """The supervisor names the owner of an unclear ticket; it is forwarded at once (Điều 10.4)."""
+    now = utc(now)
+    require_role(actor, OVERSIGHT)
+    ticket, track = await load(session, ticket_id, actor)
+    status_in(ticket, (TicketStatus.UNCLEAR,), "giao đơn vị cho")
+    return await _forward(session, ticket, track, actor, now, calendar, agency_id, note, "assigned")
+
+
+async def progress(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Actor,
+    now: datetime,
+    text: str,
+    appointment_at: datetime,
+) -> Outcome:
+    """A progress update with a new appointment time (Điều 10.3); the citizen receives it."""
+    now = utc(now)
+    ticket, track = await load_for_officer(session, ticket_id, actor)
+    text = required_text(text, "nội dung tiến độ")
+    appointment_at = utc(appointment_at)
+    if appointment_at <= now:
+        raise WorkflowError("Thời gian hẹn mới phải sau thời điểm hiện tại", 400)
+    status_in(ticket, AWAITING_AGENCY, "cập nhật tiến độ")
+    ticket.due_at = appointment_at
+    track.appointment_at = appointment_at
+    track.last_progress_at = now
+    move(
+        session,
+        ticket,
+        actor,
+        now,
+        "progress",
+        TicketStatus.IN_PROGRESS,
+        text=text,
+        agency_id=track.agency_id,
+    )
+    out = Outcome(ticket, track)
+    said(
+        out,
+        await tell_citizen(
+            session,
+            ticket,
+            Step.PROGRESS,
+            now,
+            text=text,
+            due=appointment_at,
+            user_id=actor.user_id,
+            role=SenderRole.AGENCY,
+        ),
+    )
+    return out
+
+
+async def phone_answered(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Actor,
+    now: datetime,
+    calendar: WorkingCalendar,
+    summary: str | None = None,
+) -> Outcome:
+    """The officer answered by phone: the write-up is due within 4 working hours (Điều 10.3)."""
+    now = utc(now)
+    ticket, track = await load_for_officer(session, ticket_id, actor)
+    status_in(ticket, AWAITING_AGENCY, "ghi nhận trả lời qua điện thoại cho")
+    due = phone_writeup_due(now, calendar).astimezone(UTC)
+    ticket.due_at = due
+    track.phone_answered_at = now
+    track.overdue_notified_for = None
+    move(
+        session,
+        ticket,
+        actor,
+        now,
+        "phone_answered",
+        TicketStatus.PHONE_ANSWERED,
+        text=(summary or "").strip() or None,
+        agency_id=track.agency_id,
+    )
+    return Outcome(ticket, track)
+
+
+async def answer(session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, text: str) -> Outcome:
+    """The answer, sent to the citizen and kept for publication (Điều 10.3, 12)."""
+    now = utc(now)
+    ticket, track = await load(session, ticket_id, actor)
+    text = required_text(text, "nội dung trả lời")
+    if ticket.status == TicketStatus.NEW and actor.role in STAFF:
+        pass  # the operator answers from the FAQ database (Điều 10.1)
+    else:
+        require_agency_officer(actor, track)
+        status_in(ticket, OPEN_AT_AGENCY, "trả lời")
+    track.answer = text
+    track.answered_at = now
+    track.answered_by_id = actor.user_id
+    ticket.due_at = None
+    move(session, ticket, actor, now, "answered", TicketStatus.ANSWERED, text=text, agency_id=track.agency_id)
+    out = Outcome(ticket, track)
+    role = SenderRole.AGENCY if actor.role == Role.AGENCY else SenderRole.OPERATOR
+    said(
+        out,
+        await tell_citizen(session, ticket, Step.ANSWERED, now, text=text, user_id=actor.user_id, role=role),
+    )
+    return out
+
+
+async def ask_more_info(
+    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, text: str
+) -> Outcome:
+    """Guide the citizen to complete missing information (Điều 14.6); the deadline stands."""
+    now = utc(now)
+    ticket, track = await load_for_officer(session, ticket_id, actor)
+    text = required_text(text, "thông tin cần bổ sung")
+    status_in(ticket, AWAITING_AGENCY, "đề nghị bổ sung thông tin cho")
+    if ticket.conversation_id is None:
+        raise WorkflowError("Phiếu cuộc gọi: hãy gọi lại cho người dân để đề nghị bổ sung", 409)
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            user_id=actor.user_id,
+            action="more_info",
+            from_status=ticket.status,
+            to_status=ticket.status,
+            agency_id=track.agency_id,
+            text=text,
+            due_at=ticket.due_at,
+        )
+    )
+    ticket.updated_at = now
+    out = Outcome(ticket, track)
+    said(
+        out,
+        await tell_citizen(
+            session, ticket, Step.MORE_INFO, now, text=text, user_id=actor.user_id, role=SenderRole.AGENCY
+        ),
+    )
+    return out
+
+
+async def send_back(
+    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, reason: str
+) -> Outcome:
+    """Not this agency's: back to the supervisor's queue with the reason (Điều 10.4)."""
+    now = utc(now)
+    ticket, track = await load_for_officer(session, ticket_id, actor)
+    reason = required_text(reason, "lý do trả lại")
+    status_in(ticket, AWAITING_AGENCY, "trả lại")
+    old_agency = track.agency_id
+    move(session, ticket, actor, now, "sent_back", TicketStatus.UNCLEAR, text=reason, agency_id=old_agency)
+    track.agency_id = None
+    ticket.agency = None
+    ticket.due_at = None
+    out = Outcome(ticket, track)
+    add_notice(
+        session, out, Role.SUPERVISOR, "sent_back", f"Phiếu {ticket.code} bị đơn vị trả lại: {reason}", now
+    )
+    return out
+
+
+async def close(
+    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, note: str | None = None
+) -> Outcome:
+    now = utc(now)
+    require_role(actor, STAFF)
+    ticket, track = await load(session, ticket_id, actor)
+    status_in(ticket, (TicketStatus.ANSWERED, TicketStatus.REFUSED, TicketStatus.NEW), "đóng")
+    ticket.due_at = None
+    move(session, ticket, actor, now, "closed", TicketStatus.CLOSED, text=(note or "").strip() or None)
+    return Outcome(ticket, track)
