@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestServer
 
 from bot import rasa_process
 from bot.rasa_process import ModelInfo, RasaProcess, RasaSetupError, inputs_hash, render_endpoints
+from devtools.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -59,17 +60,6 @@ def test_endpoints_for_postgres_and_redis() -> None:
     }
 
 
-class StepClock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 async def status_server(
     body: dict[str, Any], status: int = 200, parsed: list[str] | None = None
 ) -> TestServer:
@@ -94,7 +84,7 @@ async def test_wait_ready_returns_once_a_model_is_loaded_and_has_parsed_once() -
     parsed: list[str] = []
     body = {"model_file": "hotline-x.tar.gz", "num_active_training_jobs": 0}
     server = await status_server(body, parsed=parsed)
-    clock = StepClock()
+    clock = FakeClock(0.0)
     process = RasaProcess(Path("m.tar.gz"), port=server.port or 0, clock=clock, sleep=clock.sleep)
     try:
         await process.wait_ready(timeout=10)
@@ -106,14 +96,14 @@ async def test_wait_ready_returns_once_a_model_is_loaded_and_has_parsed_once() -
 
 async def test_wait_ready_times_out_without_a_model() -> None:
     server = await status_server({"model_file": None})
-    clock = StepClock()
+    clock = FakeClock(0.0)
     process = RasaProcess(Path("m.tar.gz"), port=server.port or 0, clock=clock, sleep=clock.sleep)
     try:
         with pytest.raises(RasaSetupError, match="not ready after 30 s"):
             await process.wait_ready(timeout=30)
     finally:
         await server.close()
-    assert 30 < clock.now <= 31
+    assert 30 < clock.seconds <= 31
 
 
 @pytest.mark.rasa

@@ -22,6 +22,7 @@ from bot.engine import EngineRequest, EngineResult
 from bot.engines.conversation_engine import ConversationEngine, HotlineSource
 from bot.engines.rasa_engine import RasaNlu
 from bot.faq_store import FaqIndex
+from devtools.clock import FakeClock
 from devtools.net import free_port
 from faq.engine import EngineConfig, FaqEngine
 from faq.model import FaqEntry
@@ -64,14 +65,6 @@ def faq(sm: SessionMaker) -> FaqIndex:
     index = FaqIndex(sm)
     index.holder.swap(FaqEngine.build(FAQ, EngineConfig.lexical_only()), version="t")
     return index
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 def request(
@@ -186,7 +179,7 @@ async def test_a_form_answer_or_a_suggestion_number_asks_neither_rasa_nor_the_fa
 
 
 async def test_the_hotline_scope_is_the_active_domains_read_again_after_its_ttl(sm: SessionMaker) -> None:
-    clock = Clock()
+    clock = FakeClock(1000.0)
     source = HotlineSource(sm, "Tổng đài 1022 Thanh Hóa", "1022 hoặc 0237 3 123 456", ttl=30, clock=clock)
     first = await source.get()
     assert first.scope == DEFAULT_SCOPE  # no console domain yet
@@ -199,9 +192,9 @@ async def test_the_hotline_scope_is_the_active_domains_read_again_after_its_ttl(
                 Domain(code="cu", name="Lĩnh vực cũ", position=0, active=False),
             ]
         )
-    clock.t += 29
+    clock.advance(29)
     assert (await source.get()).scope == DEFAULT_SCOPE  # cached
-    clock.t += 1
+    clock.advance(1)
     assert (await source.get()).scope == ("Giao thông", "Y tế")
 
 

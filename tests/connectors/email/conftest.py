@@ -18,6 +18,7 @@ import pytest
 from connectors.base import InboundMessage
 from connectors.email import EmailConnector, create
 from connectors.registry import ConnectorContext
+from devtools.clock import FakeClock
 from devtools.dovecot import DovecotServer, require_dovecot
 from devtools.smtp import SmtpServer
 from tests.connectors.fakestate import MemoryStateStore
@@ -32,22 +33,6 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def payload(name: str) -> bytes:
     return (PAYLOADS / name).read_bytes()
-
-
-class FakeClock:
-    """Time the tests move: ``sleep`` advances it instead of waiting."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.now = time.time() if start is None else start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-        await asyncio.sleep(0.02)  # let the loop run; no real waiting
 
 
 class Inbox:

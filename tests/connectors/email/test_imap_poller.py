@@ -10,11 +10,12 @@ import pytest
 
 from connectors.base import EventKind, InboundMessage
 from connectors.email.imap_poller import Cursor, backoff_delay, parse_fetch
+from devtools.clock import FakeClock
 from devtools.dovecot import DovecotServer
 from devtools.smtp import SmtpServer, send_raw
 from tests.connectors.fakestate import MemoryStateStore
 
-from .conftest import HOTLINE, FakeClock, Inbox, email_settings, payload, wait_until
+from .conftest import HOTLINE, Inbox, email_settings, payload, wait_until
 
 pytestmark = pytest.mark.dovecot
 
@@ -91,7 +92,7 @@ async def test_idle_wakes_the_poller(dovecot: DovecotServer, make_connector: Any
 async def test_polling_when_the_server_has_no_idle(
     dovecot_no_idle: DovecotServer, make_connector: Any
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(pause=0.02)  # each sleep lets the loop run; no real waiting
     connector = make_connector(settings_for(dovecot_no_idle, imap_poll_interval=45), clock=clock)
     inbox = Inbox()
     await connector.start(inbox)
@@ -139,7 +140,7 @@ async def test_first_start_and_uidvalidity_change_resync_recent_mail(
 
 
 async def test_cursor_moves_only_after_deliver_returns(dovecot: DovecotServer, make_connector: Any) -> None:
-    clock = FakeClock()
+    clock = FakeClock(pause=0.02)  # each sleep lets the loop run; no real waiting
     state = MemoryStateStore()
     dovecot.append("hotline", citizen_mail(1))
     connector = make_connector(settings_for(dovecot), state, clock=clock, rng=lambda: 1.0)
@@ -167,7 +168,7 @@ async def test_cursor_moves_only_after_deliver_returns(dovecot: DovecotServer, m
 async def test_reconnects_with_backoff_after_the_server_goes_away(
     dovecot: DovecotServer, make_connector: Any
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(pause=0.02)  # each sleep lets the loop run; no real waiting
     connector = make_connector(settings_for(dovecot, lock_ttl=2), clock=clock, rng=lambda: 0.5)
     inbox = Inbox()
     await connector.start(inbox)

@@ -22,11 +22,12 @@ from connectors.base import (
     TransientSendError,
 )
 from connectors.email import EmailConnector
+from devtools.clock import FakeClock
 from devtools.dovecot import make_self_signed_cert
 from devtools.net import free_port
 from devtools.smtp import SmtpServer
 
-from .conftest import FakeClock, email_settings
+from .conftest import email_settings
 
 CITIZEN = "nguyen.van.a@example.vn"
 
@@ -111,7 +112,7 @@ async def test_retry_keeps_the_message_id(make_connector: Any, plain_smtp: SmtpS
 async def test_at_most_one_automatic_reply_per_sender_and_conversation_a_day(
     make_connector: Any, plain_smtp: SmtpServer
 ) -> None:
-    clock = FakeClock()
+    clock = FakeClock(pause=0.02)  # each sleep lets the loop run; no real waiting
     connector: EmailConnector = make_connector(email_settings(1, plain_smtp.port), clock=clock)
     await connector.send(reply(message_id=1))
     await connector.send(reply(message_id=1))  # the outbox retrying the same reply
@@ -119,7 +120,7 @@ async def test_at_most_one_automatic_reply_per_sender_and_conversation_a_day(
         await connector.send(reply(message_id=2))
     await connector.send(reply(message_id=3, sender_role=SenderRole.OPERATOR))  # people always
     await connector.send(reply(message_id=4, conversation_id=8))  # another conversation
-    clock.now += 24 * 3600 + 1
+    clock.advance(24 * 3600 + 1)
     await connector.send(reply(message_id=5))
     assert len(plain_smtp.received) == 5
 

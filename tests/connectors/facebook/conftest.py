@@ -1,4 +1,4 @@
-"""Fixtures: the Facebook simulator on loopback, a movable clock, a connector aimed at it."""
+"""Fixtures: the Facebook simulator on loopback, a clock moved by hand, a connector aimed at it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import pytest
 
 from connectors.facebook import FacebookConnector, create
 from connectors.registry import ConnectorContext
+from devtools.clock import FakeClock
 from devtools.facebook import FacebookSimulator
-from tests.connectors.clocks import MovableClock
 from tests.connectors.fakestate import MemoryStateStore
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -34,12 +34,12 @@ def payload(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock(START)
+def clock() -> FakeClock:
+    return FakeClock(START)
 
 
 @pytest.fixture
-async def sim(clock: MovableClock) -> AsyncIterator[FacebookSimulator]:
+async def sim(clock: FakeClock) -> AsyncIterator[FacebookSimulator]:
     simulator = FacebookSimulator(page_id=PAGE_ID, app_id=APP_ID, clock=clock, hang_seconds=3.0)
     await simulator.start()
     try:
@@ -55,13 +55,13 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def state(clock: MovableClock) -> MemoryStateStore:
+def state(clock: FakeClock) -> MemoryStateStore:
     return MemoryStateStore(clock=clock)
 
 
 @pytest.fixture
 def make_connector(
-    sim: FacebookSimulator, session: aiohttp.ClientSession, state: MemoryStateStore, clock: MovableClock
+    sim: FacebookSimulator, session: aiohttp.ClientSession, state: MemoryStateStore, clock: FakeClock
 ) -> Callable[..., FacebookConnector]:
     def make(**overrides: Any) -> FacebookConnector:
         settings: dict[str, Any] = {**sim.settings(), "app_id": APP_ID, "timeout": 1.0, **overrides}

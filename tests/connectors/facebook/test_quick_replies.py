@@ -15,8 +15,9 @@ from connectors.base import EventKind, InboundMessage, OutboundMessage, Permanen
 from connectors.facebook import FacebookConnector, PageTokenInvalid
 from connectors.facebook.client import GraphClient
 from connectors.facebook.profile import MessengerProfile, ProfileInvalid, run, set_messenger_profile
+from devtools.clock import FakeClock
 from devtools.facebook import FacebookSimulator
-from tests.connectors.facebook.conftest import PSID, MovableClock
+from tests.connectors.facebook.conftest import PSID
 from tests.connectors.facebook.test_signature import Client, webhook_app
 
 SUGGESTIONS = (
@@ -53,7 +54,7 @@ async def hub_url(
 
 
 @pytest.fixture
-def citizen_wrote(sim: FacebookSimulator, clock: MovableClock) -> float:
+def citizen_wrote(sim: FacebookSimulator, clock: FakeClock) -> float:
     sim.text(PSID, "đăng ký khai sinh ở đâu")
     return clock()
 

@@ -21,8 +21,9 @@ from connectors.base import (
     TransientSendError,
 )
 from connectors.facebook import FacebookConnector, GraphError, OutsideWindow, PageTokenInvalid
+from devtools.clock import FakeClock
 from devtools.facebook import FacebookSimulator, Fault
-from tests.connectors.facebook.conftest import PSID, MovableClock
+from tests.connectors.facebook.conftest import PSID
 from tests.connectors.fakestate import MemoryStateStore
 
 HOUR = 3600.0
@@ -51,7 +52,7 @@ def out(
 
 
 @pytest.fixture
-def citizen_wrote(sim: FacebookSimulator, clock: MovableClock) -> float:
+def citizen_wrote(sim: FacebookSimulator, clock: FakeClock) -> float:
     """The citizen writes to the Page now (the simulator records it as Facebook would)."""
     sim.text(PSID, "Cho tôi hỏi về hộ tịch")
     sim.users[PSID].first_name, sim.users[PSID].last_name = "An", "Nguyễn Văn"
@@ -62,7 +63,7 @@ def citizen_wrote(sim: FacebookSimulator, clock: MovableClock) -> float:
 
 
 async def test_23h_bot_reply_goes_as_response(
-    connector: FacebookConnector, sim: FacebookSimulator, clock: MovableClock, citizen_wrote: float
+    connector: FacebookConnector, sim: FacebookSimulator, clock: FakeClock, citizen_wrote: float
 ) -> None:
     clock.advance(23 * HOUR)
     result = await connector.send(out(last_inbound=citizen_wrote))
@@ -74,7 +75,7 @@ async def test_23h_bot_reply_goes_as_response(
 
 
 async def test_30h_operator_reply_uses_human_agent_tag(
-    connector: FacebookConnector, sim: FacebookSimulator, clock: MovableClock, citizen_wrote: float
+    connector: FacebookConnector, sim: FacebookSimulator, clock: FakeClock, citizen_wrote: float
 ) -> None:
     clock.advance(30 * HOUR)
     await connector.send(out(last_inbound=citizen_wrote, role=SenderRole.OPERATOR))
@@ -83,7 +84,7 @@ async def test_30h_operator_reply_uses_human_agent_tag(
 
 
 async def test_30h_bot_reply_refused_without_calling_facebook(
-    connector: FacebookConnector, sim: FacebookSimulator, clock: MovableClock, citizen_wrote: float
+    connector: FacebookConnector, sim: FacebookSimulator, clock: FakeClock, citizen_wrote: float
 ) -> None:
     clock.advance(30 * HOUR)
     with pytest.raises(OutsideWindow) as info:
@@ -94,7 +95,7 @@ async def test_30h_bot_reply_refused_without_calling_facebook(
 
 
 async def test_8_days_refused_even_for_operators(
-    connector: FacebookConnector, sim: FacebookSimulator, clock: MovableClock, citizen_wrote: float
+    connector: FacebookConnector, sim: FacebookSimulator, clock: FakeClock, citizen_wrote: float
 ) -> None:
     clock.advance(8 * 24 * HOUR)
     for role in (SenderRole.OPERATOR, SenderRole.BOT):
@@ -105,7 +106,7 @@ async def test_8_days_refused_even_for_operators(
 
 
 async def test_facebook_itself_refuses_outside_window_when_hub_did_not_know(
-    connector: FacebookConnector, sim: FacebookSimulator, clock: MovableClock, citizen_wrote: float
+    connector: FacebookConnector, sim: FacebookSimulator, clock: FakeClock, citizen_wrote: float
 ) -> None:
     clock.advance(30 * HOUR)  # the hub passed no last_inbound_at; the simulator knows better
     with pytest.raises(PermanentSendError) as info:

@@ -1,4 +1,4 @@
-"""Fixtures: the Zalo OA simulator on loopback, a movable clock, connectors aimed at it."""
+"""Fixtures: the Zalo OA simulator on loopback, a clock moved by hand, connectors aimed at it."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import pytest
 
 from connectors.registry import ConnectorContext
 from connectors.zalo import ZaloConnector, create
+from devtools.clock import FakeClock
 from devtools.zalo import ZaloSimulator
-from tests.connectors.clocks import MovableClock
 from tests.connectors.fakestate import MemoryStateStore
 
 PAYLOADS = Path(__file__).parent / "payloads"
@@ -35,12 +35,12 @@ def payload(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock(GOLDEN_TS + 2.0)
+def clock() -> FakeClock:
+    return FakeClock(GOLDEN_TS + 2.0)
 
 
 @pytest.fixture
-async def sim(clock: MovableClock) -> AsyncIterator[ZaloSimulator]:
+async def sim(clock: FakeClock) -> AsyncIterator[ZaloSimulator]:
     async with ZaloSimulator(app_id=APP_ID, oa_id=OA_ID, clock=clock) as simulator:
         simulator.add_user("Lê Thị Mai", user_id=USER_ID, phone="0912345678", address="Phường Điện Biên")
         yield simulator
@@ -76,7 +76,7 @@ class NetworkLikeStateStore(MemoryStateStore):
 
 
 @pytest.fixture
-def store(clock: MovableClock) -> MemoryStateStore:
+def store(clock: FakeClock) -> MemoryStateStore:
     return NetworkLikeStateStore(clock)
 
 
@@ -91,7 +91,7 @@ MakeConnector = Callable[..., ZaloConnector]
 
 @pytest.fixture
 def make_connector(
-    sim: ZaloSimulator, store: MemoryStateStore, session: aiohttp.ClientSession, clock: MovableClock
+    sim: ZaloSimulator, store: MemoryStateStore, session: aiohttp.ClientSession, clock: FakeClock
 ) -> MakeConnector:
     """A connector (one "hub worker"); several share ``store`` like workers share the hub's."""
 

@@ -23,9 +23,10 @@ from connectors.registry import ConnectorContext, ConnectorRegistry
 from connectors.zalo import ZaloConnector, create
 from connectors.zalo.errors import ZaloAPIError
 from connectors.zalo.tokens import TokenPair
+from devtools.clock import FakeClock
 from devtools.zalo import Fault, ZaloSimulator
 from tests.connectors.fakestate import MemoryStateStore
-from tests.connectors.zalo.conftest import USER_ID, MakeConnector, MovableClock
+from tests.connectors.zalo.conftest import USER_ID, MakeConnector
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -235,7 +236,7 @@ async def test_token_refused_again_after_refresh_is_auth_expired(
 
 
 async def test_refresh_happens_before_the_known_expiry(
-    sim: ZaloSimulator, connector: ZaloConnector, clock: MovableClock
+    sim: ZaloSimulator, connector: ZaloConnector, clock: FakeClock
 ) -> None:
     sim.expire_access_token()
     await connector.send(outbound("1"))  # refresh #1; Zalo says the token lives 90,000 s
@@ -246,7 +247,7 @@ async def test_refresh_happens_before_the_known_expiry(
 
 
 async def test_failed_early_refresh_keeps_using_the_still_valid_token(
-    sim: ZaloSimulator, connector: ZaloConnector, clock: MovableClock
+    sim: ZaloSimulator, connector: ZaloConnector, clock: FakeClock
 ) -> None:
     sim.expire_access_token()
     await connector.send(outbound("1"))  # refresh #1: expires_at is now known
@@ -356,7 +357,7 @@ async def test_fetch_profile(sim: ZaloSimulator, connector: ZaloConnector) -> No
 
 
 async def test_missing_settings_disable_the_channel_with_the_variables_named(
-    sim: ZaloSimulator, store: MemoryStateStore, clock: MovableClock
+    sim: ZaloSimulator, store: MemoryStateStore, clock: FakeClock
 ) -> None:
     import aiohttp
 
@@ -400,7 +401,7 @@ async def test_unreadable_progress_record_is_ignored(
 class RotatedByAnotherWorker(MemoryStateStore):
     """Between our read and our lock, "another worker" stores a freshly rotated pair."""
 
-    def __init__(self, clock: MovableClock, rotated: TokenPair) -> None:
+    def __init__(self, clock: FakeClock, rotated: TokenPair) -> None:
         super().__init__(clock)
         self.rotated = rotated
 
@@ -410,7 +411,7 @@ class RotatedByAnotherWorker(MemoryStateStore):
 
 
 async def test_pair_is_reread_under_the_lock(
-    sim: ZaloSimulator, make_connector: MakeConnector, clock: MovableClock
+    sim: ZaloSimulator, make_connector: MakeConnector, clock: FakeClock
 ) -> None:
     stale = sim.settings()
     sim.expire_access_token()
@@ -425,7 +426,7 @@ async def test_pair_is_reread_under_the_lock(
 class BusyLock(MemoryStateStore):
     """The refresh lock is held by another worker that stores its new pair after a while."""
 
-    def __init__(self, clock: MovableClock, sim: ZaloSimulator) -> None:
+    def __init__(self, clock: FakeClock, sim: ZaloSimulator) -> None:
         super().__init__(clock)
         self.sim = sim
         self.attempts = 0
@@ -440,7 +441,7 @@ class BusyLock(MemoryStateStore):
 
 
 async def test_waits_for_the_worker_holding_the_lock(
-    sim: ZaloSimulator, make_connector: MakeConnector, clock: MovableClock
+    sim: ZaloSimulator, make_connector: MakeConnector, clock: FakeClock
 ) -> None:
     store = BusyLock(clock, sim)
     connector = make_connector(state=store)

@@ -11,8 +11,9 @@ import pytest
 
 from connectors.base import SignatureError
 from connectors.zalo import ZaloConnector, signature
+from devtools.clock import FakeClock
 from devtools.zalo import ZaloSimulator
-from tests.connectors.zalo.conftest import USER_ID, MovableClock
+from tests.connectors.zalo.conftest import USER_ID
 
 
 @pytest.fixture
@@ -59,7 +60,7 @@ def test_a_signed_body_is_accepted_without_parsing_it_in_verify(
 
 
 def test_a_timestamp_written_by_the_citizen_is_not_the_signed_one(
-    sim: ZaloSimulator, connector: ZaloConnector, clock: MovableClock
+    sim: ZaloSimulator, connector: ZaloConnector, clock: FakeClock
 ) -> None:
     """Quotes inside a JSON string are escaped, so a citizen's text cannot look like a key."""
     fresh = str(int((clock() + 1) * 1000))
