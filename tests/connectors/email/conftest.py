@@ -27,10 +27,6 @@ PAYLOADS = Path(__file__).parent / "payloads"
 HOTLINE = "1022@hotline.test"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "dovecot: needs the Dovecot IMAP server (fails under CI when missing)")
-
-
 def payload(name: str) -> bytes:
     return (PAYLOADS / name).read_bytes()
 
