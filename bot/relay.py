@@ -15,6 +15,9 @@ got through, a timeout) may have reached the citizen, and its retry is logged an
 connector declares ``idempotent_send = True``. Failures back off exponentially with full
 jitter, honour a channel's retry time, and end as ``failed`` with the reason after
 ``max_attempts``.
+
+Every ``purge_every`` seconds the running relay also deletes the ``channel_state`` rows
+whose time ran out (early receipts, connectors' state: :func:`storage.record.state.purge_expired`).
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from storage.record.outbound import (
     renew_claims,
     settle_stored,
 )
-from storage.record.state import retry_db
+from storage.record.state import purge_expired, retry_db
 from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ log = logging.getLogger(__name__)
 CLAIM_SECONDS = 12.0
 PER_CHANNEL = 8  # sends in flight per channel
 RECORD_WITHIN = 60.0  # seconds to keep trying to record a send's outcome
+PURGE_EVERY = 600.0  # seconds between deletions of expired channel_state rows
 
 
 @dataclass(frozen=True)
@@ -92,8 +96,11 @@ class Relay:
         claim_seconds: float = CLAIM_SECONDS,
         per_channel: int = PER_CHANNEL,
         record_within: float = RECORD_WITHIN,
+        purge_every: float = PURGE_EVERY,
     ) -> None:
         self.claim_seconds, self.per_channel, self.record_within = claim_seconds, per_channel, record_within
+        self.purge_every = purge_every
+        self.next_purge = time.monotonic()  # the first pass purges
         self.sm, self.registry, self.bus, self.clock, self.metrics = sm, registry, bus, clock, metrics
         self.policy = policy or RetryPolicy()
         self.poll_interval = poll_interval
@@ -119,6 +126,9 @@ class Relay:
             while not self.stopper.stopping:
                 self.last_beat = time.monotonic()
                 self.wake.clear()  # before claiming: a send ending meanwhile wakes the next pass
+                if self.last_beat >= self.next_purge:
+                    self.next_purge = self.last_beat + self.purge_every
+                    await self.purge_expired_state()
                 try:
                     started = await self.dispatch()
                 except Exception:
@@ -139,6 +149,15 @@ class Relay:
             self._sends.add(task)
             task.add_done_callback(self._sends.discard)
         return settled + len(claimed)
+
+    async def purge_expired_state(self) -> int:
+        """Delete the state rows whose time ran out (how many); a failure is logged, the
+        next purge tries again."""
+        try:
+            return await purge_expired(self.sm, self.clock.now())
+        except Exception:
+            log.exception("deleting expired channel_state rows failed")
+            return 0
 
     async def run_once(self) -> int:
         """Claim what is due and wait for those sends (tests and tools)."""

@@ -286,18 +286,31 @@ class PermanentSendError(SendError):
 # --------------------------------------------------------------------------- injected services
 
 
+DAY = 24 * 3600.0
+# how long a state value lasts by default: state a connector keeps for good (an OAuth token
+# pair, a mailbox cursor) is written again long before a year has passed
+STATE_TTL = 365 * DAY
+# what a multi-part send delivered so far: needed while the outbox may retry that message
+# (bounded attempts, minutes apart), kept a week
+SEND_PROGRESS_TTL = 7 * DAY
+
+
 class StateStore(Protocol):
     """Small durable key-value state a connector may keep (provided by the hub).
 
+    Every write expires: a value is gone ``ttl`` seconds after it was written (it reads as
+    None, and ``compare_and_set`` from None may write it again); choose ``ttl`` for the use.
     ``compare_and_set`` lets a connector rotate a token pair atomically across workers;
     ``lock`` is a cross-worker lock (Redis or database), held for the ``async with`` block.
     """
 
     async def get(self, key: str) -> str | None: ...
 
-    async def set(self, key: str, value: str) -> None: ...
+    async def set(self, key: str, value: str, *, ttl: float = STATE_TTL) -> None: ...
 
-    async def compare_and_set(self, key: str, expected: str | None, value: str) -> bool: ...
+    async def compare_and_set(
+        self, key: str, expected: str | None, value: str, *, ttl: float = STATE_TTL
+    ) -> bool: ...
 
     def lock(self, name: str, *, timeout: float = 30.0) -> AbstractAsyncContextManager[bool]: ...
 

@@ -243,11 +243,16 @@ class OutboxItem(Base):
 
 
 class ChannelState(Base):
+    """Small keyed state: connectors' (:class:`storage.record.state.HubStateStore`), early
+    receipts, the hub's own. A row whose ``expires_at`` has passed is no value: reads ignore
+    it and :func:`storage.record.state.purge_expired` deletes it; None never expires."""
+
     __tablename__ = "channel_state"
 
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
 
 
 class Lease(Base):

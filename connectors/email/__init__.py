@@ -25,7 +25,7 @@ from connectors.base import (
     SenderRole,
     SendResult,
 )
-from connectors.email.autoreply import auto_generated_reason, limiter_key, may_auto_reply
+from connectors.email.autoreply import AUTO_REPLY_WINDOW, auto_generated_reason, limiter_key, may_auto_reply
 from connectors.email.imap_poller import ImapPoller, Sleep, backoff_delay
 from connectors.email.mime import parse_email
 from connectors.email.parts import MimeLimits
@@ -56,6 +56,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# the last automatic reply to a sender in a conversation matters for one window (a day);
+# kept two, so a clock a little off never forgets it early
+AUTO_REPLY_KEPT = 2 * AUTO_REPLY_WINDOW.total_seconds()
 
 
 class EmailConnector(Connector):
@@ -101,7 +105,7 @@ class EmailConnector(Connector):
                 )
         result = await self.sender.send(message)
         if automatic:
-            await self.ctx.state.set(key, f"{now.isoformat()}|{message.message_id}")
+            await self.ctx.state.set(key, f"{now.isoformat()}|{message.message_id}", ttl=AUTO_REPLY_KEPT)
         return result
 
     async def start(self, deliver: Deliver) -> None:

@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from connectors.base import (
+    SEND_PROGRESS_TTL,
     Attachment,
     Capabilities,
     Connector,
@@ -106,7 +107,7 @@ class FacebookConnector(Connector):
             body["metadata"] = f"{OUR_METADATA_PREFIX}{message.message_id}:{index}"
             mid = await self._send_part(message.external_user_id, window, body, upload)
             if remember:
-                await self._state.set(key, mid)
+                await self._state.set(key, mid, ttl=SEND_PROGRESS_TTL)
             mids.append(mid)
         return SendResult(channel_message_ids=tuple(mids), status=DeliveryStatus.SENT)
 

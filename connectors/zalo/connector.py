@@ -11,6 +11,7 @@ from typing import Any, ClassVar, TypeVar
 from aiohttp import web
 
 from connectors.base import (
+    SEND_PROGRESS_TTL,
     Attachment,
     AuthExpired,
     Capabilities,
@@ -281,7 +282,7 @@ class ZaloConnector(Connector):
         for part in parts[len(ids) :]:
             ids.append(await self._send_part(message.external_user_id, part))
             if len(parts) > 1:
-                await self.ctx.state.set(progress_key, json.dumps(ids))
+                await self.ctx.state.set(progress_key, json.dumps(ids), ttl=SEND_PROGRESS_TTL)
         return SendResult(channel_message_ids=tuple(ids))
 
     async def fetch_profile(self, external_user_id: str) -> ContactProfile | None:

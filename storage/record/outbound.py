@@ -292,7 +292,7 @@ async def record_sent(
             msg.channel_message_id = result.channel_message_ids[0]
             for cmid in result.channel_message_ids:
                 s.add(ChannelMessageRef(channel=out.channel, channel_message_id=cmid, message_id=msg.id))
-            await apply_early_receipts(s, msg, out.channel, result.channel_message_ids)
+            await apply_early_receipts(s, msg, out.channel, result.channel_message_ids, now)
         return msg
 
 

@@ -1,12 +1,13 @@
 """Delivery and read receipts: the status of our outbound messages moves forward only
 (queued < failed < sent < delivered < read). A receipt may overtake the send's own response;
-it is kept in ``channel_state`` until the relay records that message id."""
+it is kept in ``channel_state`` until the relay records that message id, for
+:data:`RECEIPT_TTL` at most (one for a message that is not ours is never matched)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import String, select
@@ -14,11 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import DeliveryStatus, EventKind, InboundMessage
 from storage.models import ChannelIdentity, ChannelMessageRef, ChannelState, Conversation, Direction, Message
+from storage.record.state import is_live
 
 log = logging.getLogger(__name__)
 
 STATUS_ORDER = {s: i for i, s in enumerate(["queued", "failed", "sent", "delivered", "read"])}
 MAX_KEY = cast(String, ChannelState.__table__.c.key.type).length or 200
+# a receipt overtakes its send's response by seconds; one never matched (a message sent from
+# the vendor's own console) is dropped after a week
+RECEIPT_TTL = timedelta(days=7)
 
 
 async def apply_receipt(session: AsyncSession, event: InboundMessage, now: datetime) -> tuple[int, ...]:
@@ -80,18 +85,22 @@ async def _keep_unmatched_receipts(
             continue
         row = await session.get(ChannelState, key)
         if row is None:
-            session.add(ChannelState(key=key, value=status.value, updated_at=now))
-        elif STATUS_ORDER.get(status.value, 0) > STATUS_ORDER.get(row.value, 0):
-            row.value, row.updated_at = status.value, now
+            session.add(
+                ChannelState(key=key, value=status.value, updated_at=now, expires_at=now + RECEIPT_TTL)
+            )
+        elif not is_live(row, now) or STATUS_ORDER.get(status.value, 0) > STATUS_ORDER.get(row.value, 0):
+            # a further status, or the first since the old one's time ran out
+            row.value, row.updated_at, row.expires_at = status.value, now, now + RECEIPT_TTL
 
 
 async def apply_early_receipts(
-    session: AsyncSession, msg: Message, channel: str, channel_message_ids: Sequence[str]
+    session: AsyncSession, msg: Message, channel: str, channel_message_ids: Sequence[str], now: datetime
 ) -> None:
-    """Called by the relay when it records a send: apply receipts that came first."""
+    """Called by the relay when it records a send: apply receipts that came first (and have
+    not expired at ``now``)."""
     keys = [_receipt_key(channel, c) for c in channel_message_ids]
     rows = list((await session.execute(select(ChannelState).where(ChannelState.key.in_(keys)))).scalars())
     for row in rows:
-        if STATUS_ORDER.get(row.value, 0) > STATUS_ORDER.get(msg.status, 0):
+        if is_live(row, now) and STATUS_ORDER.get(row.value, 0) > STATUS_ORDER.get(msg.status, 0):
             msg.status = row.value
         await session.delete(row)

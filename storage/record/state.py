@@ -1,7 +1,9 @@
-"""The hub's :class:`connectors.base.StateStore`: connector state in the database, locks in
-Redis when configured, else database leases. Also the leases workers hold while they work:
-named ones, the pipeline's conversation lease (with its holder), a heartbeat that keeps a
-lease alive, and a retry for writes that must outlive a short database outage."""
+"""The hub's :class:`connectors.base.StateStore`: connector state in the database (every
+value with an expiry: reads ignore a row whose time ran out, :func:`purge_expired` deletes
+it), locks in Redis when configured (they expire too), else database leases. Also the
+leases workers hold while they work: named ones, the pipeline's conversation lease (with its
+holder), a heartbeat that keeps a lease alive, and a retry for writes that must outlive a
+short database outage."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
+from connectors.base import STATE_TTL
 from storage.clock import Clock, as_utc
 from storage.models import ChannelState, Conversation, Lease
 from storage.session import SessionMaker
@@ -191,6 +195,24 @@ class DbLeases:
             await s.execute(delete(Lease).where(Lease.name == name, Lease.holder == holder))
 
 
+def is_live(row: ChannelState, now: datetime) -> bool:
+    """The row's value still holds at ``now`` (its expiry, if any, has not passed)."""
+    expires = as_utc(row.expires_at)
+    return expires is None or expires > now
+
+
+def _live(now: datetime) -> ColumnElement[bool]:
+    return or_(ChannelState.expires_at.is_(None), ChannelState.expires_at > now)
+
+
+async def purge_expired(session_maker: SessionMaker, now: datetime, *, limit: int = 1000) -> int:
+    """Delete up to ``limit`` ``channel_state`` rows whose expiry has passed; how many."""
+    async with session_maker() as s, s.begin():
+        keys = select(ChannelState.key).where(ChannelState.expires_at <= now).limit(limit)
+        res = await s.execute(delete(ChannelState).where(ChannelState.key.in_(keys.scalar_subquery())))
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+
 class HubStateStore:
     def __init__(self, session_maker: SessionMaker, clock: Clock, prefix: str, redis: Any = None) -> None:
         self.sm, self.clock, self.prefix, self.redis = session_maker, clock, prefix, redis
@@ -202,28 +224,38 @@ class HubStateStore:
     async def get(self, key: str) -> str | None:
         async with self.sm() as s:
             row = await s.get(ChannelState, self._key(key))
-            return row.value if row else None
+            return row.value if row is not None and is_live(row, self.clock.now()) else None
 
-    async def set(self, key: str, value: str) -> None:
+    async def set(self, key: str, value: str, *, ttl: float = STATE_TTL) -> None:
+        now = self.clock.now()
+        until = now + timedelta(seconds=ttl)
         async with self.sm() as s, s.begin():
             row = await s.get(ChannelState, self._key(key), with_for_update=True)
             if row is None:
-                s.add(ChannelState(key=self._key(key), value=value, updated_at=self.clock.now()))
+                s.add(ChannelState(key=self._key(key), value=value, updated_at=now, expires_at=until))
             else:
-                row.value, row.updated_at = value, self.clock.now()
+                row.value, row.updated_at, row.expires_at = value, now, until
 
-    async def compare_and_set(self, key: str, expected: str | None, value: str) -> bool:
+    async def compare_and_set(
+        self, key: str, expected: str | None, value: str, *, ttl: float = STATE_TTL
+    ) -> bool:
         k = self._key(key)
+        now = self.clock.now()
+        until = now + timedelta(seconds=ttl)
         async with self.sm() as s:
             try:
                 async with s.begin():
                     if expected is None:
-                        s.add(ChannelState(key=k, value=value, updated_at=self.clock.now()))
+                        # a value whose time ran out is no value: it makes room for this one
+                        await s.execute(
+                            delete(ChannelState).where(ChannelState.key == k, ChannelState.expires_at <= now)
+                        )
+                        s.add(ChannelState(key=k, value=value, updated_at=now, expires_at=until))
                         return True
                     res = await s.execute(
                         update(ChannelState)
-                        .where(ChannelState.key == k, ChannelState.value == expected)
-                        .values(value=value, updated_at=self.clock.now())
+                        .where(ChannelState.key == k, ChannelState.value == expected, _live(now))
+                        .values(value=value, updated_at=now, expires_at=until)
                     )
                     return bool(res.rowcount)  # type: ignore[attr-defined]
             except IntegrityError:

@@ -12,6 +12,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from connectors.base import STATE_TTL
 from connectors.registry import ConnectorContext
 from connectors.zalo import ZaloConnector, create
 from devtools.clock import FakeClock
@@ -56,13 +57,15 @@ class NetworkLikeStateStore(MemoryStateStore):
         await asyncio.sleep(0)
         return value
 
-    async def set(self, key: str, value: str) -> None:
+    async def set(self, key: str, value: str, *, ttl: float = STATE_TTL) -> None:
         await asyncio.sleep(0)
-        await super().set(key, value)
+        await super().set(key, value, ttl=ttl)
 
-    async def compare_and_set(self, key: str, expected: str | None, value: str) -> bool:
+    async def compare_and_set(
+        self, key: str, expected: str | None, value: str, *, ttl: float = STATE_TTL
+    ) -> bool:
         await asyncio.sleep(0)
-        return await super().compare_and_set(key, expected, value)
+        return await super().compare_and_set(key, expected, value, ttl=ttl)
 
     def lock(self, name: str, *, timeout: float = 30.0) -> AbstractAsyncContextManager[bool]:
         return self._yielding_lock(name, timeout)
