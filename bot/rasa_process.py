@@ -28,7 +28,6 @@ import hashlib
 import json
 import logging
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -41,6 +40,8 @@ from typing import Any
 
 import aiohttp
 import yaml
+
+from bot.config import expand_vars
 
 logger = logging.getLogger(__name__)
 
@@ -62,8 +63,6 @@ HASHED_INPUTS = (
     "faq/data/teencode.tsv",
     "requirements-rasa.txt",
 )
-
-_VAR = re.compile(r"\$\{([A-Z0-9_]+)(?::-([^}]*))?\}")
 
 
 class RasaSetupError(RuntimeError):
@@ -223,17 +222,6 @@ def _prune(models: Path, keep: int) -> None:
 # --- endpoints / credentials ------------------------------------------------------------
 
 
-def expand(value: Any, env: Mapping[str, str]) -> Any:
-    """Expand ``${VAR}`` / ``${VAR:-default}`` in every string of a YAML tree."""
-    if isinstance(value, str):
-        return _VAR.sub(lambda m: env.get(m.group(1)) or (m.group(2) or ""), value)
-    if isinstance(value, dict):
-        return {k: expand(v, env) for k, v in value.items()}
-    if isinstance(value, list):
-        return [expand(v, env) for v in value]
-    return value
-
-
 def _clean(section: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for key, value in section.items():
@@ -245,7 +233,7 @@ def _clean(section: dict[str, Any]) -> dict[str, Any]:
 
 def render_endpoints(template: Path, env: Mapping[str, str]) -> dict[str, Any]:
     """The endpoints Rasa gets: variables expanded, empty keys dropped, stores simplified."""
-    data = expand(yaml.safe_load(template.read_text(encoding="utf-8")) or {}, env)
+    data = expand_vars(yaml.safe_load(template.read_text(encoding="utf-8")) or {}, env)
     rendered: dict[str, Any] = {}
     for name, section in data.items():
         rendered[name] = _clean(section) if isinstance(section, dict) else section
