@@ -1,13 +1,14 @@
-"""The hub's aiohttp application, read top-down: ``create_app`` builds the ``Hub``
-(``bot.hub``), mounts the routes (``bot.routes``), and starts the database, the connectors,
-the FAQ index and the workers through ``cleanup_ctx``."""
+"""The hub's aiohttp application, read top-down: ``create_app`` builds the parts, the
+dialogue engines from the parts they need (``EngineParts``), the pipeline and the relay,
+then the ``Hub`` (``bot.hub``) complete, mounts the routes (``bot.routes``), and starts the
+database, the connectors, the FAQ index and the workers through ``cleanup_ctx``."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -38,7 +39,18 @@ from storage.session import SessionMaker, create_engine, make_sessionmaker
 log = logging.getLogger(__name__)
 
 
-EngineFactory = Callable[[Hub], DialogueEngine]
+@dataclass(frozen=True)
+class EngineParts:
+    """What the dialogue engines are built from (``choose_engines``, or a test's ``engine_factory``)."""
+
+    settings: Settings
+    sm: SessionMaker
+    http: aiohttp.ClientSession
+    metrics: Metrics
+    faq: FaqIndex
+
+
+EngineFactory = Callable[[EngineParts], DialogueEngine]
 
 
 def _redis(settings: Settings) -> Any:
@@ -81,6 +93,9 @@ async def create_app(
     bus: EventBus = RedisBus(redis) if redis is not None else LocalBus()
     metrics = Metrics()
     registry = build_registry(settings, sm, http, clock, redis)
+    faq = FaqIndex(sm, poll_interval=settings.faq_poll_interval, config=faq_config(settings))
+    parts = EngineParts(settings, sm, http, metrics, faq)
+    engine, fallback = (engine_factory(parts), None) if engine_factory is not None else choose_engines(parts)
     relay = Relay(
         sm,
         registry,
@@ -95,23 +110,19 @@ async def create_app(
     )
     pipeline = Pipeline(
         sm,
-        HandoffEngine(settings.hotline_name),
+        engine,
         bus,
         clock,
         metrics,
+        fallback=fallback,
+        typing=typing_indicator(registry),
         on_outbox=relay.notify,
         poll_interval=settings.worker_poll_interval,
         workers=settings.pipeline_workers,
         lease_seconds=settings.lease_seconds,
         applier=ResultApplier(configured_calendar(settings.env or None), ticket_prefix(settings.env or None)),
     )
-    hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, redis)
-    pipeline.typing = typing_indicator(registry)
-    hub.faq = FaqIndex(sm, poll_interval=settings.faq_poll_interval, config=faq_config(settings))
-    if engine_factory is not None:
-        pipeline.engine, pipeline.fallback = engine_factory(hub), None
-    else:
-        pipeline.engine, pipeline.fallback = choose_engines(hub)
+    hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, faq, redis)
     app = web.Application(client_max_size=settings.max_upload_bytes)
     app[HUB] = hub
     routes.setup(app, registry)
@@ -165,7 +176,7 @@ def faq_config(settings: Settings) -> EngineConfig:
     return replace(config, lexicon_path=settings.faq_lexicon, embedding_store=settings.faq_embeddings)
 
 
-def choose_engines(hub: Hub) -> tuple[DialogueEngine, DialogueEngine | None]:
+def choose_engines(parts: EngineParts) -> tuple[DialogueEngine, DialogueEngine | None]:
     """``HUB_ENGINE`` -> (engine, fallback when it is unavailable):
 
     * ``auto`` (default) or ``hub``: the hub's conversation engine (its policy decides);
@@ -176,30 +187,29 @@ def choose_engines(hub: Hub) -> tuple[DialogueEngine, DialogueEngine | None]:
       answers when Rasa is down (kept for comparison);
     * ``faq``: the FAQ engine alone; ``handoff``: every message to an officer.
     """
-    s = hub.settings
-    assert hub.faq is not None
+    s = parts.settings
     mode = s.engine
     if mode not in ENGINES:
         raise ValueError(f"HUB_ENGINE={mode!r}: chọn {', '.join(ENGINES)}")
     if mode in ("auto", "hub", "rasa"):
-        return conversation_engine(hub, with_rasa=mode == "rasa"), None
-    faq = FaqDialogueEngine(hub.faq, s.hotline_name)
+        return conversation_engine(parts, with_rasa=mode == "rasa"), None
+    faq = FaqDialogueEngine(parts.faq, s.hotline_name)
     if mode == "handoff":
         return HandoffEngine(s.hotline_name), None
     if mode == "rasa-dialogue":
         from bot.engines.rasa_engine import RasaEngine
 
         token = s.env.get("RASA_AUTH_TOKEN") or None
-        return RasaEngine(s.rasa_url, timeout=s.rasa_timeout, auth_token=token, session=hub.http), faq
+        return RasaEngine(s.rasa_url, timeout=s.rasa_timeout, auth_token=token, session=parts.http), faq
     return faq, None
 
 
-def conversation_engine(hub: Hub, *, with_rasa: bool = False) -> DialogueEngine:
+def conversation_engine(parts: EngineParts, *, with_rasa: bool = False) -> DialogueEngine:
     """The hub's conversation engine, with Rasa's NLU when configured (see choose_engines)."""
     from bot.engines.conversation_engine import ConversationEngine, HotlineSource
     from bot.engines.rasa_engine import RasaNlu
 
-    s = hub.settings
+    s = parts.settings
     if s.nlu not in NLUS:
         raise ValueError(f"HUB_NLU={s.nlu!r}: chọn {', '.join(NLUS)}")
     mode = s.nlu
@@ -207,22 +217,21 @@ def conversation_engine(hub: Hub, *, with_rasa: bool = False) -> DialogueEngine:
         mode = "rasa" if with_rasa or s.env.get("HUB_RASA_URL") else "cues"
     token = s.env.get("RASA_AUTH_TOKEN") or None  # Rasa's HTTP API asks for it when set
     nlu = (
-        RasaNlu(s.rasa_url, timeout=s.nlu_timeout, auth_token=token, session=hub.http)
+        RasaNlu(s.rasa_url, timeout=s.nlu_timeout, auth_token=token, session=parts.http)
         if mode == "rasa"
         else None
     )
 
     def on_nlu(name: str, ok: bool) -> None:
-        (hub.metrics.engine_ok if ok else hub.metrics.engine_down)(name)
+        (parts.metrics.engine_ok if ok else parts.metrics.engine_down)(name)
 
-    hotline = HotlineSource(hub.sm, s.hotline_name, s.hotline_phone, ttl=s.hotline_scope_ttl)
-    return ConversationEngine(hub.faq, hotline, nlu=nlu, on_nlu=on_nlu)
+    hotline = HotlineSource(parts.sm, s.hotline_name, s.hotline_phone, ttl=s.hotline_scope_ttl)
+    return ConversationEngine(parts.faq, hotline, nlu=nlu, on_nlu=on_nlu)
 
 
 async def _faq_index(app: web.Application) -> AsyncIterator[None]:
     """Load the active FAQ before answering anyone, then follow activations."""
     hub = app[HUB]
-    assert hub.faq is not None
     if hub.settings.faq_path is not None:
         from bot.faq_store import seed_if_empty
 

@@ -40,8 +40,8 @@ class Hub:
     registry: ConnectorRegistry
     pipeline: Pipeline
     relay: Relay
+    faq: FaqIndex
     redis: Any = None
-    faq: FaqIndex | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     started_at: float = field(default_factory=time.monotonic)
 
