@@ -48,6 +48,9 @@ from handoff.holidays import (
 )
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+# the hotline's time zone: the one constant for times shown to people (ticket notes, due
+# texts, console dates and exports), the year of a ticket code, and a calendar's default
+HOTLINE_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 CALENDAR_ENV = "HUB_CALENDAR_FILE"
 MINUTES_PER_DAY = 24 * 60
 _TOP_KEYS = frozenset(
@@ -131,7 +134,7 @@ class _YearTable:
 class WorkingCalendar:
     """Which periods are worked on each date, in one timezone."""
 
-    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo(DEFAULT_TIMEZONE))
+    timezone: ZoneInfo = field(default_factory=lambda: HOTLINE_TZ)
     weekly: WeeklyHours = NO_HOURS
     seasons: tuple[Season, ...] = ()
     holiday_rules: HolidayRules | None = None

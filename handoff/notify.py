@@ -9,15 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import SenderRole
+from handoff.calendar import HOTLINE_TZ
 from storage.models import Conversation, Message, Ticket
 from storage.record.outbound import add_reply
-
-HOTLINE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
 class Step(StrEnum):

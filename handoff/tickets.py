@@ -14,12 +14,11 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.calendar import WorkingCalendar
+from handoff.calendar import HOTLINE_TZ, WorkingCalendar
 from handoff.deadlines import ANSWER_WITHIN, answer_due
 from storage.dialect import dialect_insert
 from storage.models import Contact, Conversation, Ticket, TicketCounter
@@ -27,7 +26,6 @@ from storage.models_console import Domain, TicketEvent, TicketStatus, TicketTrac
 
 DEFAULT_PREFIX = "1022"
 PREFIX_ENV = "HUB_TICKET_PREFIX"
-HOTLINE_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 KINDS = ("request", "incident", "call")
 CONTACT_FIELDS = ("full_name", "phone", "email", "address")
 

@@ -12,7 +12,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +22,7 @@ from bot.http_json import INT64_MAX, JsonLimits, bad_request, int_value, read_ob
 from bot.hub import Hub, hub_of
 from bot.serialize import message_event
 from connectors.text import needs_cleaning
-from handoff.calendar import WorkingCalendar
+from handoff.calendar import HOTLINE_TZ, WorkingCalendar
 from handoff.workflow import Actor, Outcome, WorkflowError
 from storage.models import Message
 from storage.models_console import Agency, AuditLog, Notification, Role, User, UserSession
@@ -274,7 +273,7 @@ def date_param(request: web.Request, key: str) -> datetime | None:
         raise bad_request(f"Tham số {key} phải có dạng YYYY-MM-DD") from err
     if not YEARS[0] <= day.year <= YEARS[1]:
         raise bad_request(f"Tham số {key}: năm phải từ {YEARS[0]} đến {YEARS[1]}")
-    return datetime.combine(day, time(0), CALENDAR_TZ_FALLBACK)
+    return datetime.combine(day, time(0), HOTLINE_TZ)
 
 
 def str_field(body: dict[str, Any], key: str, *, max_len: int = 20000) -> str:
@@ -294,14 +293,13 @@ def time_field(body: dict[str, Any], key: str) -> datetime:
         when = datetime.fromisoformat(value)
     except ValueError as err:
         raise WorkflowError(f"Trường {key}: thời điểm không hợp lệ (ISO 8601)", 400) from err
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=CALENDAR_TZ_FALLBACK)
+    if when.tzinfo is None:  # a datetime-local input has no offset: the hotline's time
+        when = when.replace(tzinfo=HOTLINE_TZ)
     if not YEARS[0] <= when.year <= YEARS[1]:
         raise WorkflowError(f"Trường {key}: năm phải từ {YEARS[0]} đến {YEARS[1]}", 400)
     return when
 
 
-CALENDAR_TZ_FALLBACK = ZoneInfo("Asia/Ho_Chi_Minh")  # a datetime-local input has no offset
 YEARS = (1970, 2999)  # dates a person may give; far from datetime's limits (no overflow in arithmetic)
 
 

@@ -17,9 +17,10 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.console.core import CALENDAR_TZ_FALLBACK, OVERSIGHT, audit_action, date_param, require
+from bot.console.core import OVERSIGHT, audit_action, date_param, require
 from bot.hub import hub_of
 from handoff import workflow as wf
+from handoff.calendar import HOTLINE_TZ
 from storage.clock import as_utc
 from storage.models import Ticket
 from storage.models_console import Role, TicketFile, TicketTrack
@@ -60,7 +61,7 @@ def csv_bytes(header: Iterable[object], rows: Iterable[Iterable[object]]) -> byt
 
 def _local(value: datetime | None) -> str:
     v = as_utc(value)
-    return v.astimezone(CALENDAR_TZ_FALLBACK).strftime("%d/%m/%Y %H:%M") if v else ""
+    return v.astimezone(HOTLINE_TZ).strftime("%d/%m/%Y %H:%M") if v else ""
 
 
 def _row(t: Ticket, tr: TicketTrack, files: list[str]) -> list[str]:
