@@ -15,16 +15,10 @@ from actions.common import (
 )
 from actions.fields import is_vague, parse_choice
 from actions.sdk import Action, CollectingDispatcher, DomainDict, Event, SlotSet, Tracker
-from actions.services import DecisionKind, FaqAnswer, FaqSuggestion, HubServices
+from actions.services import DecisionKind, FaqSuggestion, HubServices
+from actions.texts import answer_text
 
 MAX_SUGGESTIONS = 3
-
-
-def answer_text(answer: FaqAnswer) -> str:
-    text = answer.answer.strip()
-    if answer.agency:
-        text += f"\n(Nội dung trả lời của {answer.agency}.)"
-    return text
 
 
 def suggestions_text(hotline_name: str, suggestions: tuple[FaqSuggestion, ...]) -> str:
