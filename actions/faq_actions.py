@@ -16,14 +16,13 @@ from actions.common import (
 from actions.fields import is_vague, parse_choice
 from actions.sdk import Action, CollectingDispatcher, DomainDict, Event, SlotSet, Tracker
 from actions.services import DecisionKind, FaqSuggestion, HubServices
-from actions.texts import answer_text
+from actions.texts import answer_text, found_questions
 
 MAX_SUGGESTIONS = 3
 
 
 def suggestions_text(hotline_name: str, suggestions: tuple[FaqSuggestion, ...]) -> str:
-    lines = [f"{hotline_name} tìm thấy các câu hỏi gần với câu hỏi của anh/chị:"]
-    lines += [f"{i}. {s.question}" for i, s in enumerate(suggestions, 1)]
+    lines = found_questions(hotline_name, suggestions)
     lines.append(
         'Anh/chị nhắn số thứ tự câu muốn xem (ví dụ "số 1"), '
         'hoặc nhắn "không" nếu không phải câu nào để được chuyển tới cán bộ.'

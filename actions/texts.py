@@ -143,9 +143,15 @@ def gone(hotline: HotlineInfo) -> Reply:
     return Reply("Xin lỗi, câu hỏi này vừa được cập nhật. Anh/chị vui lòng nhắn lại câu hỏi ạ.")
 
 
-def suggestions(hotline: HotlineInfo, items: tuple[FaqSuggestion, ...]) -> Reply:
-    lines = [f"{hotline.name} tìm thấy các câu hỏi gần với câu hỏi của anh/chị:"]
+def found_questions(hotline_name: str, items: tuple[FaqSuggestion, ...]) -> list[str]:
+    """The lines that offer FAQ questions near the citizen's: a heading, then numbered."""
+    lines = [f"{hotline_name} tìm thấy các câu hỏi gần với câu hỏi của anh/chị:"]
     lines += [f"{i}. {s.question}" for i, s in enumerate(items, 1)]
+    return lines
+
+
+def suggestions(hotline: HotlineInfo, items: tuple[FaqSuggestion, ...]) -> Reply:
+    lines = found_questions(hotline.name, items)
     lines.append(f'Anh/chị chọn số thứ tự câu muốn xem, hoặc chọn "{NONE_OF_THESE}".')
     buttons = tuple(Button(str(i), str(i)) for i in range(1, len(items) + 1))
     return Reply("\n".join(lines), (*buttons, NONE_BUTTON))
