@@ -243,6 +243,12 @@ class SignatureError(ChannelError):
     http_status: int = 401
 
 
+class NoWebhook(SignatureError):
+    """The channel takes no webhook deliveries (it polls, or has its own API)."""
+
+    http_status: int = 404
+
+
 class PayloadError(ChannelError):
     """A delivery is not what the vendor sends: malformed JSON, missing fields."""
 
@@ -328,8 +334,10 @@ class Connector(abc.ABC):
     async def verify(self, request: web.Request) -> bytes:
         """Check the delivery's authenticity over its raw bytes; return those bytes.
 
-        Raises :class:`SignatureError`. The default accepts anything (pull channels)."""
-        return await request.read()
+        Raises :class:`SignatureError`. The default refuses every delivery (:class:`NoWebhook`):
+        a pull channel (e-mail) has nothing to verify a posted message with, so one posted to
+        ``/webhooks/<channel>`` could be anyone's."""
+        raise NoWebhook(f"kênh {self.name} không nhận tin qua webhook")
 
     @abc.abstractmethod
     def parse(self, raw: bytes) -> list[InboundMessage]:

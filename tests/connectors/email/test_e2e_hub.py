@@ -118,3 +118,19 @@ async def test_mail_answered_and_threaded_through_the_hub(
         )
         assert list(outgoing.scalars()) == []
     assert replies_to(smtp, "vang.mat@example.vn") == []
+
+
+async def test_a_mail_posted_to_the_webhook_url_is_refused_and_not_stored(
+    dovecot: DovecotServer, smtp: SmtpServer, hub_settings: Settings, aiohttp_client: Any
+) -> None:
+    """E-mail comes in by IMAP only: nothing could verify a mail posted over HTTP, so a
+    forged one must not become a citizen's message."""
+    settings = replace(hub_settings, credentials_file=ROOT / "credentials.yml", env=email_env(dovecot, smtp))
+    app = await create_app(settings)
+    hub = app[HUB]
+    assert "email" in hub.registry, hub.registry.disabled
+    client = await aiohttp_client(app)
+    resp = await client.post("/webhooks/email", data=payload("plain.eml"))
+    assert resp.status == 404
+    assert "không nhận tin qua webhook" in (await resp.json())["error"]
+    assert await inbound(hub) == []
