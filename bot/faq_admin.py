@@ -3,7 +3,7 @@ their own question sets, see what changed against the active version, activate i
 roll back to any earlier version. Admins (and supervisors) may act for any agency; an
 agency officer only for their own.
 
-Routes (behind the console's session and CSRF middleware):
+Routes (in the console's application, behind its session and CSRF middleware):
 
 GET  /console/faq                                 the page
 GET  /console/api/faq/versions[?agency=]          versions, newest first (an agency's: its own
@@ -68,17 +68,18 @@ ALLOWED = {".xlsx", ".xls", ".csv"}
 FAQ_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.AGENCY)
 
 
-def setup(app: web.Application) -> None:
-    r = app.router
-    r.add_get("/console/faq", page)
-    r.add_get("/console/faq/{name}", static)
-    r.add_get("/console/api/faq/versions", list_versions)
-    r.add_post("/console/api/faq/import", start_import)
-    r.add_get("/console/api/faq/jobs/{id:[0-9a-f]{16}}", job_status)
-    r.add_get("/console/api/faq/versions/{id:\\d{1,18}}/diff", version_diff)
-    r.add_get("/console/api/faq/versions/{id:\\d{1,18}}/overlap", version_overlap)
-    r.add_post("/console/api/faq/versions/{id:\\d{1,18}}/activate", activate_version)
-    r.add_post("/console/api/faq/versions/{id:\\d{1,18}}/deactivate", deactivate_version)
+def setup(console: web.Application) -> None:
+    """The routes above, in the console's application (mounted at ``/console``)."""
+    r = console.router
+    r.add_get("/faq", page)
+    r.add_get("/faq/{name}", static)
+    r.add_get("/api/faq/versions", list_versions)
+    r.add_post("/api/faq/import", start_import)
+    r.add_get("/api/faq/jobs/{id:[0-9a-f]{16}}", job_status)
+    r.add_get("/api/faq/versions/{id:\\d{1,18}}/diff", version_diff)
+    r.add_get("/api/faq/versions/{id:\\d{1,18}}/overlap", version_overlap)
+    r.add_post("/api/faq/versions/{id:\\d{1,18}}/activate", activate_version)
+    r.add_post("/api/faq/versions/{id:\\d{1,18}}/deactivate", deactivate_version)
 
 
 async def page(request: web.Request) -> web.StreamResponse:

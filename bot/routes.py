@@ -1,4 +1,5 @@
-"""HTTP routes of the hub: webhooks, health, metrics, OpenAPI, and the web chat."""
+"""HTTP routes of the hub: webhooks, health, metrics, OpenAPI, the web chat, and the
+console's sub-application at ``/console``."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 
 from actions.server import Handler, make_action_handler
-from bot import console, faq_admin, webchat
+from bot import console, webchat
+from bot.console.core import CONSOLE
 from bot.hub import HUB, hub_of
 from bot.hub_services import HubActionServices
 from connectors.base import PayloadError, SignatureError
@@ -26,6 +28,7 @@ LOOPBACK = {"127.0.0.1", "::1"}
 
 
 def setup(app: web.Application, registry: ConnectorRegistry) -> None:
+    hub = app[HUB]
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/openapi.json", openapi)
@@ -33,10 +36,12 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
         for route in connector.routes():
             app.router.add_route(route.method, route.path, route.handler)
     app.router.add_post("/webhooks/{channel}", webhook)
-    app.router.add_post("/rasa/actions", loopback_only(make_action_handler(HubActionServices(app[HUB]))))
+    app.router.add_post("/rasa/actions", loopback_only(make_action_handler(HubActionServices(hub))))
     webchat.setup(app)
-    console.setup(app)
-    faq_admin.setup(app)
+    # the console's state on the hub's application: read through request.config_dict by the
+    # console's routes and by the hub's own (bot.console.core.client_ip)
+    app[CONSOLE] = state = console.console_state(hub)
+    app.add_subapp("/console", console.create_console_app(hub, state))
 
 
 def loopback_only(handler: Handler) -> Handler:

@@ -1,6 +1,9 @@
 """The operator console (web, Vietnamese) and its JSON API under ``/console``.
 
-Mounted by ``bot.routes.setup`` with :func:`setup`. Pages: ``/console/login``, ``/console/``.
+An aiohttp sub-application (:func:`create_console_app`, its paths relative to ``/console``)
+with its own middleware (``bot.console.core.console_middleware``: session, CSRF, security
+headers), mounted by ``bot.routes.setup``; its state (:func:`console_state`) is kept on the
+hub's application. Pages: ``/console/login``, ``/console/``, ``/console/faq``.
 API: see ``docs/console.md``.
 """
 
@@ -8,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from functools import partial
 
 from aiohttp import web
 
+from bot import faq_admin
 from bot.auth import prelogin
 from bot.console import admin_api, auth_routes, conversations, exports, faq_learning_api, live, tickets_api
-from bot.console.core import CONSOLE, ConsoleState, console_middleware
-from bot.hub import HUB
+from bot.console.core import ConsoleState, console_middleware
+from bot.hub import Hub
 from handoff.calendar import configured_calendar
 from handoff.seed import load_seed, seed
 from handoff.tickets import ticket_prefix
@@ -25,10 +30,10 @@ FILE_ID = r"{file_id:\d{1,18}}"
 DEADLINE_TASK = web.AppKey("console_deadline_task", asyncio.Task[None])
 
 
-def setup(app: web.Application) -> None:
-    hub = app[HUB]
+def console_state(hub: Hub) -> ConsoleState:
+    """The console's settings; its signing key is loaded when the application starts."""
     env = hub.settings.env
-    app[CONSOLE] = ConsoleState(
+    return ConsoleState(
         calendar=configured_calendar(env),
         prefix=ticket_prefix(env),
         media_dir=hub.settings.media_dir,
@@ -38,14 +43,19 @@ def setup(app: web.Application) -> None:
             p.strip() for p in (env.get("HUB_TRUSTED_PROXIES") or "").split(",") if p.strip()
         ),
     )
-    app.middlewares.append(console_middleware)
-    r = app.router
-    r.add_get("/console", _to_console)
-    r.add_get("/console/", auth_routes.app_page)
-    r.add_get("/console/login", auth_routes.login_page)
-    r.add_get("/console/static/{name}", auth_routes.static_file)
-    r.add_get("/console/ws", live.websocket)
-    api = "/console/api"
+
+
+def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
+    """The console's application, to mount at ``/console`` (with ``state`` on the hub's
+    application, under ``bot.console.core.CONSOLE``)."""
+    console = web.Application(middlewares=[console_middleware])
+    r = console.router
+    r.add_get("", _to_console)  # /console itself
+    r.add_get("/", auth_routes.app_page)
+    r.add_get("/login", auth_routes.login_page)
+    r.add_get("/static/{name}", auth_routes.static_file)
+    r.add_get("/ws", live.websocket)
+    api = "/api"
     r.add_get(f"{api}/csrf", auth_routes.csrf)
     r.add_post(f"{api}/login", auth_routes.login)
     r.add_post(f"{api}/logout", auth_routes.logout)
@@ -89,21 +99,25 @@ def setup(app: web.Application) -> None:
     r.add_get(f"{api}/notifications", admin_api.notifications)
     r.add_post(f"{api}/notifications/read", admin_api.mark_notifications_read)
     r.add_get(f"{api}/report", exports.report)
-    # on_startup runs after every cleanup_ctx start (the migrations included)
-    app.on_startup.append(_startup)
-    app.on_shutdown.append(_cleanup)
+    faq_admin.setup(console)
+    # A sub-application's signals run as handlers of the hub's, appended when it is mounted:
+    # on_startup after every cleanup_ctx start of the hub's (the migrations included), and
+    # on_shutdown before its cleanup_ctx closes the database and the bus (a cleanup_ctx of
+    # the console's would end after those).
+    console.on_startup.append(partial(_startup, hub, state))
+    console.on_shutdown.append(_cleanup)
+    return console
 
 
 async def _to_console(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/console/")
 
 
-async def _startup(app: web.Application) -> None:
-    hub = app[HUB]
-    app[CONSOLE].signing_key = await prelogin.load_key(hub.sm, hub.clock.now())
+async def _startup(hub: Hub, state: ConsoleState, app: web.Application) -> None:
+    state.signing_key = await prelogin.load_key(hub.sm, hub.clock.now())
     async with hub.sm() as s, s.begin():
         await seed(s, load_seed(hub.settings.env), hub.clock.now())
-    app[DEADLINE_TASK] = asyncio.create_task(live.deadline_worker(app), name="console-deadlines")
+    app[DEADLINE_TASK] = asyncio.create_task(live.deadline_worker(hub, state), name="console-deadlines")
 
 
 async def _cleanup(app: web.Application) -> None:

@@ -9,7 +9,6 @@ from aiohttp import web
 
 from bot.auth import accounts, prelogin
 from bot.console.core import (
-    CONSOLE,
     COOKIE,
     SESSION_KEY,
     USER_KEY,
@@ -21,6 +20,7 @@ from bot.console.core import (
     hub_of,
     json_body,
     set_cookie,
+    state_of,
     static_asset,
     str_field,
 )
@@ -47,7 +47,7 @@ async def _csrf_token(request: web.Request, response: web.StreamResponse) -> str
     token = expected_csrf(request)
     if token is not None:
         return token
-    state = request.app[CONSOLE]
+    state = state_of(request)
     anon = prelogin.new_token(state.signing_key, hub_of(request).clock.now())
     set_cookie(request, response, anon, max_age=int(prelogin.TTL.total_seconds()))
     return prelogin.csrf_for(state.signing_key, anon)

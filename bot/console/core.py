@@ -1,5 +1,6 @@
-"""Shared plumbing of the console: its state, the session/CSRF middleware, role checks,
-JSON helpers and publishing a workflow outcome after commit."""
+"""Shared plumbing of the console: its state, the middleware of its application (session,
+CSRF, security headers), role checks, JSON helpers and publishing a workflow outcome after
+commit."""
 
 from __future__ import annotations
 
@@ -61,17 +62,24 @@ class ConsoleState:
     signing_key: bytes = b""  # pre-login tokens (bot.auth.prelogin), loaded at startup
 
 
+# on the hub's application (``bot.routes``), read through ``request.config_dict`` by the
+# console's sub-application and by the hub's own routes (``client_ip``)
 CONSOLE = web.AppKey("console", ConsoleState)
 USER_KEY = web.RequestKey("console_user", User)
 SESSION_KEY = web.RequestKey("console_session", UserSession)
 PRELOGIN_KEY = web.RequestKey("console_prelogin", str)  # a valid pre-login cookie
 
 
+def state_of(request: web.Request) -> ConsoleState:
+    """The console's state, from the console's application or the hub's."""
+    return request.config_dict[CONSOLE]
+
+
 def client_ip(request: web.Request) -> str | None:
     """The client's address; behind a reverse proxy listed in ``HUB_TRUSTED_PROXIES`` the
     last address that proxy appended to ``X-Forwarded-For``."""
     remote = request.remote
-    trusted = request.app[CONSOLE].trusted_proxies
+    trusted = state_of(request).trusted_proxies
     if remote in trusted and (fwd := request.headers.get("X-Forwarded-For")):
         hops = [h.strip() for h in fwd.split(",") if h.strip()]
         while hops and hops[-1] in trusted:
@@ -114,7 +122,7 @@ def set_cookie(
         path="/console",
         httponly=True,
         samesite="Strict",
-        secure=request.app[CONSOLE].secure_cookies,
+        secure=state_of(request).secure_cookies,
         max_age=max_age or int(accounts.SESSION_IDLE.total_seconds()),
     )
 
@@ -159,9 +167,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def console_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """For /console only: the security headers on every response, whatever handled it."""
-    if not request.path.startswith("/console"):
-        return await handler(request)
+    """The console application's middleware: the session and CSRF checks (``_guarded``),
+    and the security headers on every response, whatever handled it (a 404 too)."""
     try:
         response = await _guarded(request, handler)
     except web.HTTPException as exc:
@@ -188,7 +195,7 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     token = request.cookies.get(COOKIE)
     row: UserSession | None = None
     if prelogin.is_prelogin(token):
-        if prelogin.valid(request.app[CONSOLE].signing_key, token, now):
+        if prelogin.valid(state_of(request).signing_key, token, now):
             request[PRELOGIN_KEY] = str(token)
     elif token:
         async with hub.sm() as s, s.begin():
@@ -217,7 +224,7 @@ def expected_csrf(request: web.Request) -> str | None:
     if row is not None:
         return row.csrf_token
     anon = request.get(PRELOGIN_KEY)
-    return prelogin.csrf_for(request.app[CONSOLE].signing_key, anon) if anon else None
+    return prelogin.csrf_for(state_of(request).signing_key, anon) if anon else None
 
 
 def _csrf_ok(request: web.Request) -> bool:

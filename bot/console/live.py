@@ -13,9 +13,17 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy import delete
 
-from bot.console.core import CONSOLE, NOTICES_TOPIC, STAFF, TICKETS_TOPIC, current_user, notification_event
+from bot.console.core import (
+    CONSOLE,
+    NOTICES_TOPIC,
+    STAFF,
+    TICKETS_TOPIC,
+    ConsoleState,
+    current_user,
+    notification_event,
+)
 from bot.events import QUEUE_TOPIC, Subscription, conversation_topic
-from bot.hub import HUB, Hub, hub_of
+from bot.hub import Hub, hub_of
 from handoff.workflow import check_deadlines
 from storage.models_console import LoginAttempt, Role, User, UserSession
 
@@ -103,8 +111,13 @@ async def websocket(request: web.Request) -> web.StreamResponse:
 
 
 async def run_deadline_check(hub: Hub, app: web.Application) -> int:
+    """One pass (:func:`check_deadlines_once`) with the console's state on the hub's application."""
+    return await check_deadlines_once(hub, app[CONSOLE])
+
+
+async def check_deadlines_once(hub: Hub, state: ConsoleState) -> int:
     """One pass: overdue → supervisor notified once per deadline; breaches flagged."""
-    cal = app[CONSOLE].calendar
+    cal = state.calendar
     async with hub.sm() as s, s.begin():
         notes = await check_deadlines(s, hub.clock.now(), cal)
         payload = [notification_event(n) for n in notes]
@@ -131,12 +144,11 @@ async def purge_expired(hub: Hub) -> int:
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def deadline_worker(app: web.Application) -> None:
-    hub = app[HUB]
-    interval = app[CONSOLE].deadline_interval
+async def deadline_worker(hub: Hub, state: ConsoleState) -> None:
+    interval = state.deadline_interval
     while True:
         try:
-            await run_deadline_check(hub, app)
+            await check_deadlines_once(hub, state)
             await purge_expired(hub)
         except asyncio.CancelledError:
             raise

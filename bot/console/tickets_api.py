@@ -13,7 +13,6 @@ from aiohttp import BodyPartReader, web
 from sqlalchemy import or_, select
 
 from bot.console.core import (
-    CONSOLE,
     OVERSIGHT,
     STAFF,
     actor,
@@ -22,6 +21,7 @@ from bot.console.core import (
     json_body,
     publish_outcome,
     require,
+    state_of,
     str_field,
     time_field,
 )
@@ -43,7 +43,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def ticket_dict(t: Ticket, tr: TicketTrack, now: datetime, request: web.Request) -> dict[str, Any]:
-    cal = request.app[CONSOLE].calendar
+    cal = state_of(request).calendar
     return {
         "id": t.id,
         "code": t.code,
@@ -156,7 +156,7 @@ async def create_from_conversation(request: web.Request) -> web.Response:
     require(request, *STAFF)
     conv_id = int(request.match_info["id"])
     body = await json_body(request)
-    state = request.app[CONSOLE]
+    state = state_of(request)
     contact = {k: str_field(body, k, max_len=n) or None for k, n in CONTACT_LIMITS.items()}
 
     async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
@@ -188,7 +188,7 @@ def _transition(name: str, **fields: str) -> Any:
     async def handler(request: web.Request) -> web.Response:
         ticket_id = int(request.match_info["id"])
         body = await json_body(request)
-        cal = request.app[CONSOLE].calendar
+        cal = state_of(request).calendar
 
         async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
             if name == "refuse":
@@ -281,7 +281,7 @@ def _safe_name(name: str) -> str:
 async def log_call(request: web.Request) -> web.Response:
     """Log a hotline call as a ticket (Điều 11.1): caller, phone, content, answer, recording."""
     require(request, *STAFF)
-    state = request.app[CONSOLE]
+    state = state_of(request)
     fields, upload = await _read_call_form(request)
     caller = str_field(fields, "caller", max_len=CONTACT_LIMITS["full_name"]).strip()
     phone = str_field(fields, "phone", max_len=CONTACT_LIMITS["phone"]).strip()
