@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +16,7 @@ from bot.greeting import greeting_source
 from bot.serialize import message_event
 from connectors.base import Attachment, Deliver, InboundMessage
 from connectors.text import storable_profile
+from storage.media import content_path, write_file
 from storage.models import ChannelIdentity, Contact, Message
 from storage.record.inbound import TextLimits, fit_profile, ingest
 from storage.record.ingest import IngestResult
@@ -30,7 +29,8 @@ log = logging.getLogger(__name__)
 
 def stash_attachments(media_dir: Path, event: InboundMessage) -> InboundMessage:
     """Write inline attachment bytes (e-mail parts) to the media folder, content-addressed
-    (a duplicate delivery writes nothing new), before the message row is stored."""
+    (a duplicate delivery writes nothing new), before the message row is stored. Blocking:
+    ``store_events`` runs it in a thread."""
     if not any(a.data is not None for a in event.attachments):
         return event
     kept: list[Attachment] = []
@@ -38,13 +38,7 @@ def stash_attachments(media_dir: Path, event: InboundMessage) -> InboundMessage:
         if a.data is None:
             kept.append(a)
             continue
-        digest = hashlib.sha256(a.data).hexdigest()
-        path = media_dir / digest[:2] / digest
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(a.data)
-            tmp.replace(path)
+        path = write_file(content_path(media_dir, a.data), a.data)
         kept.append(replace(a, data=None, size=len(a.data), meta={**a.meta, "stored_path": str(path)}))
     return replace(event, attachments=tuple(kept))
 

@@ -30,6 +30,7 @@ from connectors.text import storable
 from handoff import workflow as wf
 from handoff.workflow import WorkflowError
 from storage.clock import as_utc
+from storage.media import store_file
 from storage.models import Conversation, Ticket
 from storage.models_console import Agency, Role, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
 
@@ -297,10 +298,8 @@ async def log_call(request: web.Request) -> web.Response:
         if not (mime or "").startswith("audio/"):
             raise WorkflowError("Tệp ghi âm phải là tệp âm thanh (audio/*)", 400)
         digest = hashlib.sha256(data).hexdigest()
-        folder = state.media_dir / "recordings"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{uuid.uuid4().hex}{mimetypes.guess_extension(mime or '') or '.bin'}"
-        path.write_bytes(data)
+        name_on_disk = f"{uuid.uuid4().hex}{mimetypes.guess_extension(mime or '') or '.bin'}"
+        path = await store_file(state.media_dir / "recordings" / name_on_disk, data)
         stored = (_safe_name(name), mime, len(data), str(path), digest)
 
     async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
