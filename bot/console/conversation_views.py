@@ -1,14 +1,20 @@
 """JSON shapes of the console's conversations: a contact, a conversation in the queue
-(with how far its contact form got)."""
+(with how far its contact form got), and one conversation with its contact's whole history
+across channels (``load_conversation``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from actions.dialogue import CONTACT_FIELDS, DialogueState
+from bot.serialize import message_dict
 from storage.clock import as_utc
-from storage.models import ChannelIdentity, Contact, Conversation
+from storage.models import ChannelIdentity, Contact, Conversation, Message, Ticket
+from storage.models_console import User
 
 # what the bot is asking, in the operator's words
 STEP_LABELS = {
@@ -86,3 +92,85 @@ def conversation_dict(
         "previous_id": conv.previous_id,
         "form": form_progress(conv.dialogue),
     }
+
+
+async def contact_ids(s: AsyncSession, contact_id: int) -> list[int]:
+    """The contact and every contact merged into it."""
+    ids, frontier = {contact_id}, [contact_id]
+    while frontier:
+        rows = await s.execute(select(Contact.id).where(Contact.merged_into_id.in_(frontier)))
+        frontier = [i for i in rows.scalars() if i not in ids]
+        ids.update(frontier)
+    return sorted(ids)
+
+
+async def load_conversation(
+    s: AsyncSession, conv_id: int, now: datetime
+) -> tuple[Conversation, dict[str, Any]] | None:
+    """The console's view of one conversation: the conversation, who holds it, its contact
+    (and the contacts merged into it) with their channels, conversations, messages (2000 at
+    most, oldest first) and tickets. ``None`` when there is no such conversation."""
+    conv = await s.get(Conversation, conv_id)
+    if conv is None:
+        return None
+    contact = await s.get(Contact, conv.contact_id)
+    ids = await contact_ids(s, conv.contact_id)
+    query = select(Conversation).where(Conversation.contact_id.in_(ids)).order_by(Conversation.id)
+    convs = (await s.execute(query)).scalars().all()
+    conv_ids = [c.id for c in convs]
+    return conv, {
+        "conversation": conversation_dict(conv, contact, now),
+        "assignee": await _assignee(s, conv.assignee_id),
+        "contact": contact_dict(contact),
+        "identities": await _identities(s, ids),
+        "conversations": [
+            {
+                "id": c.id,
+                "channel": c.channel,
+                "state": c.state,
+                "previous_id": c.previous_id,
+                "created_at": iso(c.created_at),
+            }
+            for c in convs
+        ],
+        "messages": await _history(s, conv_ids),
+        "tickets": await _tickets(s, conv_ids, ids),
+    }
+
+
+async def _assignee(s: AsyncSession, user_id: int | None) -> dict[str, Any] | None:
+    user = await s.get(User, user_id) if user_id else None
+    if user is None:
+        return None
+    return {"id": user.id, "username": user.username, "full_name": user.full_name}
+
+
+async def _identities(s: AsyncSession, contact_ids: list[int]) -> list[dict[str, Any]]:
+    rows = await s.execute(select(ChannelIdentity).where(ChannelIdentity.contact_id.in_(contact_ids)))
+    return [{"channel": i.channel, "display_name": i.display_name} for i in rows.scalars()]
+
+
+async def _history(s: AsyncSession, conv_ids: list[int]) -> list[dict[str, Any]]:
+    """The conversations' messages, oldest first (2000 at most), each with its channel."""
+    rows = await s.execute(
+        select(Message)
+        .where(Message.conversation_id.in_(conv_ids))
+        .order_by(Message.created_at, Message.id)
+        .limit(2000)
+    )
+    history = []
+    for m in rows.scalars():
+        d = message_dict(m)
+        d["conversation_id"] = m.conversation_id
+        d["channel"] = m.channel
+        history.append(d)
+    return history
+
+
+async def _tickets(s: AsyncSession, conv_ids: list[int], contact_ids: list[int]) -> list[dict[str, Any]]:
+    rows = await s.execute(
+        select(Ticket)
+        .where(or_(Ticket.conversation_id.in_(conv_ids), Ticket.contact_id.in_(contact_ids)))
+        .order_by(Ticket.id)
+    )
+    return [{"id": t.id, "code": t.code, "status": t.status, "agency": t.agency} for t in rows.scalars()]

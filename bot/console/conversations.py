@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.console.conversation_views import contact_dict, conversation_dict, iso
+from bot.console.conversation_views import contact_dict, conversation_dict, load_conversation
 from bot.console.core import (
     OVERSIGHT,
     STAFF,
@@ -82,16 +82,6 @@ async def queue(request: web.Request) -> web.Response:
     return web.json_response({"waiting": waiting, "mine": mine, "others": others})
 
 
-async def _contact_ids(s: AsyncSession, contact_id: int) -> list[int]:
-    """The contact and every contact merged into it."""
-    ids, frontier = {contact_id}, [contact_id]
-    while frontier:
-        rows = await s.execute(select(Contact.id).where(Contact.merged_into_id.in_(frontier)))
-        frontier = [i for i in rows.scalars() if i not in ids]
-        ids.update(frontier)
-    return sorted(ids)
-
-
 async def conversation(request: web.Request) -> web.Response:
     """One conversation with the contact's whole history across channels."""
     user = require(request, *STAFF)
@@ -99,50 +89,10 @@ async def conversation(request: web.Request) -> web.Response:
     conv_id = int(request.match_info["id"])
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        conv = await s.get(Conversation, conv_id)
-        if conv is None:
+        loaded = await load_conversation(s, conv_id, now)
+        if loaded is None:
             raise WorkflowError("Không tìm thấy hội thoại", 404)
-        contact = await s.get(Contact, conv.contact_id)
-        ids = await _contact_ids(s, conv.contact_id)
-        convs = (
-            (
-                await s.execute(
-                    select(Conversation).where(Conversation.contact_id.in_(ids)).order_by(Conversation.id)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        by_id = {c.id: c for c in convs}
-        msgs = (
-            (
-                await s.execute(
-                    select(Message)
-                    .where(Message.conversation_id.in_(list(by_id)))
-                    .order_by(Message.created_at, Message.id)
-                    .limit(2000)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        history = []
-        for m in msgs:
-            d = message_dict(m)
-            d["conversation_id"] = m.conversation_id
-            d["channel"] = m.channel
-            history.append(d)
-        identities = (
-            await s.execute(select(ChannelIdentity).where(ChannelIdentity.contact_id.in_(ids)))
-        ).scalars()
-        tickets = (
-            await s.execute(
-                select(Ticket)
-                .where(or_(Ticket.conversation_id.in_(list(by_id)), Ticket.contact_id.in_(ids)))
-                .order_by(Ticket.id)
-            )
-        ).scalars()
-        assignee = await s.get(User, conv.assignee_id) if conv.assignee_id else None
+        conv, body = loaded
         audit_action(
             s,
             request,
@@ -153,28 +103,6 @@ async def conversation(request: web.Request) -> web.Response:
             now,
             detail={"contact_id": conv.contact_id},
         )
-        body = {
-            "conversation": conversation_dict(conv, contact, now),
-            "assignee": {"id": assignee.id, "username": assignee.username, "full_name": assignee.full_name}
-            if assignee
-            else None,
-            "contact": contact_dict(contact),
-            "identities": [{"channel": i.channel, "display_name": i.display_name} for i in identities],
-            "conversations": [
-                {
-                    "id": c.id,
-                    "channel": c.channel,
-                    "state": c.state,
-                    "previous_id": c.previous_id,
-                    "created_at": iso(c.created_at),
-                }
-                for c in convs
-            ],
-            "messages": history,
-            "tickets": [
-                {"id": t.id, "code": t.code, "status": t.status, "agency": t.agency} for t in tickets
-            ],
-        }
     return web.json_response(body)
 
 
