@@ -11,9 +11,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from bot.events import conversation_topic
 from bot.greeting import greeting_source
-from bot.serialize import message_event
+from bot.serialize import publish_message
 from connectors.base import Attachment, Deliver, InboundMessage
 from connectors.text import storable_profile
 from storage.media import content_path, write_file
@@ -80,14 +79,9 @@ async def store_events(
 async def _after_commit(hub: Hub, event: InboundMessage, res: IngestResult) -> None:
     """Stored is stored: a failure to tell the live views does not fail the delivery (the
     pipeline's sweep finds the message anyway)."""
-    if res.message_id is not None:
+    if res.message is not None:  # the stored row itself (a new message always has it): no second read
         try:
-            if res.message is not None:  # the stored row itself: no second read
-                await hub.bus.publish(
-                    conversation_topic(res.message.conversation_id), message_event(res.message)
-                )
-            else:
-                await _publish(hub, res.message_id)
+            await publish_message(hub.bus, res.message)
         except Exception:
             log.exception("message %s stored but not published to the live views", res.message_id)
     if res.needs_processing and res.conversation_id is not None:
@@ -100,7 +94,7 @@ async def _publish_replies(hub: Hub, message_ids: Sequence[int]) -> None:
     """Bot messages the event queued (a follow's greeting): live views, then the relay."""
     for message_id in message_ids:
         try:
-            await _publish(hub, message_id)
+            await _publish_stored(hub, message_id)
         except Exception:
             log.exception("message %s stored but not published to the live views", message_id)
     hub.relay.notify()
@@ -113,11 +107,12 @@ def deliver_for(hub: Hub) -> Deliver:
     return deliver
 
 
-async def _publish(hub: Hub, message_id: int) -> None:
+async def _publish_stored(hub: Hub, message_id: int) -> None:
+    """Publish a message known by its id only (read again from the database)."""
     async with hub.sm() as s:
         msg = await s.get(Message, message_id)
         if msg is not None:
-            await hub.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+            await publish_message(hub.bus, msg)
 
 
 async def fetch_profile(hub: Hub, channel: str, external_id: str) -> None:

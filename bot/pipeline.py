@@ -37,7 +37,7 @@ from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.pending import Pending, has_pending, next_pending
-from bot.serialize import message_event
+from bot.serialize import publish_message
 from handoff.calendar import configured_calendar
 from storage.clock import Clock, as_utc
 from storage.models import Conversation, ConversationState, Message
@@ -355,7 +355,7 @@ class Pipeline:
         if not more:
             self._freed.add(token)
         for reply in replies:
-            await self._publish(reply)
+            await publish_message(self.bus, reply)
         await self.bus.publish(
             conversation_topic(conv_id),
             {
@@ -373,6 +373,3 @@ class Pipeline:
         if self.after_commit is not None:
             await self.after_commit(conv_id)
         return more
-
-    async def _publish(self, msg: Message) -> None:
-        await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))

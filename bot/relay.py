@@ -33,10 +33,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.events import EventBus, conversation_topic
+from bot.events import EventBus
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
-from bot.serialize import message_event
+from bot.serialize import publish_message
 from connectors.base import Connector, OutboundMessage, PermanentSendError, RateLimited, SendError, SendResult
 from connectors.registry import ConnectorRegistry
 from storage.clock import Clock, as_utc
@@ -185,7 +185,7 @@ class Relay:
         created, sent = as_utc(msg.created_at), as_utc(msg.sent_at)
         if created is not None and sent is not None:
             self.metrics.reply_latency.observe(max((sent - created).total_seconds(), 0.0))
-        await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+        await publish_message(self.bus, msg)
         if self.on_sent is not None:
             self.on_sent(msg)
 
@@ -368,7 +368,7 @@ class Relay:
         )
         if msg is not None and final:
             log.warning("message %s to %s failed for good: %s", out.message_id, out.channel, err.reason)
-            await self.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+            await publish_message(self.bus, msg)
 
 
 def _outcome_unknown(err: BaseException) -> bool:

@@ -1,9 +1,11 @@
-"""JSON shapes of stored rows, shared by the HTTP API, WebSockets and the console."""
+"""JSON shapes of stored rows, shared by the HTTP API, WebSockets and the console; and the
+live event that tells a conversation's viewers of a message (``publish_message``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from bot.events import EventBus, conversation_topic
 from connectors.base import stored_quick_replies
 from storage.clock import as_utc
 from storage.models import Message
@@ -47,3 +49,9 @@ def message_dict(msg: Message) -> dict[str, Any]:
 
 def message_event(msg: Message) -> dict[str, Any]:
     return {"type": "message", "conversation_id": msg.conversation_id, "message": message_dict(msg)}
+
+
+async def publish_message(bus: EventBus, msg: Message) -> None:
+    """Tell the live views of ``msg``'s conversation (web chat, console) of the message as it
+    is now (new, or its status moved). After the commit that stored it."""
+    await bus.publish(conversation_topic(msg.conversation_id), message_event(msg))

@@ -32,7 +32,7 @@ from bot.events import conversation_topic
 from bot.greeting import greeting_source
 from bot.http_json import INT32_MAX, INT64_MAX, JsonLimits, bad_request, int_param, read_object
 from bot.hub import Hub, hub_of
-from bot.serialize import message_dict, message_event
+from bot.serialize import message_dict, publish_message
 from connectors.base import PayloadError
 from connectors.webchat import MAX_TEXT
 from storage.clock import as_utc
@@ -104,7 +104,7 @@ async def _current_conversation(hub: Hub, visitor: ChannelIdentity) -> Conversat
 
 async def _publish(hub: Hub, msg: Message) -> None:
     """After commit: live views see the message, the relay marks it delivered."""
-    await hub.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+    await publish_message(hub.bus, msg)
     hub.relay.notify()
 
 

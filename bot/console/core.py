@@ -18,10 +18,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth import accounts, audit, prelogin
-from bot.events import conversation_topic
 from bot.http_json import INT64_MAX, JsonLimits, bad_request, int_value, read_object
 from bot.hub import Hub, hub_of
-from bot.serialize import message_event
+from bot.serialize import publish_message
 from connectors.text import needs_cleaning
 from handoff.calendar import HOTLINE_TZ, WorkingCalendar
 from handoff.workflow import Actor, Outcome, WorkflowError
@@ -312,7 +311,7 @@ YEARS = (1970, 2999)  # dates a person may give; far from datetime's limits (no 
 
 async def publish_messages(hub: Hub, messages: list[Message]) -> None:
     for msg in messages:
-        await hub.bus.publish(conversation_topic(msg.conversation_id), message_event(msg))
+        await publish_message(hub.bus, msg)
     if any(m.direction == "out" for m in messages):
         hub.relay.notify()
 
