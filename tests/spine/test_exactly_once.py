@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from bot.hub import HUB
 from connectors.base import EventKind, InboundMessage
-from storage.models import Message, OutboxItem
+from storage.models import Conversation, Message, OutboxItem
 from storage.record.ingest import ingest_one
 from tests.conftest import wait_for
 
@@ -38,12 +38,30 @@ async def test_same_webchat_message_posted_concurrently_is_stored_and_answered_o
             return inbound, outbound
 
     await wait_for(lambda: _has_reply(counts))
-    await asyncio.sleep(0.5)  # give a second (wrong) answer time to appear
+    # the worker is done with the conversation (its message answered, its lease free), and
+    # one more look at it finds nothing to answer: a second (wrong) answer would be there now
+    conv_id = await wait_for(lambda: _answered_and_free(sm))
+    await client.app[HUB].pipeline.process_conversation(conv_id)
     assert await counts() == (1, 1)
 
 
 async def _has_reply(counts: Any) -> bool:
     return bool((await counts())[1] >= 1)
+
+
+async def _answered_and_free(sm: Any) -> int | None:
+    """The conversation whose every citizen message is processed and whose lease is free."""
+    async with sm() as ses:
+        rows = (
+            await ses.execute(
+                select(Message.conversation_id, Message.processed, Conversation.processing_by)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Message.direction == "in")
+            )
+        ).all()
+    if rows and all(processed and holder is None for _, processed, holder in rows):
+        return int(rows[0][0])
+    return None
 
 
 async def test_vendor_event_ingested_concurrently_is_one_row(hub_app: Any, clock: Any) -> None:

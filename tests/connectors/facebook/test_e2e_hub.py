@@ -5,7 +5,6 @@ message once; a forged signature stores nothing. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -164,14 +163,14 @@ async def test_transient_graph_errors_are_retried_and_sent_once(rig: Rig) -> Non
     await wait_for(lambda: len(sim.sent) >= 1)
     failed_attempts = [r for r in sim.requests if r.path.endswith("/messages") and r.status >= 500]
     assert len(failed_attempts) == 2
-    await asyncio.sleep(0.6)  # room for a wrong second send
-    assert len(sim.sent) == 1
 
     async def sent() -> bool:
         out = await rig.rows(direction="out")
         return len(out) == 1 and out[0].status in ("sent", "delivered")
 
     await wait_for(sent)
+    await _relay_settled(rig)  # a wrong second send would have gone out by now
+    assert len(sim.sent) == 1
 
 
 async def test_person_unavailable_fails_for_good_with_the_reason_shown(rig: Rig) -> None:
@@ -186,6 +185,14 @@ async def test_person_unavailable_fails_for_good_with_the_reason_shown(rig: Rig)
     msg = await wait_for(failed)
     assert msg.status_reason and "không nhận được tin nhắn" in msg.status_reason
     assert sim.sent == []
-    await asyncio.sleep(0.6)  # a permanent error is not retried
+    await _relay_settled(rig)  # a permanent error is not retried
     sends = [r for r in sim.requests if r.path.endswith("/messages") and r.body and "message" in r.body]
     assert len(sends) == 1
+
+
+async def _relay_settled(rig: Rig) -> None:
+    """Every send the running relay started has finished, and one more pass over the outbox
+    (which sends whatever is due) has run."""
+    relay = rig.client.app[HUB].relay
+    await wait_for(lambda: not relay.inflight)
+    await relay.run_once()
