@@ -29,7 +29,7 @@ from connectors.email.autoreply import AUTO_REPLY_WINDOW, auto_generated_reason,
 from connectors.email.imap_poller import ImapPoller, Sleep, backoff_delay
 from connectors.email.mime import parse_email
 from connectors.email.parts import MimeLimits
-from connectors.email.settings import EmailSettings
+from connectors.email.settings import EmailSettings, load
 from connectors.email.smtp_sender import SmtpSender, build_message, outbound_message_id
 from connectors.email.text import html_to_text
 from connectors.email.threading import reply_subject, strip_reply_prefixes, ticket_code_from_subject
@@ -127,4 +127,4 @@ class EmailConnector(Connector):
 def create(ctx: ConnectorContext) -> EmailConnector:
     """Raises :class:`ChannelNotConfigured` (Vietnamese reason naming the missing
     ``EMAIL_*`` variables) when the section is incomplete."""
-    return EmailConnector(EmailSettings.from_mapping(ctx.settings), ctx)
+    return EmailConnector(load(ctx.settings), ctx)

@@ -1,17 +1,10 @@
-"""The e-mail channel's settings (the ``email`` section of ``credentials.yml``).
+"""The e-mail channel's settings (the ``email`` section of ``credentials.yml``): ``load(section)``.
 
-Required: ``address``, ``imap_host``, ``imap_user``, ``imap_password``, ``smtp_host``
-(env ``EMAIL_ADDRESS``, ``EMAIL_IMAP_HOST``, ``EMAIL_IMAP_USER``, ``EMAIL_IMAP_PASSWORD``,
-``EMAIL_SMTP_HOST``). ``smtp_user``/``smtp_password`` may be empty for a relay without
+``SCHEMA`` lists every key with its variable (``EMAIL_<KEY>``, named in error messages) and
+default; ``credentials.yml`` reads the required ones and the IMAP/SMTP basics, the others
+may be added to the section. ``smtp_user``/``smtp_password`` may be empty for a relay without
 authentication. Values come as strings after ``${VAR}`` expansion: booleans are
 ``true``/``false`` (also ``1/0``, ``yes/no``, ``on/off``), ports are integers.
-
-Optional keys not in ``credentials.yml`` (sensible defaults): ``display_name``,
-``smtp_ssl`` (implicit TLS; default: port 465), ``imap_ca_file``/``smtp_ca_file`` (trust a
-private CA), ``imap_poll_interval`` (s, when the server lacks IDLE), ``imap_idle_timeout``
-(s, re-issue IDLE), ``imap_backfill_days``, ``imap_fetch_batch``, ``imap_use_idle``,
-``lock_ttl``, ``lock_retry``, ``ticket_pattern``, ``max_attachment_bytes``,
-``max_total_attachment_bytes``, ``max_message_bytes``, ``timeout``.
 """
 
 from __future__ import annotations
@@ -22,14 +15,48 @@ from typing import Any
 
 from connectors.base import ChannelNotConfigured
 from connectors.email.parts import MimeLimits
+from connectors.settings import Key, Section
 
-REQUIRED = ("address", "imap_host", "imap_user", "imap_password", "smtp_host")
-_TRUE = {"true", "1", "yes", "on"}
-_FALSE = {"false", "0", "no", "off"}
+_LIMITS = MimeLimits()
 
 
-def env_name(key: str) -> str:
-    return f"EMAIL_{key.upper()}"
+def _key(name: str, default: Any = None, meaning: str = "", *, required: bool = False) -> Key:
+    return Key(name, f"EMAIL_{name.upper()}", required=required, default=default, meaning=meaning)
+
+
+SCHEMA = (
+    _key("address", meaning="its domain is our Message-ID domain", required=True),
+    _key("imap_host", required=True),
+    _key("imap_port", 993),
+    _key("imap_ssl", True, "implicit TLS"),
+    _key("imap_user", required=True),
+    _key("imap_password", required=True),
+    _key("imap_mailbox", "INBOX"),
+    _key("smtp_host", required=True),
+    _key("smtp_port", 587),
+    _key("smtp_starttls", True),
+    _key("smtp_ssl", None, "implicit TLS; default: true on port 465"),
+    _key("smtp_user", None, "empty: no SMTP AUTH"),
+    _key("smtp_password", None, "empty: no SMTP AUTH"),
+    _key("display_name", "Tổng đài 1022", "the From name"),
+    _key("imap_ca_file", None, "trust a private CA"),
+    _key("smtp_ca_file", None, "trust a private CA"),
+    _key("imap_poll_interval", 60.0, "seconds, servers without IDLE"),
+    _key("imap_idle_timeout", 25 * 60.0, "seconds; RFC 2177: re-issue IDLE before 29 minutes"),
+    _key("imap_use_idle", True),
+    _key("imap_backfill_days", 7),
+    _key("imap_fetch_batch", 20, "at least 1"),
+    _key("lock_ttl", 60.0, "seconds"),
+    _key("lock_retry", 15.0, "seconds"),
+    _key("ticket_pattern", None, "regex with a `code` group"),
+    _key("max_attachment_bytes", _LIMITS.max_attachment_bytes),
+    _key("max_total_attachment_bytes", _LIMITS.max_total_attachment_bytes),
+    _key("max_message_bytes", 40 * 1024 * 1024),
+    _key("timeout", 30.0, "seconds"),
+)
+NOT_A_BOOL = "Kênh e-mail tắt: {env}={value!r} phải là true hoặc false."
+NOT_AN_INT = "Kênh e-mail tắt: {env}={value!r} phải là số nguyên."
+NOT_A_NUMBER = "Kênh e-mail tắt: {env}={value!r} phải là số."
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,83 +98,56 @@ class EmailSettings:
         """Identifies the mailbox across workers: ``user@host/INBOX``."""
         return f"{self.imap_user}@{self.imap_host}/{self.imap_mailbox}"
 
-    @classmethod
-    def from_mapping(cls, settings: Mapping[str, Any]) -> EmailSettings:
-        """Validate the section; :class:`ChannelNotConfigured` names what is missing or wrong."""
-        values = {k: v for k, v in settings.items() if v is not None and str(v).strip() != ""}
-        missing = [env_name(k) for k in REQUIRED if k not in values]
-        if missing:
-            raise ChannelNotConfigured("Kênh e-mail tắt: thiếu biến môi trường " + ", ".join(missing) + ".")
-        address = str(values["address"]).strip()
-        if "@" not in address:
-            raise ChannelNotConfigured(f"Kênh e-mail tắt: {env_name('address')} không phải địa chỉ e-mail.")
-        smtp_port = _int(values, "smtp_port", 587)
-        defaults = MimeLimits()
-        limits = MimeLimits(
-            max_attachment_bytes=_int(values, "max_attachment_bytes", defaults.max_attachment_bytes),
-            max_total_attachment_bytes=_int(
-                values, "max_total_attachment_bytes", defaults.max_total_attachment_bytes
-            ),
-        )
-        return cls(
-            address=address,
-            imap_host=str(values["imap_host"]).strip(),
-            imap_user=str(values["imap_user"]),
-            imap_password=str(values["imap_password"]),
-            smtp_host=str(values["smtp_host"]).strip(),
-            imap_port=_int(values, "imap_port", 993),
-            imap_ssl=_bool(values, "imap_ssl", True),
-            imap_mailbox=str(values.get("imap_mailbox", "INBOX")),
-            smtp_port=smtp_port,
-            smtp_starttls=_bool(values, "smtp_starttls", True),
-            smtp_ssl=_bool(values, "smtp_ssl", smtp_port == 465),
-            smtp_user=_str_or_none(values, "smtp_user"),
-            smtp_password=_str_or_none(values, "smtp_password"),
-            display_name=str(values.get("display_name", "Tổng đài 1022")),
-            imap_ca_file=_str_or_none(values, "imap_ca_file"),
-            smtp_ca_file=_str_or_none(values, "smtp_ca_file"),
-            imap_poll_interval=_float(values, "imap_poll_interval", 60.0),
-            imap_idle_timeout=_float(values, "imap_idle_timeout", 25 * 60.0),
-            imap_use_idle=_bool(values, "imap_use_idle", True),
-            imap_backfill_days=_int(values, "imap_backfill_days", 7),
-            imap_fetch_batch=max(1, _int(values, "imap_fetch_batch", 20)),
-            lock_ttl=_float(values, "lock_ttl", 60.0),
-            lock_retry=_float(values, "lock_retry", 15.0),
-            ticket_pattern=_str_or_none(values, "ticket_pattern"),
-            timeout=_float(values, "timeout", 30.0),
-            max_message_bytes=_int(values, "max_message_bytes", 40 * 1024 * 1024),
-            limits=limits,
-        )
 
+def load(settings: Mapping[str, Any]) -> EmailSettings:
+    """Validate the section; :class:`ChannelNotConfigured` names what is missing or wrong."""
+    section = Section(settings, SCHEMA)
+    missing = [key.env for key in section.missing()]
+    if missing:
+        raise ChannelNotConfigured("Kênh e-mail tắt: thiếu biến môi trường " + ", ".join(missing) + ".")
+    address = section.text("address")
+    if "@" not in address:
+        raise ChannelNotConfigured("Kênh e-mail tắt: EMAIL_ADDRESS không phải địa chỉ e-mail.")
 
-def _bool(values: Mapping[str, Any], key: str, default: bool) -> bool:
-    value = values.get(key, default)
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise ChannelNotConfigured(f"Kênh e-mail tắt: {env_name(key)}={value!r} phải là true hoặc false.")
+    def integer(key: str) -> int:
+        return section.integer(key, invalid=NOT_AN_INT)
 
+    def number(key: str) -> float:
+        return section.number(key, invalid=NOT_A_NUMBER)
 
-def _int(values: Mapping[str, Any], key: str, default: int) -> int:
-    value = values.get(key, default)
-    try:
-        return int(str(value).strip())
-    except ValueError:
-        raise ChannelNotConfigured(f"Kênh e-mail tắt: {env_name(key)}={value!r} phải là số nguyên.") from None
+    def boolean(key: str) -> bool:
+        return section.boolean(key, invalid=NOT_A_BOOL)
 
-
-def _float(values: Mapping[str, Any], key: str, default: float) -> float:
-    value = values.get(key, default)
-    try:
-        return float(str(value).strip())
-    except ValueError:
-        raise ChannelNotConfigured(f"Kênh e-mail tắt: {env_name(key)}={value!r} phải là số.") from None
-
-
-def _str_or_none(values: Mapping[str, Any], key: str) -> str | None:
-    value = values.get(key)
-    return str(value) if value is not None and str(value) != "" else None
+    smtp_port = integer("smtp_port")
+    return EmailSettings(
+        address=address,
+        imap_host=section.text("imap_host"),
+        imap_user=section.text("imap_user", strip=False),
+        imap_password=section.text("imap_password", strip=False),
+        smtp_host=section.text("smtp_host"),
+        imap_port=integer("imap_port"),
+        imap_ssl=boolean("imap_ssl"),
+        imap_mailbox=section.text("imap_mailbox", strip=False),
+        smtp_port=smtp_port,
+        smtp_starttls=boolean("smtp_starttls"),
+        smtp_ssl=section.boolean("smtp_ssl", smtp_port == 465, invalid=NOT_A_BOOL),
+        smtp_user=section.optional_text("smtp_user", strip=False),
+        smtp_password=section.optional_text("smtp_password", strip=False),
+        display_name=section.text("display_name", strip=False),
+        imap_ca_file=section.optional_text("imap_ca_file", strip=False),
+        smtp_ca_file=section.optional_text("smtp_ca_file", strip=False),
+        imap_poll_interval=number("imap_poll_interval"),
+        imap_idle_timeout=number("imap_idle_timeout"),
+        imap_use_idle=boolean("imap_use_idle"),
+        imap_backfill_days=integer("imap_backfill_days"),
+        imap_fetch_batch=max(1, integer("imap_fetch_batch")),
+        lock_ttl=number("lock_ttl"),
+        lock_retry=number("lock_retry"),
+        ticket_pattern=section.optional_text("ticket_pattern", strip=False),
+        timeout=number("timeout"),
+        max_message_bytes=integer("max_message_bytes"),
+        limits=MimeLimits(
+            max_attachment_bytes=integer("max_attachment_bytes"),
+            max_total_attachment_bytes=integer("max_total_attachment_bytes"),
+        ),
+    )

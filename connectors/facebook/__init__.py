@@ -8,9 +8,9 @@ See docs/facebook.md.
 
 from __future__ import annotations
 
-from connectors.facebook.config import FacebookSettings, load_settings
 from connectors.facebook.connector import WEBHOOK_PATH, FacebookConnector
 from connectors.facebook.errors import GraphError, PageTokenInvalid
+from connectors.facebook.settings import FacebookSettings, load
 from connectors.facebook.signature import ForgedDelivery
 from connectors.facebook.window import OutsideWindow
 from connectors.registry import ConnectorContext
@@ -28,5 +28,5 @@ __all__ = [
 
 
 def create(ctx: ConnectorContext) -> FacebookConnector:
-    settings = load_settings(ctx.settings)
+    settings = load(ctx.settings)
     return FacebookConnector(settings, session=ctx.session, state=ctx.state, clock=ctx.clock)

@@ -26,8 +26,8 @@ from connectors.base import (
 )
 from connectors.facebook import signature
 from connectors.facebook.client import GraphClient
-from connectors.facebook.config import FacebookSettings
 from connectors.facebook.parse import OUR_METADATA_PREFIX, ParseOptions, parse_delivery
+from connectors.facebook.settings import FacebookSettings
 from connectors.facebook.text import split_text
 from connectors.facebook.window import WindowDecision, decide
 

@@ -26,7 +26,7 @@ import aiohttp
 
 from connectors.base import ChannelError, PermanentSendError, SendError
 from connectors.facebook.client import GraphClient
-from connectors.facebook.config import DEFAULT_GRAPH_BASE
+from connectors.facebook.settings import DEFAULT_GRAPH_BASE
 
 PROFILE_PATH = "me/messenger_profile"
 GREETING_MAX = 160  # Messenger: greeting text of at most 160 characters

@@ -22,6 +22,7 @@ from connectors.base import (
     SendResult,
 )
 from connectors.registry import ConnectorContext
+from connectors.webchat.settings import load
 
 MAX_TEXT = 4000  # characters of ``text`` as sent (bot/static/openapi.json: maxLength)
 # a message needs one character that is neither a control nor white space (the contract's
@@ -75,4 +76,5 @@ class WebchatConnector(Connector):
 
 
 def create(ctx: ConnectorContext) -> WebchatConnector:
+    load(ctx.settings)  # nothing to read (the section only switches the channel on)
     return WebchatConnector()

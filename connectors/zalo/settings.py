@@ -1,4 +1,7 @@
-"""The ``zalo:`` section of credentials.yml, checked."""
+"""The ``zalo:`` section of credentials.yml, checked: ``load(section)``.
+
+``SCHEMA`` lists every key; the required ones are named by variable and key when missing.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +10,33 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors.base import ChannelNotConfigured
+from connectors.settings import Key, Section
 
 DEFAULT_API_BASE = "https://openapi.zalo.me"
 DEFAULT_OAUTH_BASE = "https://oauth.zaloapp.com"
 
-# settings key -> environment variable read by the default credentials.yml
-REQUIRED = {
-    "app_id": "ZALO_APP_ID",
-    "app_secret": "ZALO_APP_SECRET",
-    "oa_secret_key": "ZALO_OA_SECRET_KEY",
-    "access_token": "ZALO_ACCESS_TOKEN",
-    "refresh_token": "ZALO_REFRESH_TOKEN",
-}
+SCHEMA = (
+    Key("app_id", "ZALO_APP_ID", required=True),
+    Key("app_secret", "ZALO_APP_SECRET", required=True, meaning="header secret_key to the OAuth endpoint"),
+    Key("oa_secret_key", "ZALO_OA_SECRET_KEY", required=True, meaning="signs webhooks (not the app secret)"),
+    Key("access_token", "ZALO_ACCESS_TOKEN", required=True, meaning="seeds the token store the first time"),
+    Key("refresh_token", "ZALO_REFRESH_TOKEN", required=True, meaning="seeds the token store the first time"),
+    Key("api_base", "ZALO_API_BASE", default=DEFAULT_API_BASE),
+    Key("oauth_base", "ZALO_OAUTH_BASE", default=DEFAULT_OAUTH_BASE),
+    Key("timeout", "ZALO_TIMEOUT", default=10.0, meaning="seconds per HTTP call to Zalo"),
+    Key(
+        "max_event_age", "ZALO_MAX_EVENT_AGE", default=7200.0, meaning="seconds; Zalo redelivers ~1 h 50 min"
+    ),
+    Key(
+        "max_clock_skew",
+        "ZALO_MAX_CLOCK_SKEW",
+        default=300.0,
+        meaning="seconds an event may be in the future",
+    ),
+    Key("state_key", "ZALO_STATE_KEY", default="zalo:oa_tokens", meaning="the token pair's StateStore key"),
+)
+NOT_A_NUMBER = "Zalo: giá trị {key}={text!r} không phải là số"
+NOT_POSITIVE = "Zalo: giá trị {key} phải lớn hơn 0"
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,39 +54,26 @@ class ZaloSettings:
     state_key: str = "zalo:oa_tokens"
 
 
-def _text(settings: Mapping[str, Any], key: str) -> str:
-    value = settings.get(key)
-    return "" if value is None else str(value).strip()
-
-
-def _number(settings: Mapping[str, Any], key: str, default: float) -> float:
-    raw = _text(settings, key)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError as err:
-        raise ChannelNotConfigured(f"Zalo: giá trị {key}={raw!r} không phải là số") from err
-    if value <= 0:
-        raise ChannelNotConfigured(f"Zalo: giá trị {key} phải lớn hơn 0")
-    return value
-
-
 def load(settings: Mapping[str, Any]) -> ZaloSettings:
     """Raise :class:`ChannelNotConfigured` (Vietnamese, naming the variables) when incomplete."""
-    missing = [f"{env} ({key})" for key, env in REQUIRED.items() if not _text(settings, key)]
+    section = Section(settings, SCHEMA)
+    missing = [f"{key.env} ({key.name})" for key in section.missing()]
     if missing:
         raise ChannelNotConfigured("Kênh Zalo tắt: thiếu cấu hình " + ", ".join(missing))
+
+    def number(key: str) -> float:
+        return section.number(key, invalid=NOT_A_NUMBER, positive=NOT_POSITIVE)
+
     return ZaloSettings(
-        app_id=_text(settings, "app_id"),
-        app_secret=_text(settings, "app_secret"),
-        oa_secret_key=_text(settings, "oa_secret_key"),
-        access_token=_text(settings, "access_token"),
-        refresh_token=_text(settings, "refresh_token"),
-        api_base=_text(settings, "api_base") or DEFAULT_API_BASE,
-        oauth_base=_text(settings, "oauth_base") or DEFAULT_OAUTH_BASE,
-        timeout=_number(settings, "timeout", 10.0),
-        max_event_age=_number(settings, "max_event_age", 7200.0),
-        max_clock_skew=_number(settings, "max_clock_skew", 300.0),
-        state_key=_text(settings, "state_key") or "zalo:oa_tokens",
+        app_id=section.text("app_id"),
+        app_secret=section.text("app_secret"),
+        oa_secret_key=section.text("oa_secret_key"),
+        access_token=section.text("access_token"),
+        refresh_token=section.text("refresh_token"),
+        api_base=section.text("api_base"),
+        oauth_base=section.text("oauth_base"),
+        timeout=number("timeout"),
+        max_event_age=number("max_event_age"),
+        max_clock_skew=number("max_clock_skew"),
+        state_key=section.text("state_key"),
     )

@@ -11,7 +11,7 @@ import pytest
 from connectors.base import ChannelNotConfigured
 from connectors.email import create
 from connectors.email.autoreply import limiter_key, may_auto_reply
-from connectors.email.settings import EmailSettings
+from connectors.email.settings import load as load_settings
 from connectors.email.threading import (
     bracketed,
     message_ids,
@@ -131,7 +131,7 @@ async def test_settings_parse_strings(http_session: aiohttp.ClientSession) -> No
     )
     assert s.smtp_user is None and s.domain == "hotline.test" and s.imap_mailbox == "INBOX"
     assert connector.poller.lock_name == "email-poller:hotline@127.0.0.1/INBOX"
-    assert EmailSettings.from_mapping({**email_settings(1, 465), "smtp_starttls": "true"}).smtp_ssl is True
+    assert load_settings({**email_settings(1, 465), "smtp_starttls": "true"}).smtp_ssl is True
 
 
 @pytest.mark.parametrize(
@@ -144,4 +144,4 @@ async def test_settings_parse_strings(http_session: aiohttp.ClientSession) -> No
 )
 def test_bad_settings_are_refused_with_the_variable_name(key: str, value: str, var: str) -> None:
     with pytest.raises(ChannelNotConfigured, match=var):
-        EmailSettings.from_mapping({**email_settings(1, 2), key: value})
+        load_settings({**email_settings(1, 2), key: value})

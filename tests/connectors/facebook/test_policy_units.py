@@ -18,8 +18,8 @@ from connectors.base import (
     TransientSendError,
 )
 from connectors.facebook import PageTokenInvalid
-from connectors.facebook.config import load_settings
 from connectors.facebook.errors import parse_graph_error, retry_after_from_headers, to_send_error
+from connectors.facebook.settings import load as load_settings
 from connectors.facebook.text import split_text
 from connectors.facebook.window import HUMAN_AGENT, RESPONSE, OutsideWindow, decide
 from connectors.registry import ConnectorContext, ConnectorRegistry
