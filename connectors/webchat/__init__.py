@@ -1,7 +1,8 @@
-"""Web chat: the hotline portal's own chat. Citizens post through the hub's HTTP API
-(``bot/webchat.py``) and read replies from the hub's database over HTTP and a WebSocket,
-so ``send`` has nothing to transmit: a stored reply, buttons included (its ``meta["buttons"]``),
-is already delivered to the page, which posts a tapped button's payload as the citizen's text."""
+"""Web chat: the hotline portal's own chat. Citizens post through the channel's HTTP API
+(:mod:`connectors.webchat.api`, mounted by ``bot/webchat.py`` over the hub's database) and
+read replies from the hub's database over HTTP and a WebSocket, so ``send`` has nothing to
+transmit: a stored reply, buttons included (its ``meta["buttons"]``), is already delivered
+to the page, which posts a tapped button's payload as the citizen's text."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class WebchatConnector(Connector):
 
     def parse(self, raw: bytes) -> list[InboundMessage]:
         """``{"session": <visitor id>, "client_id": <uuid>, "text": "..."}`` → one message.
-        ``bot/webchat.py`` hands over storable strings (``bot.http_json``)."""
+        The API (:mod:`connectors.webchat.api`) hands over storable strings."""
         try:
             body: Any = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as err:
