@@ -21,10 +21,10 @@ from sqlalchemy import select
 
 from bot.events import conversation_topic
 from bot.greeting import greeting_source
-from bot.http_json import JsonLimits, read_object
 from bot.hub import HUB, Hub
 from bot.serialize import message_dict, publish_message
 from connectors.base import Connector, InboundMessage
+from connectors.http_json import JsonLimits, read_object
 from connectors.webchat import MAX_TEXT
 from connectors.webchat.api import WebchatApi
 from connectors.webchat.backend import ConversationInfo, Feed, History, Stored

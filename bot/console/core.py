@@ -18,9 +18,9 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth import accounts, audit, prelogin
-from bot.http_json import INT64_MAX, JsonLimits, bad_request, int_value, read_object
 from bot.hub import Hub, hub_of
 from bot.serialize import publish_message
+from connectors.http_json import INT64_MAX, JsonLimits, bad_request, int_value, read_object
 from connectors.text import needs_cleaning
 from handoff.calendar import HOTLINE_TZ, WorkingCalendar
 from handoff.workflow import Actor, Outcome, WorkflowError
@@ -257,7 +257,7 @@ def actor(user: User) -> Actor:
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
-    """The body as a bounded JSON object with storable strings (``bot.http_json``)."""
+    """The body as a bounded JSON object with storable strings (``connectors.http_json``)."""
     return await read_object(request, JSON_LIMITS)
 
 

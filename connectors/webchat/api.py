@@ -22,39 +22,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import re
 from pathlib import Path
 from typing import Generic
 
 from aiohttp import WSMsgType, web
 
 from connectors.base import PayloadError
+from connectors.http_json import INT32_MAX, INT64_MAX, bad_request, int_param
 from connectors.webchat.backend import ConversationInfo, V, WebchatBackend
 
-INT32_MAX = 2**31 - 1  # a message's seq
-INT64_MAX = 2**63 - 1  # a message's id
 PAGE = 500  # messages per GET
 LIVE_EVENTS = ("message", "processed")  # what the WebSocket pushes, announced in its hello
-_DIGITS = re.compile(r"[0-9]{1,19}")
-
-
-def _bad_request(message: str) -> web.HTTPException:
-    body = json.dumps({"error": message}, ensure_ascii=False)
-    return web.HTTPBadRequest(text=body, content_type="application/json")
 
 
 def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
-
-
-def _int_param(raw: str | None, name: str, *, default: int, maximum: int) -> int:
-    """A non-negative integer query parameter, at most ``maximum`` (a column's range):
-    plain ASCII digits only, anything else is a 400."""
-    if raw is None:
-        return default
-    if not _DIGITS.fullmatch(raw) or int(raw) > maximum:
-        raise _bad_request(f"Tham số {name} phải là số nguyên từ 0 đến {maximum}")
-    return int(raw)
 
 
 def _bearer(request: web.Request) -> str | None:
@@ -107,7 +89,7 @@ class WebchatApi(Generic[V]):
         body = await self.backend.read_json(request)
         token = body.get("session_token")
         if token is not None and not isinstance(token, str):
-            raise _bad_request("session_token phải là chuỗi")
+            raise bad_request("session_token phải là chuỗi")
         visitor = await self._visitor(token)
         if visitor is None or token is None:
             token, visitor = await self.backend.new_session()
@@ -140,8 +122,8 @@ class WebchatApi(Generic[V]):
         ``after`` (a seq) the current conversation's messages only, as before."""
         visitor = await self._require_visitor(request)
         after = request.query.get("after")
-        seq = _int_param(after, "after", default=0, maximum=INT32_MAX)  # seq is int32
-        after_id = _int_param(request.query.get("after_id"), "after_id", default=0, maximum=INT64_MAX)
+        seq = int_param(after, "after", default=0, maximum=INT32_MAX)  # seq is int32
+        after_id = int_param(request.query.get("after_id"), "after_id", default=0, maximum=INT64_MAX)
         history = await self.backend.history(
             visitor, after_seq=seq if after is not None else None, after_id=after_id, limit=PAGE + 1
         )

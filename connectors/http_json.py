@@ -8,7 +8,7 @@ string in the result is made storable by ``connectors.text.storable`` (the rule 
 channel follows): PostgreSQL refuses U+0000 and UTF-8 cannot carry a lone surrogate, so
 neither ever reaches the database.
 
-Nothing here knows the application (no import from ``bot.app``): arrows point down.
+Nothing here knows the hub: the channels (the web chat API) and the console both use it.
 """
 
 from __future__ import annotations
