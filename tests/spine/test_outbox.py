@@ -12,17 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.hub import HUB
 from bot.relay import RetryPolicy
 from connectors.base import EventKind, InboundMessage, RateLimited
 from storage.clock import ManualClock, as_utc
-from storage.migrate import upgrade
 from storage.models import Message, OutboxItem
 from storage.record.ingest import ingest_one
-from tests.conftest import settings_with, write_credentials
-from tests.spine.vendor import Vendor
+from tests.spine.vendor import Vendor, loopback_hub
 
 
 @pytest.fixture
@@ -36,17 +32,8 @@ async def vendor() -> AsyncIterator[Vendor]:
 async def hub(
     hub_settings: Settings, vendor: Vendor, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[Any]:
-    creds = write_credentials(
-        tmp_path / "creds-loopback.yml",
-        f"loopback:\n  module: tests.spine.loopback_channel\n  url: {vendor.url}\n",
-    )
-    settings = settings_with(hub_settings, credentials_file=creds, outbox_max_attempts=4)
-    app = await create_app(settings, clock=clock, run_workers=False)
-    hub = app[HUB]
-    await upgrade(hub.db)
-    yield hub
-    await hub.http.close()
-    await hub.db.dispose()
+    async with loopback_hub(hub_settings, vendor.url, tmp_path, clock, outbox_max_attempts=4) as hub:
+        yield hub
 
 
 async def _citizen_says(hub: Any, clock: ManualClock, n: int, text: str) -> None:

@@ -15,21 +15,18 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.hub import HUB
 from bot.metrics import Metrics
 from bot.relay import Relay
 from connectors.base import EventKind, InboundMessage
 from storage.clock import ManualClock
-from storage.migrate import upgrade
 from storage.models import Message, OutboxItem
 from storage.record.ingest import ingest_one
 from storage.session import create_engine, make_sessionmaker
-from tests.conftest import settings_with, wait_for, write_credentials
+from tests.conftest import wait_for
 from tests.spine.db_outage import DbOutage
 from tests.spine.loopback_channel import LoopbackConnector
-from tests.spine.vendor import Vendor
+from tests.spine.vendor import Vendor, loopback_hub
 
 
 class HeldVendor(Vendor):
@@ -65,19 +62,9 @@ async def vendor() -> AsyncIterator[HeldVendor]:
 async def hub(
     hub_settings: Settings, vendor: Vendor, outage: DbOutage, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[Any]:
-    creds = write_credentials(
-        tmp_path / "creds-loopback.yml",
-        f"loopback:\n  module: tests.spine.loopback_channel\n  url: {vendor.url}\n",
-    )
-    settings = settings_with(hub_settings, credentials_file=creds, database_url=outage.url)
-    app = await create_app(settings, clock=clock, run_workers=False)
-    hub = app[HUB]
-    await upgrade(hub.db)
-    await outage.attach(hub.db)
-    yield hub
-    hub.relay.stop()
-    await hub.http.close()
-    await hub.db.dispose()
+    async with loopback_hub(hub_settings, vendor.url, tmp_path, clock, database_url=outage.url) as hub:
+        await outage.attach(hub.db)
+        yield hub
 
 
 async def _citizen_says(

@@ -15,16 +15,13 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.app import create_app
 from bot.config import Settings
-from bot.hub import HUB
 from connectors.base import EventKind, InboundMessage
 from storage.clock import ManualClock
-from storage.migrate import upgrade
 from storage.models import Message, OutboxItem
 from storage.record.ingest import ingest_one
-from tests.conftest import settings_with, wait_for, write_credentials
-from tests.spine.vendor import Vendor
+from tests.conftest import wait_for
+from tests.spine.vendor import Vendor, loopback_hub
 
 
 class OrderVendor(Vendor):
@@ -66,18 +63,8 @@ async def vendor() -> AsyncIterator[OrderVendor]:
 async def hub(
     hub_settings: Settings, vendor: OrderVendor, tmp_path: Path, clock: ManualClock
 ) -> AsyncIterator[Any]:
-    creds = write_credentials(
-        tmp_path / "creds-loopback.yml",
-        f"loopback:\n  module: tests.spine.loopback_channel\n  url: {vendor.url}\n",
-    )
-    settings = settings_with(hub_settings, credentials_file=creds)
-    app = await create_app(settings, clock=clock, run_workers=False)
-    hub = app[HUB]
-    await upgrade(hub.db)
-    yield hub
-    hub.relay.stop()
-    await hub.http.close()
-    await hub.db.dispose()
+    async with loopback_hub(hub_settings, vendor.url, tmp_path, clock) as hub:
+        yield hub
 
 
 async def _citizen_says(hub: Any, clock: ManualClock, n: int, user: str) -> int:

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+
+from bot.app import create_app
+from bot.hub import HUB, Hub
+from storage.clock import ManualClock
+from storage.migrate import upgrade
+from tests.conftest import settings_with, write_credentials
 
 
 @dataclass
@@ -53,3 +61,26 @@ class Vendor:
         if self.runner is not None:
             with contextlib.suppress(Exception):
                 await self.runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def loopback_hub(
+    settings: Any, vendor_url: str, tmp_path: Path, clock: ManualClock, **overrides: Any
+) -> AsyncIterator[Hub]:
+    """A hub (no workers running) whose only channel is the loopback test channel, sending to
+    the vendor at ``vendor_url``; ``overrides`` replace settings. The database is migrated."""
+    creds = write_credentials(
+        tmp_path / "creds-loopback.yml",
+        f"loopback:\n  module: tests.spine.loopback_channel\n  url: {vendor_url}\n",
+    )
+    app = await create_app(
+        settings_with(settings, credentials_file=creds, **overrides), clock=clock, run_workers=False
+    )
+    hub = app[HUB]
+    await upgrade(hub.db)
+    try:
+        yield hub
+    finally:
+        hub.relay.stop()
+        await hub.http.close()
+        await hub.db.dispose()
