@@ -76,6 +76,8 @@ def _text_maxima(env: Mapping[str, str]) -> dict[str, int]:
 # HUB_ENGINE values (bot.app.choose_engines); HUB_NLU values (the conversation engine's NLU)
 ENGINES = ("auto", "hub", "rasa", "rasa-dialogue", "faq", "handoff")
 NLUS = ("auto", "rasa", "cues")
+# HUB_HOME values: what ``/`` redirects to (bot.routes.home)
+HOMES = ("webchat", "console")
 
 
 def default_sqlite_url() -> str:
@@ -121,6 +123,7 @@ class Settings:
     max_text_chars_by_channel: Mapping[str, int] = field(default_factory=dict)
     log_level: str = "INFO"
     secure_cookies: bool = False
+    home: str = "webchat"  # one of HOMES: the page ``/`` redirects to
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -165,6 +168,7 @@ class Settings:
             max_text_chars_by_channel=_text_maxima(env),
             log_level=env.get("HUB_LOG_LEVEL") or "INFO",
             secure_cookies=_bool(env.get("HUB_SECURE_COOKIES"), False),
+            home=_home(env.get("HUB_HOME")),
             env=env,
         )
 
@@ -181,6 +185,14 @@ class Settings:
             raise ValueError(f"{self.credentials_file}: expected a mapping of channels")
         expanded: dict[str, dict[str, Any]] = expand_vars(raw, self.env)
         return expanded
+
+
+def _home(raw: str | None) -> str:
+    """``HUB_HOME``: ``webchat`` (unset or empty) or ``console``."""
+    home = (raw or "").strip().lower() or "webchat"
+    if home not in HOMES:
+        raise ValueError(f"HUB_HOME={raw!r}: cần một trong {', '.join(HOMES)}")
+    return home
 
 
 def _embeddings_path(env: Mapping[str, str]) -> str | None:

@@ -25,10 +25,15 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK = {"127.0.0.1", "::1"}
+HOME_PAGES = {"webchat": "/webchat/", "console": "/console/"}  # HUB_HOME -> where / goes
+ICON_HEADERS = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
 
 
 def setup(app: web.Application, registry: ConnectorRegistry) -> None:
     hub = app[HUB]
+    app.router.add_get("/", home)
+    app.router.add_get("/favicon.svg", favicon)
+    app.router.add_get("/favicon.ico", favicon_ico)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/openapi.json", openapi)
@@ -99,6 +104,23 @@ async def webhook(request: web.Request) -> web.Response:
 def _kept_headers(request: web.Request) -> dict[str, str]:
     """The delivery's headers as kept with a failure (no credentials)."""
     return {k: v for k, v in request.headers.items() if k.lower() not in {"authorization", "cookie"}}
+
+
+async def home(request: web.Request) -> web.Response:
+    """``/``: the citizen's chat page or the console, as ``HUB_HOME`` says."""
+    raise web.HTTPFound(HOME_PAGES[hub_of(request).settings.home])
+
+
+async def favicon(request: web.Request) -> web.Response:
+    """The hub's icon (a chat bubble with a phone and 1022), linked by every page."""
+    return web.Response(
+        body=(STATIC / "favicon.svg").read_bytes(), content_type="image/svg+xml", headers=ICON_HEADERS
+    )
+
+
+async def favicon_ico(request: web.Request) -> web.Response:
+    """Browsers ask ``/favicon.ico`` by themselves: the SVG icon answers."""
+    raise web.HTTPMovedPermanently("/favicon.svg")
 
 
 async def healthz(request: web.Request) -> web.Response:
