@@ -25,6 +25,7 @@ from bot.console.core import (
     require,
     str_field,
 )
+from handoff.collation import vi_key
 from handoff.workflow import WorkflowError
 from storage.clock import as_utc
 from storage.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
@@ -38,7 +39,9 @@ def _iso(value: datetime | None) -> str | None:
 async def agencies(request: web.Request) -> web.Response:
     require(request)
     async with hub_of(request).sm() as s:
-        rows = (await s.execute(select(Agency).order_by(Agency.kind, Agency.name))).scalars().all()
+        found = (await s.execute(select(Agency))).scalars().all()
+        # Vietnamese order in Python: SQLite and PostgreSQL collate differently
+        rows = sorted(found, key=lambda a: (a.kind, vi_key(a.name)))
         return web.json_response(
             {
                 "agencies": [
@@ -59,7 +62,8 @@ async def agencies(request: web.Request) -> web.Response:
 async def domains(request: web.Request) -> web.Response:
     require(request)
     async with hub_of(request).sm() as s:
-        rows = (await s.execute(select(Domain).order_by(Domain.position))).scalars().all()
+        found = (await s.execute(select(Domain))).scalars().all()
+        rows = sorted(found, key=lambda d: vi_key(d.name))  # Vietnamese order, as the agencies
         return web.json_response(
             {
                 "domains": [

@@ -21,6 +21,7 @@ from bot.console.core import OVERSIGHT, audit_action, date_param, require
 from bot.hub import hub_of
 from handoff import workflow as wf
 from handoff.calendar import HOTLINE_TZ
+from handoff.collation import vi_key
 from storage.clock import as_utc
 from storage.models import Ticket
 from storage.models_console import Role, TicketFile, TicketTrack
@@ -119,6 +120,11 @@ async def export_csv(request: web.Request) -> web.Response:
     )
 
 
+def _by_name(item: tuple[str, Counter[str]]) -> tuple[object, ...]:
+    """The report's agencies in Vietnamese order (handoff.collation)."""
+    return vi_key(item[0])
+
+
 async def report(request: web.Request) -> web.Response:
     """Summary for Sở TT&TT (Điều 11.2, 13.3): tickets received in [from, to] by channel,
     status and agency; answered on time / late; overdue now; Điều 10.3 breaches."""
@@ -158,6 +164,6 @@ async def report(request: web.Request) -> web.Response:
             "total": sum(by_status.values()),
             "by_channel": dict(by_channel),
             "by_status": dict(by_status),
-            "by_agency": [{"agency": name, **dict(c)} for name, c in sorted(agencies.items())],
+            "by_agency": [{"agency": name, **dict(c)} for name, c in sorted(agencies.items(), key=_by_name)],
         }
     )
