@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.labels import STATUS
 from storage.models import Message, Ticket
 from storage.models_console import Notification, Role, TicketEvent, TicketStatus, TicketTrack
 
@@ -157,13 +158,4 @@ def said(out: Outcome, msg: Message | None) -> None:
         out.messages.append(msg)
 
 
-STATUS_LABELS: dict[str, str] = {
-    TicketStatus.NEW: "mới tiếp nhận",
-    TicketStatus.REFUSED: "từ chối",
-    TicketStatus.UNCLEAR: "chờ Sở TT&TT xác định thẩm quyền",
-    TicketStatus.FORWARDED: "đã chuyển đơn vị",
-    TicketStatus.IN_PROGRESS: "đang xử lý (đã hẹn lại)",
-    TicketStatus.PHONE_ANSWERED: "đã trả lời qua điện thoại, chờ cập nhật",
-    TicketStatus.ANSWERED: "đã trả lời",
-    TicketStatus.CLOSED: "đã đóng",
-}
+STATUS_LABELS: dict[str, str] = STATUS  # the one translation table: handoff.labels

@@ -17,7 +17,16 @@ from aiohttp import web
 
 from bot import faq_admin
 from bot.auth import prelogin
-from bot.console import admin_api, auth_routes, conversations, exports, faq_learning_api, live, tickets_api
+from bot.console import (
+    admin_api,
+    audit_view,
+    auth_routes,
+    conversations,
+    exports,
+    faq_learning_api,
+    live,
+    tickets_api,
+)
 from bot.console.core import ConsoleState, console_middleware
 from bot.hub import Hub
 from handoff.calendar import configured_calendar
@@ -95,7 +104,8 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_post(f"{api}/users/{ID}/active", admin_api.set_user_active)
     r.add_post(f"{api}/users/{ID}/password", admin_api.reset_password)
     r.add_post(f"{api}/me/password", admin_api.change_own_password)
-    r.add_get(f"{api}/audit", admin_api.audit_log)
+    r.add_get(f"{api}/audit", audit_view.audit_log)
+    r.add_get(f"{api}/labels", audit_view.labels)
     r.add_get(f"{api}/notifications", admin_api.notifications)
     r.add_post(f"{api}/notifications/read", admin_api.mark_notifications_read)
     r.add_get(f"{api}/report", exports.report)

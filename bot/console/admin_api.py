@@ -28,7 +28,7 @@ from bot.console.core import (
 from handoff.collation import vi_key
 from handoff.workflow import WorkflowError
 from storage.clock import as_utc
-from storage.models_console import Agency, AuditLog, CannedAnswer, Domain, Notification, Role, User
+from storage.models_console import Agency, CannedAnswer, Domain, Notification, Role, User
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -251,36 +251,6 @@ async def set_user_active(request: web.Request) -> web.Response:
             s, request, admin, "activate_user" if active else "deactivate_user", "user", user_id, now
         )
     return web.json_response({"ok": True})
-
-
-async def audit_log(request: web.Request) -> web.Response:
-    """Read-only: there is deliberately no route that edits or deletes it."""
-    require(request, *OVERSIGHT)
-    stmt = select(AuditLog)
-    if obj := request.query.get("object_type"):
-        stmt = stmt.where(AuditLog.object_type == obj)
-    if oid := request.query.get("object_id"):
-        stmt = stmt.where(AuditLog.object_id == oid)
-    async with hub_of(request).sm() as s:
-        rows = (await s.execute(stmt.order_by(AuditLog.id.desc()).limit(500))).scalars().all()
-        return web.json_response(
-            {
-                "entries": [
-                    {
-                        "id": a.id,
-                        "at": _iso(a.at),
-                        "username": a.username,
-                        "role": a.role,
-                        "ip": a.ip,
-                        "action": a.action,
-                        "object_type": a.object_type,
-                        "object_id": a.object_id,
-                        "detail": a.detail,
-                    }
-                    for a in rows
-                ]
-            }
-        )
 
 
 def _notice_filter(user: User) -> Any:

@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from bot.console.core import OVERSIGHT, audit_action, date_param, require
 from bot.hub import hub_of
-from handoff import workflow as wf
 from handoff.calendar import HOTLINE_TZ
 from handoff.collation import vi_key
+from handoff.labels import label
 from storage.clock import as_utc
 from storage.models import Ticket
 from storage.models_console import Role, TicketFile, TicketTrack
@@ -72,11 +72,11 @@ def _row(t: Ticket, tr: TicketTrack, files: list[str]) -> list[str]:
         snap.get("full_name") or tr.caller_name or snap.get("display_name") or "",
         snap.get("phone") or tr.caller_phone or "",
         _local(t.created_at),
-        t.channel,
+        label("channel", t.channel),
         t.content,
         t.domain or "",
         t.agency or "",
-        wf.STATUS_LABELS.get(t.status, t.status),
+        label("status", t.status),
         _local(tr.answered_at),
         tr.answer or tr.refusal_reason or "",
         "; ".join(files),

@@ -59,11 +59,15 @@
     return Math.floor(sec / 3600) + " giờ " + Math.floor((sec % 3600) / 60) + " phút";
   }
 
-  var CHANNEL = { webchat: "Web", zalo: "Zalo", facebook: "Facebook", email: "E-mail", phone: "Điện thoại" };
+  // the one translation table (handoff/labels.py), from GET /console/api/labels
+  var LABELS = {};
+  function L(kind, value) {
+    if (value === null || value === undefined) { return ""; }
+    var key = kind === "channel" ? String(value).split(":")[0] : value;
+    var table = LABELS[kind] || {};
+    return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : value;
+  }
   var SENDER = { citizen: "Công dân", bot: "Trợ lý ảo", operator: "Cán bộ", agency: "Đơn vị", system: "Hệ thống" };
-  var CONV_STATE = { bot: "trợ lý ảo trả lời", waiting_human: "chờ cán bộ", human: "cán bộ đang xử lý",
-    closed: "đã đóng" };
-  var ROLE = { operator: "Cán bộ trực", agency: "Cán bộ đầu mối", supervisor: "Sở TT&TT", admin: "Quản trị" };
 
   function hasRole(list) { return !list || list.split(" ").indexOf(me.role) >= 0; }
 
@@ -100,7 +104,7 @@
   function queueItem(c) {
     var li = el("li", "queue-item");
     li.dataset.id = c.id;
-    li.appendChild(el("span", "chan chan-" + c.channel, CHANNEL[c.channel] || c.channel));
+    li.appendChild(el("span", "chan chan-" + c.channel, L("channel", c.channel)));
     li.appendChild(el("strong", "who", c.contact_name));
     li.appendChild(el("span", "wait", fmtWait(c.waiting_seconds)));
     if (c.handoff_reason) { li.appendChild(el("span", "reason", c.handoff_reason)); }
@@ -132,7 +136,7 @@
     li.dataset.id = m.id;
     var head = el("div", "msg-head");
     head.appendChild(el("span", "msg-who", SENDER[m.sender] || m.sender));
-    if (m.channel) { head.appendChild(el("span", "msg-chan", CHANNEL[m.channel] || m.channel)); }
+    if (m.channel) { head.appendChild(el("span", "msg-chan", L("channel", m.channel))); }
     head.appendChild(el("time", null, fmtTime(m.created_at)));
     if (m.direction === "internal") { head.appendChild(el("span", "tag", "nội bộ")); }
     li.appendChild(head);
@@ -168,8 +172,8 @@
       seen = {};
       $("conv").hidden = false;
       var c = d.conversation;
-      $("conv-title").textContent = c.contact_name + " — " + (CHANNEL[c.channel] || c.channel);
-      var meta = "Trạng thái: " + (CONV_STATE[c.state] || c.state);
+      $("conv-title").textContent = c.contact_name + " — " + (L("channel", c.channel));
+      var meta = "Trạng thái: " + L("conversation_state", c.state);
       if (c.form) { meta += " · " + c.form.text; }
       if (c.previous_id) { meta += " · Tiếp nối hội thoại #" + c.previous_id; }
       if (d.assignee) { meta += " · Cán bộ xử lý: " + (d.assignee.full_name || d.assignee.username); }
@@ -184,7 +188,7 @@
       while (h.firstChild) { h.removeChild(h.firstChild); }
       d.messages.forEach(addMessage);
       fillList("conv-tickets", d.tickets, function (t) {
-        var li = el("li", "ticket-link", t.code + " · " + t.status + (t.agency ? " · " + t.agency : ""));
+        var li = el("li", "ticket-link", t.code + " · " + L("status", t.status) + (t.agency ? " · " + t.agency : ""));
         li.addEventListener("click", function () { show("tickets"); openTicket(t.id); });
         return li;
       });
@@ -257,7 +261,7 @@
         files.appendChild(a);
       });
       fillList("ticket-history", t.history, function (h) {
-        return el("li", null, fmtTime(h.at) + " · " + (h.user || "hệ thống") + " · " + h.action +
+        return el("li", null, fmtTime(h.at) + " · " + (h.user || "hệ thống") + " · " + L("ticket_event", h.action) +
           (h.agency ? " · " + h.agency : "") + (h.text ? " · " + h.text : "") +
           (h.due_at ? " · hạn " + fmtTime(h.due_at) : ""));
       });
@@ -292,23 +296,20 @@
       while (body.firstChild) { body.removeChild(body.firstChild); }
       d.entries.forEach(function (a) {
         var tr = el("tr");
-        [fmtTime(a.at), a.username || "", a.ip || "", a.action, a.object_type + " " + (a.object_id || "")]
+        [fmtTime(a.at), a.username || "", a.ip || "", a.action_label, a.object_label]
           .forEach(function (v) { tr.appendChild(el("td", null, v)); });
         body.appendChild(tr);
       });
     }).catch(fail);
   }
 
-  var STATUS = { new: "mới", refused: "từ chối", unclear: "chờ Sở TT&TT", forwarded: "đã chuyển",
-    in_progress: "đang xử lý", phone_answered: "đã trả lời qua ĐT", answered: "đã trả lời", closed: "đã đóng" };
-
   function loadReport() {
     var q = [];
     if ($("report-from").value) { q.push("from=" + $("report-from").value); }
     if ($("report-to").value) { q.push("to=" + $("report-to").value); }
     api("GET", "/report" + (q.length ? "?" + q.join("&") : "")).then(function (r) {
-      var parts = Object.keys(r.by_status).map(function (k) { return (STATUS[k] || k) + ": " + r.by_status[k]; });
-      var chans = Object.keys(r.by_channel).map(function (k) { return (CHANNEL[k] || k) + ": " + r.by_channel[k]; });
+      var parts = Object.keys(r.by_status).map(function (k) { return L("status", k) + ": " + r.by_status[k]; });
+      var chans = Object.keys(r.by_channel).map(function (k) { return L("channel", k) + ": " + r.by_channel[k]; });
       $("report-summary").textContent = "Tổng số phiếu: " + r.total + " · " + parts.join(", ") +
         (chans.length ? " · Kênh — " + chans.join(", ") : "");
       var body = $("report-rows");
@@ -325,7 +326,7 @@
   function loadAdmin() {
     api("GET", "/users").then(function (d) {
       fillList("users-list", d.users, function (u) {
-        return el("li", null, u.username + " · " + (ROLE[u.role] || u.role) + (u.active ? "" : " · đã khóa"));
+        return el("li", null, u.username + " · " + L("role", u.role) + (u.active ? "" : " · đã khóa"));
       });
     }).catch(fail);
     fillList("agencies-list", agencies, function (a) { return el("li", null, a.code + " · " + a.name); });
@@ -497,10 +498,12 @@
     });
   }
 
-  api("GET", "/me").then(function (d) {
+  Promise.all([api("GET", "/me"), api("GET", "/labels")]).then(function (r) {
+    var d = r[0];
+    LABELS = r[1];
     me = d.user;
     csrf = d.csrf;
-    $("whoami").textContent = (me.full_name || me.username) + " · " + (ROLE[me.role] || me.role) +
+    $("whoami").textContent = (me.full_name || me.username) + " · " + L("role", me.role) +
       (me.agency_name ? " · " + me.agency_name : "");
     document.body.dataset.role = me.role;
     applyRoles();

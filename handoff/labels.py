@@ -1,0 +1,160 @@
+"""The one translation table: the Vietnamese label of every enum value a person sees in the
+console, the export and the audit log (ticket statuses, ticket history actions, audit
+actions, channels, roles, conversation states).
+
+:func:`label` gives the label; a value the table does not know comes back as it is, and is
+logged once, so a new value shows up in the log instead of silently on the screen in English.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from storage.models import ConversationState
+from storage.models_console import Role, TicketStatus
+
+log = logging.getLogger(__name__)
+
+STATUS: dict[str, str] = {
+    TicketStatus.NEW: "mới tiếp nhận",
+    TicketStatus.REFUSED: "từ chối",
+    TicketStatus.UNCLEAR: "chờ Sở TT&TT xác định thẩm quyền",
+    TicketStatus.FORWARDED: "đã chuyển đơn vị",
+    TicketStatus.IN_PROGRESS: "đang xử lý (đã hẹn lại)",
+    TicketStatus.PHONE_ANSWERED: "đã trả lời qua điện thoại, chờ cập nhật",
+    TicketStatus.ANSWERED: "đã trả lời",
+    TicketStatus.CLOSED: "đã đóng",
+}
+
+# the actions of ticket history events (storage.models_console.TicketEvent.action)
+TICKET_EVENT: dict[str, str] = {
+    "received": "tiếp nhận",
+    "citizen_note": "công dân bổ sung",
+    "refused": "từ chối",
+    "forwarded": "chuyển đơn vị",
+    "assigned": "Sở TT&TT giao đơn vị",
+    "call_transferred": "chuyển máy tới đơn vị",
+    "unclear": "chuyển Sở TT&TT xác định thẩm quyền",
+    "progress": "cập nhật tiến độ, hẹn lại",
+    "phone_answered": "đã trả lời qua điện thoại",
+    "answered": "đã trả lời",
+    "more_info": "yêu cầu bổ sung thông tin",
+    "sent_back": "đơn vị trả lại",
+    "closed": "đóng phiếu",
+    "overdue": "quá hạn",
+    "breach": "vi phạm Điều 10.3",
+}
+
+# the actions of the audit log (storage.models_console.AuditLog.action)
+AUDIT_ACTION: dict[str, str] = {
+    "login": "đăng nhập",
+    "logout": "đăng xuất",
+    "change_password": "đổi mật khẩu",
+    "reset_password": "đặt lại mật khẩu",
+    "create_user": "tạo tài khoản",
+    "activate_user": "mở khóa tài khoản",
+    "deactivate_user": "khóa tài khoản",
+    "save_agency": "lưu đơn vị",
+    "save_domain": "lưu lĩnh vực",
+    "save_canned": "lưu câu trả lời mẫu",
+    "view_conversation": "xem hội thoại",
+    "take_over": "nhận xử lý hội thoại",
+    "reply": "trả lời công dân",
+    "note": "ghi chú nội bộ",
+    "hand_back": "trả hội thoại cho trợ lý ảo",
+    "close_conversation": "đóng hội thoại",
+    "merge_contacts": "gộp liên hệ",
+    "search_contacts": "tìm liên hệ",
+    "view_ticket": "xem phiếu",
+    "create_ticket": "lập phiếu",
+    "log_call": "ghi phiếu cuộc gọi",
+    "download_recording": "tải tệp ghi âm",
+    "export_records": "xuất danh sách phiếu",
+    "more_info": "yêu cầu bổ sung thông tin",
+    "refuse": "từ chối phiếu",
+    "forward": "chuyển phiếu tới đơn vị",
+    "unclear": "chuyển Sở TT&TT xác định thẩm quyền",
+    "assign": "giao phiếu cho đơn vị",
+    "progress": "cập nhật tiến độ",
+    "phone_answered": "trả lời qua điện thoại",
+    "answer": "trả lời phiếu",
+    "send_back": "trả lại phiếu",
+    "close": "đóng phiếu",
+    "faq.import": "nhập bộ câu hỏi",
+    "faq.activate": "kích hoạt bộ câu hỏi",
+    "faq.deactivate": "ngừng dùng bộ câu hỏi",
+    "faq.mark_wrong": "đánh dấu câu trả lời sai",
+    "faq.accept_phrasing": "nhận cách hỏi mới",
+    "faq.reject_phrasing": "bỏ cách hỏi đề xuất",
+}
+
+# the kinds of object an audit row names (AuditLog.object_type)
+AUDIT_OBJECT: dict[str, str] = {
+    "ticket": "phiếu",
+    "user": "tài khoản",
+    "conversation": "hội thoại",
+    "contact": "liên hệ",
+    "message": "tin nhắn",
+    "agency": "đơn vị",
+    "domain": "lĩnh vực",
+    "canned": "câu trả lời mẫu",
+    "faq_version": "bộ câu hỏi",
+    "faq_phrasing": "cách hỏi đề xuất",
+}
+
+# connectors.registry.BUILTIN, plus "phone" for tickets of a logged call
+CHANNEL: dict[str, str] = {
+    "webchat": "Trò chuyện trên Web",
+    "zalo": "Zalo",
+    "facebook": "Facebook",
+    "email": "Thư điện tử",
+    "phone": "Điện thoại",
+}
+
+ROLE: dict[str, str] = {
+    Role.OPERATOR: "Cán bộ trực tổng đài",
+    Role.AGENCY: "Cán bộ đầu mối đơn vị",
+    Role.SUPERVISOR: "Sở TT&TT (giám sát)",
+    Role.ADMIN: "Quản trị",
+}
+
+CONVERSATION_STATE: dict[str, str] = {
+    ConversationState.BOT: "trợ lý ảo trả lời",
+    ConversationState.WAITING_HUMAN: "chờ cán bộ",
+    ConversationState.HUMAN: "cán bộ đang xử lý",
+    ConversationState.CLOSED: "đã đóng",
+}
+
+TABLES: dict[str, dict[str, str]] = {
+    "status": STATUS,
+    "ticket_event": TICKET_EVENT,
+    "audit_action": AUDIT_ACTION,
+    "audit_object": AUDIT_OBJECT,
+    "channel": CHANNEL,
+    "role": ROLE,
+    "conversation_state": CONVERSATION_STATE,
+}
+
+_reported: set[tuple[str, str]] = set()
+
+
+def label(kind: str, value: str | None) -> str:
+    """The Vietnamese label of ``value`` of this kind (a key of :data:`TABLES`); a channel
+    with an account after a colon ("zalo:oa2") is labelled by its channel. An unknown value
+    comes back unchanged, logged once."""
+    if value is None:
+        return ""
+    table = TABLES[kind]
+    key = value.split(":", 1)[0] if kind == "channel" else value
+    found = table.get(key)
+    if found is not None:
+        return found
+    if (kind, value) not in _reported:
+        _reported.add((kind, value))
+        log.warning("no Vietnamese label for %s %r", kind, value)
+    return value
+
+
+def as_json() -> dict[str, dict[str, str]]:
+    """The table for the console page (plain str keys)."""
+    return {kind: {str(k): v for k, v in table.items()} for kind, table in TABLES.items()}
