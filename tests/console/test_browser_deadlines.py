@@ -72,7 +72,7 @@ async def test_supervisor_assigns_an_unclear_ticket(
         ctx = await b.new_context()
         sv = await _login(ctx, base, "sv1")
         await sv.click("#tabs button[data-view='unclear']")
-        await (await sv.wait_for_selector("#unclear-list li.ticket-item", timeout=WAIT)).click()
+        await sv.click("#unclear-list li.ticket-item", timeout=WAIT)  # a locator: the list may be redrawn
         await sv.wait_for_selector("#ticket-code:has-text('1022-2027-000001')", timeout=WAIT)
         assert "Việc của Công an" in await sv.inner_text("#ticket-history")
         await sv.select_option("#assign-agency", label="Công an tỉnh")

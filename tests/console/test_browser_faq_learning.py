@@ -39,7 +39,7 @@ async def test_wrong_answer_used_answer_and_accepted_proposal(people: Any, conso
     base = str(console_client.make_url("")).rstrip("/")
     async with browser() as b:
         op = await _login(await b.new_context(), base, "op1")
-        await (await op.wait_for_selector("#mine-list li.queue-item", timeout=WAIT)).click()
+        await op.click("#mine-list li.queue-item", timeout=WAIT)  # a locator: redrawn on live events
         await op.wait_for_selector("#reply-send:not([disabled])", timeout=WAIT)
         await op.click("#history li.by-bot button:has-text('Bot trả lời sai')")
         await op.wait_for_selector("#flash:has-text('câu trả lời sai')", timeout=WAIT)
