@@ -54,7 +54,7 @@ from storage.record.outbound import (
     settle_stored,
 )
 from storage.record.state import purge_expired, retry_db
-from storage.session import SessionMaker
+from storage.session import SessionMaker, uncut
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ class Relay:
             by_token[claim.token].append(claim.item_id)
         now = self.clock.now()
         for token, ids in by_token.items():
-            kept = await asyncio.wait_for(renew_claims(self.sm, now, self.claim_seconds, token, ids), 5.0)
+            kept = await uncut(renew_claims(self.sm, now, self.claim_seconds, token, ids), 5.0)
             if kept < len(ids):
                 self.metrics.lease_lost("outbox")
                 log.warning("%s outbox claim(s) ran out and were taken by another worker", len(ids) - kept)

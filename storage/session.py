@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -67,3 +69,23 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> SessionMaker:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+T = TypeVar("T")
+
+
+async def uncut(work: Awaitable[T], timeout: float) -> T:
+    """``work`` (a database transaction) with a time limit for the caller that never cuts the
+    transaction short. A transaction cancelled half-way leaves its connection to be dropped by
+    the pool while SQLite may still hold that connection's write lock, and every later
+    ``BEGIN IMMEDIATE`` then fails with "database is locked". So on a timeout or a
+    cancellation the caller stops waiting (``TimeoutError`` / ``CancelledError``) and the
+    work ends on its own, in its own task."""
+    task = asyncio.ensure_future(work)
+    task.add_done_callback(_retrieve)
+    return await asyncio.wait_for(asyncio.shield(task), timeout)
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # seen: a failure after the caller stopped waiting is not "never retrieved"

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from connectors.base import STATE_TTL
 from storage.clock import Clock, as_utc
 from storage.models import ChannelState, Conversation, Lease
-from storage.session import SessionMaker
+from storage.session import SessionMaker, uncut
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ async def keep_alive(renew: Callable[[], Awaitable[bool]], *, ttl: float, every:
         await asyncio.sleep(every)
         attempt_at = clock.now()
         try:
-            if not await asyncio.wait_for(renew(), timeout=max(every, 1.0)):
+            if not await uncut(renew(), timeout=max(every, 1.0)):
                 return
             until = attempt_at + timedelta(seconds=ttl)
         except Exception as err:
