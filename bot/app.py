@@ -123,7 +123,7 @@ async def create_app(
         applier=ResultApplier(configured_calendar(settings.env or None), ticket_prefix(settings.env or None)),
     )
     hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, faq, redis)
-    app = web.Application(client_max_size=settings.max_upload_bytes)
+    app = web.Application(client_max_size=settings.max_upload_bytes, middlewares=[routes.finish_requests])
     app[HUB] = hub
     routes.setup(app, registry)
     app.cleanup_ctx.append(_database)

@@ -3,6 +3,7 @@ console's sub-application at ``/console``."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -47,6 +48,33 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
     # console's routes and by the hub's own (bot.console.core.client_ip)
     app[CONSOLE] = state = console.console_state(hub)
     app.add_subapp("/console", console.create_console_app(hub, state))
+
+
+@web.middleware
+async def finish_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request is finished even when its client goes away half-way (as ``web.run_app``
+    and ``python -m bot run`` serve: their handlers are never cancelled on a lost
+    connection; a test server cancels them). A handler cut off inside a transaction leaves
+    a half-done write, and on SQLite a connection the pool drops while it still holds the
+    write lock: every later transaction then fails with "database is locked". WebSocket
+    handlers are left as they are: they end when their socket closes."""
+    if request.headers.get("Upgrade", "").lower() == "websocket":
+        return await handler(request)
+    task = asyncio.ensure_future(handler(request))
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        task.add_done_callback(_retrieve)
+        raise
+
+
+def _retrieve(task: asyncio.Future[web.StreamResponse]) -> None:
+    if (
+        not task.cancelled()
+        and (err := task.exception()) is not None
+        and not isinstance(err, web.HTTPException)
+    ):
+        log.error("a request finished after its client left failed", exc_info=err)
 
 
 def loopback_only(handler: Handler) -> Handler:
