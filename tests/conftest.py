@@ -23,6 +23,8 @@ from bot.app import create_app
 from bot.config import Settings
 from devtools.hub_process import HubProcess
 from storage.clock import ManualClock
+from storage.migrate import upgrade
+from storage.session import SessionMaker, create_engine, make_sessionmaker
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
@@ -64,6 +66,15 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
         yield _pg_dsn(name).replace("postgresql://", "postgresql+asyncpg://")
     finally:
         await _pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def sm(database_url: str) -> AsyncIterator[SessionMaker]:
+    """Sessions on a fresh, migrated database (no hub app)."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    yield make_sessionmaker(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -24,11 +24,10 @@ from connectors.registry import ConnectorContext, ConnectorRegistry
 from connectors.zalo import ZaloConnector, create
 from devtools.zalo import ZaloSimulator
 from storage.clock import ManualClock
-from storage.migrate import upgrade
 from storage.models import Conversation, OutboxItem
 from storage.record.ingest import ingest_one
 from storage.record.outbound import add_reply, load_outbound
-from storage.session import SessionMaker, create_engine, make_sessionmaker
+from storage.session import SessionMaker
 from tests.connectors.fakestate import MemoryStateStore
 from tests.connectors.zalo.test_signature import Server, serve
 
@@ -94,14 +93,6 @@ async def sim() -> AsyncIterator[ZaloSimulator]:
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as client:
         yield client
-
-
-@pytest.fixture
-async def sm(database_url: str) -> AsyncIterator[SessionMaker]:
-    engine = create_engine(database_url)
-    await upgrade(engine)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 async def _reply_with(sm: SessionMaker, clock: ManualClock, buttons: list[Any]) -> int:

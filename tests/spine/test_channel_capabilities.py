@@ -4,10 +4,8 @@ and PostgreSQL; a channel with its own API has no webhook route."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from connectors.base import Capabilities, EventKind, InboundMessage
@@ -16,20 +14,11 @@ from connectors.facebook import FacebookConnector
 from connectors.webchat import WebchatConnector
 from connectors.zalo import ZaloConnector
 from storage.clock import ManualClock
-from storage.migrate import upgrade
 from storage.models import ChannelIdentity, Contact, Conversation
 from storage.record.ingest import ingest_one
-from storage.session import SessionMaker, create_engine, make_sessionmaker
+from storage.session import SessionMaker
 
 LETTERS = Capabilities(threaded=True, sender_is_email_address=True)
-
-
-@pytest.fixture
-async def sm(database_url: str) -> AsyncIterator[SessionMaker]:
-    engine = create_engine(database_url)
-    await upgrade(engine)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
 
 
 def _message(channel: str, mid: str) -> InboundMessage:

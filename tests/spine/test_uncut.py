@@ -5,23 +5,13 @@ SQLite's write lock ("database is locked" for everyone after)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from storage.migrate import upgrade
 from storage.models import ChannelState
-from storage.session import SessionMaker, create_engine, make_sessionmaker, uncut
-
-
-@pytest.fixture
-async def sm(database_url: str) -> AsyncIterator[SessionMaker]:
-    engine = create_engine(database_url)
-    await upgrade(engine)
-    yield make_sessionmaker(engine)
-    await engine.dispose()
+from storage.session import SessionMaker, uncut
 
 
 async def _write_after(sm: SessionMaker, key: str, go: asyncio.Event) -> str:
