@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
 from bot.engine import conversation_of
+from bot.engines.conversation_engine import answer_of_entry
 from bot.greeting import hotline_info
-from faq.model import FaqEntry
 from handoff.calendar import configured_calendar
 from handoff.tickets import answer_due_text, create_ticket, ticket_prefix
 from storage.models import Contact, Conversation
@@ -22,10 +22,6 @@ if TYPE_CHECKING:
     from bot.hub import Hub
 
 conversation_id = conversation_of
-
-
-def _answer(entry: FaqEntry) -> FaqAnswer:
-    return FaqAnswer(entry.id, entry.question, entry.answer, entry.agency)
 
 
 class HubActionServices:
@@ -39,7 +35,7 @@ class HubActionServices:
             return FaqDecision(DecisionKind.HANDOFF)
         decision = await index.holder.decide_async(text)
         if decision.decision == "answer" and decision.entry is not None:
-            return FaqDecision(DecisionKind.ANSWER, _answer(decision.entry))
+            return FaqDecision(DecisionKind.ANSWER, answer_of_entry(decision.entry))
         if decision.decision == "suggest":
             return FaqDecision(
                 DecisionKind.SUGGEST,
@@ -54,7 +50,7 @@ class HubActionServices:
         if index is None or not index.available:
             return None
         entry = next((e for e in index.holder.engine.entries if e.id == faq_id), None)
-        return _answer(entry) if entry is not None else None
+        return answer_of_entry(entry) if entry is not None else None
 
     async def create_ticket(
         self,
