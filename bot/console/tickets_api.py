@@ -28,6 +28,7 @@ from bot.console.core import (
 from bot.hub import hub_of
 from connectors.text import storable
 from handoff import workflow as wf
+from handoff.ticket_actions import allowed_actions
 from handoff.workflow import WorkflowError
 from storage.clock import as_utc
 from storage.media import store_file
@@ -113,6 +114,7 @@ async def get_ticket(request: web.Request) -> web.Response:
         agency_names = {int(i): str(n) for i, n in (await s.execute(select(Agency.id, Agency.name))).all()}
         audit_action(s, request, user, "view_ticket", "ticket", ticket_id, now)
         body = ticket_dict(t, tr, now, request)
+        body["actions"] = allowed_actions(actor(user), t, tr)  # what the console may offer now
         body["history"] = [
             {
                 "at": _iso(e.at),

@@ -192,6 +192,8 @@
         li.addEventListener("click", function () { show("tickets"); openTicket(t.id); });
         return li;
       });
+      // a conversation with a ticket still being handled needs no new one (issue 14)
+      $("ticket-form").hidden = d.tickets.some(function (t) { return FINAL_STATUSES.indexOf(t.status) < 0; });
       if (d.contact) {
         $("ticket-name").value = d.contact.full_name || "";
         $("ticket-phone").value = d.contact.phone || "";
@@ -260,12 +262,29 @@
         a.href = "/console/api/tickets/" + t.id + "/files/" + f.id;
         files.appendChild(a);
       });
+      showTicketActions(t.actions || []);
       fillList("ticket-history", t.history, function (h) {
         return el("li", null, fmtTime(h.at) + " · " + (h.user || "hệ thống") + " · " + L("ticket_event", h.action) +
           (h.agency ? " · " + h.agency : "") + (h.text ? " · " + h.text : "") +
           (h.due_at ? " · hạn " + fmtTime(h.due_at) : ""));
       });
     }).catch(function (err) { $("ticket").hidden = true; fail(err); });
+  }
+
+  // Each action form (or button) and the workflow actions it serves; the server computes
+  // which actions the ticket's status and the user's role allow (ticket.actions).
+  var ACTION_CONTROLS = {
+    "forward-form": ["forward"], "unclear-form": ["unclear"], "refuse-form": ["refuse"],
+    "assign-form": ["assign"], "progress-form": ["progress"], "answer-form": ["answer", "phone_answered"],
+    "answer-send": ["answer"], "phone-answered": ["phone_answered"], "moreinfo-form": ["more_info"],
+    "sendback-form": ["send_back"]
+  };
+  var FINAL_STATUSES = ["answered", "refused", "closed"];
+
+  function showTicketActions(actions) {
+    Object.keys(ACTION_CONTROLS).forEach(function (id) {
+      $(id).hidden = !ACTION_CONTROLS[id].some(function (a) { return actions.indexOf(a) >= 0; });
+    });
   }
 
   function ticketAction(action, body) {
