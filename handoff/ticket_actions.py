@@ -7,9 +7,9 @@ transitions stay the authority and refuse anything else.
 
 from __future__ import annotations
 
-from handoff.workflow_base import OVERSIGHT, STAFF, Actor, can_view
+from handoff.workflow_base import OVERSIGHT, STAFF, Actor, can_view, is_agency_officer
 from storage.models import Ticket
-from storage.models_console import OPEN_AT_AGENCY, Role, TicketStatus, TicketTrack
+from storage.models_console import OPEN_AT_AGENCY, TicketStatus, TicketTrack
 
 NEW, UNCLEAR = TicketStatus.NEW.value, TicketStatus.UNCLEAR.value
 AWAITING = {TicketStatus.FORWARDED.value, TicketStatus.IN_PROGRESS.value}
@@ -17,18 +17,11 @@ AT_AGENCY = {s.value for s in OPEN_AT_AGENCY}
 CLOSABLE = {TicketStatus.ANSWERED.value, TicketStatus.REFUSED.value, NEW}
 
 
-def _officer(actor: Actor, track: TicketTrack) -> bool:
-    """The ticket's agency officer, or oversight (as ``require_agency_officer``)."""
-    if actor.role in OVERSIGHT:
-        return True
-    return actor.role == Role.AGENCY and track.agency_id is not None and track.agency_id == actor.agency_id
-
-
 def allowed_actions(actor: Actor, ticket: Ticket, track: TicketTrack) -> list[str]:
     """The transition names (as in the console's API paths) allowed now, in a stable order."""
     if not can_view(actor, track):
         return []
-    status, staff, officer = ticket.status, actor.role in STAFF, _officer(actor, track)
+    status, staff, officer = ticket.status, actor.role in STAFF, is_agency_officer(actor, track)
     out: list[str] = []
     if staff and (status == NEW or (status == UNCLEAR and actor.role in OVERSIGHT)):
         out.append("forward")

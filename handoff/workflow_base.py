@@ -71,11 +71,16 @@ def require_role(actor: Actor, roles: tuple[Role, ...]) -> None:
         raise PermissionDenied("Vai trò của bạn không được thực hiện thao tác này")
 
 
+def is_agency_officer(actor: Actor, track: TicketTrack) -> bool:
+    """The ticket's agency officer, or oversight."""
+    if actor.role in OVERSIGHT:
+        return True
+    return actor.role == Role.AGENCY and track.agency_id is not None and track.agency_id == actor.agency_id
+
+
 def require_agency_officer(actor: Actor, track: TicketTrack) -> None:
     """Answer/progress/send back: the ticket's agency officer (or oversight)."""
-    if actor.role in OVERSIGHT:
-        return
-    if actor.role != Role.AGENCY or track.agency_id is None or track.agency_id != actor.agency_id:
+    if not is_agency_officer(actor, track):
         raise PermissionDenied("Chỉ cán bộ đầu mối của đơn vị được giao mới xử lý phiếu này")
 
 
