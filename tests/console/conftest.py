@@ -3,6 +3,7 @@ HTTP clients (one cookie jar each) talking to it over loopback."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from bot.config import Settings
 from bot.hub import HUB
 from storage.clock import ManualClock
 from storage.models_console import Agency, User
+from tests.conftest import wait_for, webchat_session
 
 PASSWORD = "mat-khau-du-dai-123"
 # Tuesday 2 March 2027, 09:00 in Việt Nam: office hours
@@ -146,3 +148,25 @@ async def people(console_client: TestClient[Any, Any]) -> AsyncIterator[Any]:
 async def agency_id_of(app: web.Application, code: str) -> int:
     async with app[HUB].sm() as s:
         return int((await s.execute(select(Agency.id).where(Agency.code == code))).scalar_one())
+
+
+async def new_ticket(people: Any, op: Any, content: str = "Cần kiểm tra") -> tuple[int, str]:
+    """A citizen's conversation in the queue and a ticket opened on it: (ticket id, code)."""
+    citizen = await people()
+    sess = await webchat_session(citizen.http, citizen.base)
+    async with citizen.http.post(
+        citizen.base + "/webchat/api/messages",
+        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi gặp cán bộ"},
+        headers={"Authorization": f"Bearer {sess['session_token']}"},
+    ) as r:
+        assert r.status == 200
+    conv = sess["conversation_id"]
+
+    async def waiting() -> bool:
+        _, q = await op.get("/console/api/queue")
+        return conv in [c["id"] for c in q["waiting"]]
+
+    await wait_for(waiting)
+    status, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": content})
+    assert status == 200, body
+    return int(body["ticket"]["id"]), str(body["ticket"]["code"])

@@ -4,7 +4,6 @@ new app on the same database (a restart) keeps every deadline."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +14,7 @@ from bot.config import Settings
 from bot.console.live import run_deadline_check
 from bot.hub import HUB
 from storage.clock import ManualClock
-from tests.conftest import wait_for, webchat_session
-from tests.console.conftest import agency_id_of
+from tests.console.conftest import agency_id_of, new_ticket
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 
@@ -27,24 +25,7 @@ def vn(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datet
 
 async def _forwarded_ticket(people: Any, console_app: Any, code: str = "so-yte") -> int:
     op = await people("op1")
-    citizen = await people()
-    sess = await webchat_session(citizen.http, citizen.base)
-    async with citizen.http.post(
-        citizen.base + "/webchat/api/messages",
-        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi gặp cán bộ"},
-        headers={"Authorization": f"Bearer {sess['session_token']}"},
-    ) as r:
-        assert r.status == 200
-    conv = sess["conversation_id"]
-
-    async def waiting() -> bool:
-        _, q = await op.get("/console/api/queue")
-        return conv in [c["id"] for c in q["waiting"]]
-
-    await wait_for(waiting)
-    status, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": "Cần kiểm tra"})
-    assert status == 200, body
-    tid = int(body["ticket"]["id"])
+    tid, _ = await new_ticket(people, op)
     status, body = await op.post(
         f"/console/api/tickets/{tid}/forward", {"agency_id": await agency_id_of(console_app, code)}
     )

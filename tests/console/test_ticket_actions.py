@@ -4,36 +4,12 @@ new to closed, and through unclear and refused."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from tests.conftest import wait_for, webchat_session
-from tests.console.conftest import agency_id_of
+from tests.console.conftest import agency_id_of, new_ticket
 
 STAFF_ON_NEW = ["forward", "unclear", "refuse", "answer", "close"]
 AT_AGENCY = ["progress", "phone_answered", "answer", "more_info", "send_back"]
-
-
-async def new_ticket(people: Any, op: Any, content: str = "Cần kiểm tra") -> tuple[int, str]:
-    """A citizen's conversation in the queue and a ticket opened on it: (ticket id, code)."""
-    citizen = await people()
-    sess = await webchat_session(citizen.http, citizen.base)
-    async with citizen.http.post(
-        citizen.base + "/webchat/api/messages",
-        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi gặp cán bộ"},
-        headers={"Authorization": f"Bearer {sess['session_token']}"},
-    ) as r:
-        assert r.status == 200
-    conv = sess["conversation_id"]
-
-    async def waiting() -> bool:
-        _, q = await op.get("/console/api/queue")
-        return conv in [c["id"] for c in q["waiting"]]
-
-    await wait_for(waiting)
-    status, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": content})
-    assert status == 200, body
-    return int(body["ticket"]["id"]), str(body["ticket"]["code"])
 
 
 async def _actions(who: Any, tid: int, status: str) -> list[str] | None:
