@@ -124,6 +124,9 @@ class Settings:
     log_level: str = "INFO"
     secure_cookies: bool = False
     home: str = "webchat"  # one of HOMES: the page ``/`` redirects to
+    # the console's queue colours a waiting conversation "warn", then "late", after these
+    queue_warn_seconds: int = 120
+    queue_late_seconds: int = 300
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -169,6 +172,8 @@ class Settings:
             log_level=env.get("HUB_LOG_LEVEL") or "INFO",
             secure_cookies=_bool(env.get("HUB_SECURE_COOKIES"), False),
             home=_home(env.get("HUB_HOME")),
+            queue_warn_seconds=_positive_int(env, "HUB_QUEUE_WARN_SECONDS", 120),
+            queue_late_seconds=_queue_late(env),
             env=env,
         )
 
@@ -193,6 +198,15 @@ def _home(raw: str | None) -> str:
     if home not in HOMES:
         raise ValueError(f"HUB_HOME={raw!r}: cần một trong {', '.join(HOMES)}")
     return home
+
+
+def _queue_late(env: Mapping[str, str]) -> int:
+    """``HUB_QUEUE_LATE_SECONDS``: after ``HUB_QUEUE_WARN_SECONDS``, never before it."""
+    warn = _positive_int(env, "HUB_QUEUE_WARN_SECONDS", 120)
+    late = _positive_int(env, "HUB_QUEUE_LATE_SECONDS", max(300, warn))
+    if late < warn:
+        raise ValueError(f"HUB_QUEUE_LATE_SECONDS={late} phải không nhỏ hơn HUB_QUEUE_WARN_SECONDS={warn}")
+    return late
 
 
 def _embeddings_path(env: Mapping[str, str]) -> str | None:

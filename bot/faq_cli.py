@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import Settings
-from bot.faq_store import import_entries_by_agency
+from bot.faq_store import ENTRY_WITHOUT_AGENCY, NO_AGENCY, import_entries_by_agency
 from faq.importer import ImportRejected, parse_file
 from faq.model import FaqEntry
 from storage.clock import SystemClock
@@ -81,7 +81,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         version = asyncio.run(import_into_hub(settings, result.entries, args.agency, args.activate))
     except HubImportUnavailable as err:
-        print(str(err))
+        hint = " (tùy chọn --agency TÊN)" if str(err) in (NO_AGENCY, ENTRY_WITHOUT_AGENCY) else ""
+        print(f"{err}{hint}")
         return 2
     print(f"Đã nhập phiên bản {version}" + (" và kích hoạt." if args.activate else "."))
     return 0

@@ -38,6 +38,10 @@ from storage.session import SessionMaker
 
 log = logging.getLogger(__name__)
 
+# neutral texts (the console shows them too); bot/faq_cli.py adds its --agency hint
+NO_AGENCY = "Cần chỉ rõ đơn vị của bộ câu hỏi: hãy chọn đơn vị"
+ENTRY_WITHOUT_AGENCY = "Có câu hỏi không ghi đơn vị: hãy thêm cột Đơn vị hoặc chọn đơn vị"
+
 # While the full index (with the embedding model) builds, a lexical index serves: it may
 # offer numbered suggestions but never answers on its own — a wrong answer from a
 # government hotline is misinformation, a suggestion is not.
@@ -175,7 +179,7 @@ async def import_version(
 ) -> VersionInfo:
     """Store ``entries`` as the next version of ``agency`` in one transaction."""
     if not agency:
-        raise ValueError("Cần chỉ rõ đơn vị (--agency) của bộ câu hỏi")
+        raise ValueError(NO_AGENCY)
     current = await active_version(sm, agency)
     old = await version_entries(sm, current.id) if current else []
     changes = diff(old, entries)
@@ -375,7 +379,7 @@ async def import_entries_by_agency(
     for e in entries:
         groups.setdefault(agency or e.agency, []).append(e)
     if "" in groups:
-        raise ValueError("Có câu hỏi không ghi đơn vị: hãy thêm cột Đơn vị hoặc dùng --agency")
+        raise ValueError(ENTRY_WITHOUT_AGENCY)
     return [
         await import_version(
             sm, clock, group, name, activate=activate, source_name=source_name, created_by=created_by

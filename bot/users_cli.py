@@ -52,7 +52,7 @@ def _password() -> str:
 
 
 async def _run(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.auth.accounts import AccountError, create_user
+    from bot.auth.accounts import AGENCY_REQUIRED, AccountError, create_user
     from bot.auth.passwords import WeakPassword
     from handoff.seed import load_seed, seed
     from storage.clock import SystemClock
@@ -97,7 +97,8 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
                     agency_code=args.agency,
                 )
         except (AccountError, WeakPassword) as err:
-            print(f"Lỗi: {err}", file=sys.stderr)
+            hint = " (tùy chọn --agency MÃ)" if str(err) == AGENCY_REQUIRED else ""
+            print(f"Lỗi: {err}{hint}", file=sys.stderr)
             return 2
         print(f"Đã tạo tài khoản {user.username} (vai trò {user.role}).")
         return 0

@@ -24,6 +24,7 @@ ANON_SESSION_TTL = timedelta(hours=2)
 USERNAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789._-@")
 
 
+AGENCY_REQUIRED = "Cán bộ đầu mối phải thuộc một đơn vị: hãy chọn đơn vị"
 LOCKED = "Tài khoản tạm khóa do đăng nhập sai nhiều lần; thử lại sau 15 phút"
 
 
@@ -84,7 +85,7 @@ async def create_user(
         if agency is None:
             raise AccountError(f"Không có đơn vị #{agency_id}")
     if role == Role.AGENCY and agency is None:
-        raise AccountError("Cán bộ đầu mối phải thuộc một đơn vị (--agency)")
+        raise AccountError(AGENCY_REQUIRED)
     if role != Role.AGENCY and agency is not None:
         raise AccountError("Chỉ cán bộ đầu mối mới gắn với đơn vị")
     user = User(
@@ -231,3 +232,63 @@ async def set_password(session: AsyncSession, user: User, password: str, now: da
     user.password_hash = hash_password(password)
     user.updated_at = now
     await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+
+
+LAST_ADMIN = "Không thể hạ quyền hoặc khóa quản trị viên đang hoạt động cuối cùng"
+FULL_NAME_MAX = 200
+
+
+async def update_user(
+    session: AsyncSession,
+    user: User,
+    now: datetime,
+    *,
+    full_name: str | None = None,
+    role: Role | str | None = None,
+    agency_id: int | None = None,
+    agency_given: bool = False,
+    active: bool | None = None,
+) -> dict[str, dict[str, object]]:
+    """Change an account's name, role, agency or active state (``None``: unchanged;
+    ``agency_given``: ``agency_id`` was sent, ``None`` meaning no agency). An agency officer
+    must have an agency, every other role has none. The last active admin is never demoted
+    or deactivated. A role change or a deactivation ends the account's sessions. Returns
+    the changed fields as ``{field: {"from": old, "to": new}}``; raises :class:`AccountError`."""
+    new_role = Role(role) if role is not None else Role(user.role)
+    new_active = user.active if active is None else bool(active)
+    new_agency = agency_id if agency_given else user.agency_id
+    if new_role != Role.AGENCY:
+        new_agency = None
+    elif new_agency is None:
+        raise AccountError(AGENCY_REQUIRED)
+    elif new_agency != user.agency_id and await session.get(Agency, new_agency) is None:
+        raise AccountError(f"Không có đơn vị #{new_agency}")
+    new_name = user.full_name if full_name is None else full_name.strip()
+    if len(new_name) > FULL_NAME_MAX:
+        raise AccountError(f"Họ tên tối đa {FULL_NAME_MAX} ký tự")
+    was_admin = user.role == Role.ADMIN.value and user.active
+    if was_admin and not (new_role == Role.ADMIN and new_active):
+        admins = await session.execute(
+            select(User.id)
+            .where(User.role == Role.ADMIN.value, User.active.is_(True))
+            .with_for_update()  # two admins demoting each other at once: one waits, then sees
+        )
+        if not [i for i in admins.scalars() if i != user.id]:
+            raise AccountError(LAST_ADMIN)
+    after: dict[str, object] = {
+        "full_name": new_name,
+        "role": new_role.value,
+        "agency_id": new_agency,
+        "active": new_active,
+    }
+    changed = {k: {"from": getattr(user, k), "to": v} for k, v in after.items() if getattr(user, k) != v}
+    if not changed:
+        return changed
+    for key, value in after.items():
+        setattr(user, key, value)
+    user.updated_at = now
+    if "role" in changed or ("active" in changed and not new_active):
+        await session.execute(delete(UserSession).where(UserSession.user_id == user.id))
+    if "active" in changed and new_active:
+        user.locked_until = None
+    return changed

@@ -21,11 +21,14 @@ from bot.console import (
     admin_api,
     audit_view,
     auth_routes,
+    contacts_api,
     conversations,
     exports,
     faq_learning_api,
     live,
+    presence,
     tickets_api,
+    users_api,
 )
 from bot.console.core import ConsoleState, console_middleware
 from bot.hub import Hub
@@ -76,6 +79,7 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_post(f"{api}/conversations/{ID}/note", conversations.note)
     r.add_post(f"{api}/conversations/{ID}/release", conversations.release)
     r.add_post(f"{api}/conversations/{ID}/close", conversations.close)
+    r.add_post(f"{api}/conversations/{ID}/typing", presence.typing)
     r.add_post(f"{api}/conversations/{ID}/tickets", tickets_api.create_from_conversation)
     r.add_post(f"{api}/conversations/{ID}/faq-reply", faq_learning_api.faq_reply)
     r.add_post(f"{api}/messages/{ID}/wrong", faq_learning_api.mark_wrong)
@@ -84,6 +88,7 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_post(f"{api}/faq/proposals/reject", faq_learning_api.reject_proposal)
     r.add_get(f"{api}/contacts", conversations.contacts_search)
     r.add_post(f"{api}/contacts/merge", conversations.merge_contacts)
+    r.add_post(f"{api}/contacts/{ID}", contacts_api.edit_contact)
     r.add_get(f"{api}/tickets", tickets_api.list_tickets)
     r.add_get(f"{api}/tickets/unclear", tickets_api.supervisor_queue)
     r.add_get(f"{api}/tickets/export.csv", exports.export_csv)
@@ -99,10 +104,11 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_get(f"{api}/canned", admin_api.canned)
     r.add_get(f"{api}/faq", admin_api.faq_search)
     r.add_post(f"{api}/canned", admin_api.save_canned)
-    r.add_get(f"{api}/users", admin_api.users)
-    r.add_post(f"{api}/users", admin_api.create_user)
-    r.add_post(f"{api}/users/{ID}/active", admin_api.set_user_active)
-    r.add_post(f"{api}/users/{ID}/password", admin_api.reset_password)
+    r.add_get(f"{api}/users", users_api.users)
+    r.add_post(f"{api}/users", users_api.create_user)
+    r.add_post(f"{api}/users/{ID}", users_api.edit_user)
+    r.add_post(f"{api}/users/{ID}/active", users_api.set_user_active)
+    r.add_post(f"{api}/users/{ID}/password", users_api.reset_password)
     r.add_post(f"{api}/me/password", admin_api.change_own_password)
     r.add_get(f"{api}/audit", audit_view.audit_log)
     r.add_get(f"{api}/labels", audit_view.labels)

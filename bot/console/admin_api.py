@@ -181,78 +181,6 @@ async def save_canned(request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "id": row.id})
 
 
-async def users(request: web.Request) -> web.Response:
-    require(request, Role.ADMIN)
-    async with hub_of(request).sm() as s:
-        rows = (await s.execute(select(User).order_by(User.username))).scalars().all()
-        return web.json_response(
-            {
-                "users": [
-                    {
-                        "id": u.id,
-                        "username": u.username,
-                        "full_name": u.full_name,
-                        "role": u.role,
-                        "agency_id": u.agency_id,
-                        "active": u.active,
-                        "locked_until": _iso(u.locked_until),
-                    }
-                    for u in rows
-                ]
-            }
-        )
-
-
-async def create_user(request: web.Request) -> web.Response:
-    admin = require(request, Role.ADMIN)
-    hub = hub_of(request)
-    body = await json_body(request)
-    now = hub.clock.now()
-    try:
-        async with hub.sm() as s, s.begin():
-            user = await accounts.create_user(
-                s,
-                username=str_field(body, "username", max_len=100),
-                password=str_field(body, "password", max_len=1000),
-                role=str_field(body, "role", max_len=20),
-                now=now,
-                full_name=str_field(body, "full_name", max_len=200),
-                agency_id=int_field(body, "agency_id", required=False),
-            )
-            audit_action(
-                s,
-                request,
-                admin,
-                "create_user",
-                "user",
-                user.id,
-                now,
-                detail={"username": user.username, "role": user.role},
-            )
-    except (accounts.AccountError, WeakPassword, ValueError) as err:
-        raise WorkflowError(str(err), 400) from err
-    return web.json_response({"ok": True, "id": user.id})
-
-
-async def set_user_active(request: web.Request) -> web.Response:
-    admin = require(request, Role.ADMIN)
-    hub = hub_of(request)
-    body = await json_body(request)
-    user_id = int(request.match_info["id"])
-    active = bool(body.get("active"))
-    now = hub.clock.now()
-    async with hub.sm() as s, s.begin():
-        res = await s.execute(
-            update(User).where(User.id == user_id).values(active=active, locked_until=None, updated_at=now)
-        )
-        if not res.rowcount:  # type: ignore[attr-defined]
-            raise WorkflowError("Không tìm thấy tài khoản", 404)
-        audit_action(
-            s, request, admin, "activate_user" if active else "deactivate_user", "user", user_id, now
-        )
-    return web.json_response({"ok": True})
-
-
 def _notice_filter(user: User) -> Any:
     if user.role == Role.AGENCY:
         return (Notification.role == Role.AGENCY.value) & (Notification.agency_id == user.agency_id)
@@ -317,25 +245,6 @@ async def faq_search(request: web.Request) -> web.Response:
             }
         )
     return web.json_response({"available": True, "results": results})
-
-
-async def reset_password(request: web.Request) -> web.Response:
-    """Admin sets a new password; every session of that account ends."""
-    admin = require(request, Role.ADMIN)
-    hub = hub_of(request)
-    body = await json_body(request)
-    now = hub.clock.now()
-    try:
-        async with hub.sm() as s, s.begin():
-            user = await s.get(User, int(request.match_info["id"]))
-            if user is None:
-                raise WorkflowError("Không tìm thấy tài khoản", 404)
-            await accounts.set_password(s, user, str_field(body, "password", max_len=1000), now)
-            user.locked_until = None
-            audit_action(s, request, admin, "reset_password", "user", user.id, now)
-    except WeakPassword as err:
-        raise WorkflowError(str(err), 400) from err
-    return web.json_response({"ok": True})
 
 
 async def change_own_password(request: web.Request) -> web.Response:

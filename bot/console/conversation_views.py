@@ -4,16 +4,17 @@ across channels (``load_conversation``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.dialogue import CONTACT_FIELDS, DialogueState
 from bot.serialize import message_dict
 from storage.clock import as_utc
-from storage.models import ChannelIdentity, Contact, Conversation, Message, Ticket
+from storage.models import ChannelIdentity, Contact, Conversation, Direction, Message, Ticket
 from storage.models_console import User
 
 # what the bot is asking, in the operator's words
@@ -69,10 +70,59 @@ def form_progress(dialogue: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
+@dataclass(frozen=True)
+class SlaLimits:
+    """Seconds of waiting after which the queue shows a conversation "warn", then "late"
+    (``HUB_QUEUE_WARN_SECONDS``, ``HUB_QUEUE_LATE_SECONDS``)."""
+
+    warn: int = 120
+    late: int = 300
+
+    def of(self, waiting_seconds: int | None) -> str:
+        """ "ok", "warn" or "late" (not waiting: "ok")."""
+        if waiting_seconds is None or waiting_seconds < self.warn:
+            return "ok"
+        return "late" if waiting_seconds >= self.late else "warn"
+
+
+async def unread_counts(s: AsyncSession, conv_ids: list[int]) -> dict[int, int]:
+    """For each conversation, the citizen's messages after its latest outbound one (a bot or
+    an operator reply; internal notes do not count): one query for them all. Conversations
+    with none are left out."""
+    if not conv_ids:
+        return {}
+    last_out = (
+        select(Message.conversation_id.label("cid"), func.max(Message.seq).label("seq"))
+        .where(Message.conversation_id.in_(conv_ids), Message.direction == Direction.OUTBOUND.value)
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    rows = await s.execute(
+        select(Message.conversation_id, func.count())
+        .outerjoin(last_out, last_out.c.cid == Message.conversation_id)
+        .where(
+            Message.conversation_id.in_(conv_ids),
+            Message.direction == Direction.INBOUND.value,
+            or_(last_out.c.seq.is_(None), Message.seq > last_out.c.seq),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {int(cid): int(n) for cid, n in rows.all()}
+
+
 def conversation_dict(
-    conv: Conversation, contact: Contact | None, now: datetime, identity: ChannelIdentity | None = None
+    conv: Conversation,
+    contact: Contact | None,
+    now: datetime,
+    identity: ChannelIdentity | None = None,
+    *,
+    unread: int = 0,
+    sla: SlaLimits = SlaLimits(),
 ) -> dict[str, Any]:
+    """A conversation as the queue shows it: ``unread`` citizen messages since the last
+    reply, ``sla`` from how long it has waited."""
     since = as_utc(conv.waiting_since)
+    waited = int((now - since).total_seconds()) if since else None
     name = None
     if contact is not None:
         name = contact.full_name or contact.display_name
@@ -86,7 +136,9 @@ def conversation_dict(
         "contact_id": conv.contact_id,
         "contact_name": name or f"Khách #{conv.contact_id}",
         "waiting_since": iso(conv.waiting_since),
-        "waiting_seconds": int((now - since).total_seconds()) if since else None,
+        "waiting_seconds": waited,
+        "sla": sla.of(waited),
+        "unread": unread,
         "handoff_reason": conv.handoff_reason,
         "updated_at": iso(conv.updated_at),
         "previous_id": conv.previous_id,
@@ -105,7 +157,7 @@ async def contact_ids(s: AsyncSession, contact_id: int) -> list[int]:
 
 
 async def load_conversation(
-    s: AsyncSession, conv_id: int, now: datetime
+    s: AsyncSession, conv_id: int, now: datetime, sla: SlaLimits = SlaLimits()
 ) -> tuple[Conversation, dict[str, Any]] | None:
     """The console's view of one conversation: the conversation, who holds it, its contact
     (and the contacts merged into it) with their channels, conversations, messages (2000 at
@@ -119,7 +171,9 @@ async def load_conversation(
     convs = (await s.execute(query)).scalars().all()
     conv_ids = [c.id for c in convs]
     return conv, {
-        "conversation": conversation_dict(conv, contact, now),
+        "conversation": conversation_dict(
+            conv, contact, now, unread=(await unread_counts(s, [conv.id])).get(conv.id, 0), sla=sla
+        ),
         "assignee": await _assignee(s, conv.assignee_id),
         "contact": contact_dict(contact),
         "identities": await _identities(s, ids),

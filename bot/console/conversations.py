@@ -11,7 +11,13 @@ from aiohttp import web
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.console.conversation_views import contact_dict, conversation_dict, load_conversation
+from bot.console.conversation_views import (
+    SlaLimits,
+    contact_dict,
+    conversation_dict,
+    load_conversation,
+    unread_counts,
+)
 from bot.console.core import (
     OVERSIGHT,
     STAFF,
@@ -24,6 +30,7 @@ from bot.console.core import (
     str_field,
 )
 from bot.events import QUEUE_TOPIC
+from bot.hub import Hub
 from bot.serialize import message_dict
 from connectors.base import SenderRole
 from handoff.workflow import WorkflowError
@@ -48,8 +55,13 @@ async def _publish_queue(request: web.Request, conv_id: int, state: str, assigne
     )
 
 
+def sla_limits(hub: Hub) -> SlaLimits:
+    return SlaLimits(hub.settings.queue_warn_seconds, hub.settings.queue_late_seconds)
+
+
 async def queue(request: web.Request) -> web.Response:
-    """Waiting for a human, oldest first; and what this operator holds."""
+    """Waiting for a human, oldest first; and what this operator holds. Each item carries
+    ``unread`` (citizen messages since the last reply) and ``sla`` (ok, warn, late)."""
     user = require(request, *STAFF)
     hub = hub_of(request)
     now = hub.clock.now()
@@ -70,9 +82,12 @@ async def queue(request: web.Request) -> web.Response:
             .order_by(Conversation.waiting_since.asc().nulls_last(), Conversation.id)
             .limit(500)
         )
+        found = rows.all()
+        unread = await unread_counts(s, [conv.id for conv, _, _ in found])
+        sla = sla_limits(hub)
         waiting, mine, others = [], [], []
-        for conv, contact, ident in rows.all():
-            d = conversation_dict(conv, contact, now, ident)
+        for conv, contact, ident in found:
+            d = conversation_dict(conv, contact, now, ident, unread=unread.get(conv.id, 0), sla=sla)
             if conv.state == ConversationState.WAITING_HUMAN.value:
                 waiting.append(d)
             elif conv.assignee_id == user.id:
@@ -89,7 +104,7 @@ async def conversation(request: web.Request) -> web.Response:
     conv_id = int(request.match_info["id"])
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        loaded = await load_conversation(s, conv_id, now)
+        loaded = await load_conversation(s, conv_id, now, sla_limits(hub))
         if loaded is None:
             raise WorkflowError("Không tìm thấy hội thoại", 404)
         conv, body = loaded

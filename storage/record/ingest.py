@@ -134,6 +134,27 @@ async def identity_for(
 # --------------------------------------------------------------------------- messages
 
 
+EDITABLE_CONTACT_FIELDS = ("full_name", "phone", "email", "address")  # Điều 7.2
+
+
+def update_contact(
+    contact: Contact, values: Mapping[str, str | None], now: datetime
+) -> dict[str, dict[str, str | None]]:
+    """A person's edit of a contact's Điều 7.2 fields (already validated by the caller;
+    ``None`` clears one). Returns the changed fields as ``{field: {"from", "to"}}``."""
+    changed: dict[str, dict[str, str | None]] = {}
+    for key, value in values.items():
+        if key not in EDITABLE_CONTACT_FIELDS:
+            raise ValueError(f"not an editable contact field: {key}")
+        old = getattr(contact, key)
+        if old != value:
+            changed[key] = {"from": old, "to": value}
+            setattr(contact, key, value)
+    if changed:
+        contact.updated_at = now
+    return changed
+
+
 def _attachment_rows(event: InboundMessage) -> list[AttachmentRow]:
     return [
         AttachmentRow(
