@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.calendar import WorkingCalendar
@@ -23,6 +23,16 @@ def deadline_flag(ticket: Ticket, now: datetime, calendar: WorkingCalendar) -> s
     if due is None or ticket.status not in {s.value for s in OPEN_AT_AGENCY}:
         return None
     return deadline_state(now, due, calendar).value
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """In SQL, the tickets :func:`deadline_flag` calls ``overdue`` at ``now``: open at an
+    agency with a deadline that has passed (a new, unclear or final ticket has none)."""
+    return and_(
+        Ticket.status.in_([s.value for s in OPEN_AT_AGENCY]),
+        Ticket.due_at.is_not(None),
+        Ticket.due_at < utc(now),
+    )
 
 
 def is_breach(track: TicketTrack, now: datetime) -> bool:

@@ -43,6 +43,8 @@ TICKET_EVENT: dict[str, str] = {
     "closed": "đóng phiếu",
     "overdue": "quá hạn",
     "breach": "vi phạm Điều 10.3",
+    "urgent_set": "đánh dấu khẩn",
+    "urgent_cleared": "bỏ đánh dấu khẩn",
 }
 
 # the actions of the audit log (storage.models_console.AuditLog.action)
@@ -80,6 +82,7 @@ AUDIT_ACTION: dict[str, str] = {
     "answer": "trả lời phiếu",
     "send_back": "trả lại phiếu",
     "close": "đóng phiếu",
+    "urgent": "đánh dấu / bỏ đánh dấu khẩn",
     "faq.import": "nhập bộ câu hỏi",
     "faq.activate": "kích hoạt bộ câu hỏi",
     "faq.deactivate": "ngừng dùng bộ câu hỏi",

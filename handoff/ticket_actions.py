@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from handoff.workflow_base import OVERSIGHT, STAFF, Actor, can_view, is_agency_officer
 from storage.models import Ticket
-from storage.models_console import OPEN_AT_AGENCY, TicketStatus, TicketTrack
+from storage.models_console import FINAL_STATUSES, OPEN_AT_AGENCY, TicketStatus, TicketTrack
 
 NEW, UNCLEAR = TicketStatus.NEW.value, TicketStatus.UNCLEAR.value
 AWAITING = {TicketStatus.FORWARDED.value, TicketStatus.IN_PROGRESS.value}
 AT_AGENCY = {s.value for s in OPEN_AT_AGENCY}
 CLOSABLE = {TicketStatus.ANSWERED.value, TicketStatus.REFUSED.value, NEW}
+FINAL = {s.value for s in FINAL_STATUSES}
 
 
 def allowed_actions(actor: Actor, ticket: Ticket, track: TicketTrack) -> list[str]:
@@ -41,4 +42,6 @@ def allowed_actions(actor: Actor, ticket: Ticket, track: TicketTrack) -> list[st
         out.append("send_back")
     if staff and status in CLOSABLE:
         out.append("close")
+    if staff and status not in FINAL:
+        out.append("urgent")  # set or clear the mark (handoff.transitions.set_urgent)
     return out

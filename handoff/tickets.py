@@ -23,6 +23,7 @@ from handoff.deadlines import ANSWER_WITHIN, answer_due
 from storage.dialect import dialect_insert
 from storage.models import Contact, Conversation, Ticket, TicketCounter
 from storage.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
+from storage.search import ticket_search_text
 
 DEFAULT_PREFIX = "1022"
 PREFIX_ENV = "HUB_TICKET_PREFIX"
@@ -87,6 +88,11 @@ def _fill_contact(contact: Contact, given: Mapping[str, str | None], now: dateti
         contact.updated_at = now
 
 
+def refresh_search_text(ticket: Ticket) -> None:
+    """Recompute ``ticket.search_text`` (:mod:`storage.search`) after its content changed."""
+    ticket.search_text = ticket_search_text(ticket.code, ticket.content, ticket.contact_snapshot)
+
+
 async def create_ticket(
     session: AsyncSession,
     conversation: Conversation | None,
@@ -141,6 +147,7 @@ async def create_ticket(
         created_at=now,
         updated_at=now,
     )
+    refresh_search_text(ticket)
     session.add(ticket)
     await session.flush()
     session.add(
@@ -196,6 +203,7 @@ async def add_citizen_note(
         f"{ticket.content}\n\n{NOTE_HEADER} ({now.astimezone(HOTLINE_TZ):%H:%M %d/%m/%Y}): {text}"
     )
     ticket.updated_at = now
+    refresh_search_text(ticket)
     session.add(
         TicketEvent(
             ticket_id=ticket.id,

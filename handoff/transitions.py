@@ -35,6 +35,7 @@ from handoff.workflow_base import (
 )
 from storage.models import Conversation, Ticket
 from storage.models_console import (
+    FINAL_STATUSES,
     OPEN_AT_AGENCY,
     Agency,
     Domain,
@@ -46,6 +47,7 @@ from storage.models_console import (
 
 # at the agency, still to be answered: where progress, more-info and send-back apply
 AWAITING_AGENCY = (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS)
+NOT_FINAL = tuple(s for s in TicketStatus if s not in FINAL_STATUSES)
 
 
 async def open_ticket(
@@ -394,4 +396,31 @@ async def close(
     status_in(ticket, (TicketStatus.ANSWERED, TicketStatus.REFUSED, TicketStatus.NEW), "đóng")
     ticket.due_at = None
     move(session, ticket, actor, now, "closed", TicketStatus.CLOSED, text=(note or "").strip() or None)
+    return Outcome(ticket, track)
+
+
+async def set_urgent(
+    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, urgent: bool
+) -> Outcome:
+    """Mark an open ticket urgent, or clear the mark (Điều 13.2: urgent requests first); staff
+    only, recorded in the history. Setting what is already set changes nothing."""
+    now = utc(now)
+    require_role(actor, STAFF)
+    ticket, track = await load(session, ticket_id, actor)
+    status_in(ticket, NOT_FINAL, "đánh dấu khẩn" if urgent else "bỏ đánh dấu khẩn")
+    if bool(track.urgent) != urgent:
+        track.urgent = urgent
+        ticket.updated_at = now
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                at=now,
+                user_id=actor.user_id,
+                action="urgent_set" if urgent else "urgent_cleared",
+                from_status=ticket.status,
+                to_status=ticket.status,
+                agency_id=track.agency_id,
+                due_at=ticket.due_at,
+            )
+        )
     return Outcome(ticket, track)

@@ -21,7 +21,13 @@ workflow as wf`` gives all of it.
 
 from __future__ import annotations
 
-from handoff.deadline_checks import check_deadlines, deadline_flag, is_breach, remaining_working_time
+from handoff.deadline_checks import (
+    check_deadlines,
+    deadline_flag,
+    is_breach,
+    overdue_clause,
+    remaining_working_time,
+)
 from handoff.deadlines import DeadlineState
 from handoff.loaders import load
 from handoff.transitions import (
@@ -36,6 +42,7 @@ from handoff.transitions import (
     progress,
     refuse,
     send_back,
+    set_urgent,
 )
 from handoff.workflow_base import (
     OVERSIGHT,
@@ -74,10 +81,12 @@ __all__ = [
     "load",
     "mark_unclear",
     "open_ticket",
+    "overdue_clause",
     "phone_answered",
     "progress",
     "refuse",
     "remaining_working_time",
     "send_back",
+    "set_urgent",
     "utc",
 ]

@@ -210,6 +210,9 @@ class Ticket(Base):
     due_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # code, content, citizen's name and phone folded (storage.search) for the console's
+    # accentless search; kept by handoff.tickets, the owner of a ticket's creation and content
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class TicketCounter(Base):

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, BigId
@@ -42,6 +43,8 @@ class TicketStatus(enum.StrEnum):
 
 
 OPEN_AT_AGENCY = (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS, TicketStatus.PHONE_ANSWERED)
+# nothing more happens to a ticket in these (no deadline, no urgency)
+FINAL_STATUSES = (TicketStatus.ANSWERED, TicketStatus.REFUSED, TicketStatus.CLOSED)
 
 
 class User(Base):
@@ -137,6 +140,7 @@ class TicketTrack(Base):
     caller_name: Mapped[str | None] = mapped_column(String(200))
     caller_phone: Mapped[str | None] = mapped_column(String(32))
     call_answer: Mapped[str | None] = mapped_column(Text)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # Điều 13.2
 
 
 class TicketEvent(Base):
@@ -174,7 +178,10 @@ class AuditLog(Base):
     """Append-only (a database trigger refuses UPDATE and DELETE)."""
 
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+    __table_args__ = (
+        Index("ix_audit_object", "object_type", "object_id"),
+        Index("ix_audit_user_id", "user_id", "id"),  # a user's latest row (repeated views)
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     at: Mapped[datetime]

@@ -9,12 +9,13 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.auth import accounts, audit, prelogin
@@ -24,6 +25,7 @@ from connectors.http_json import INT64_MAX, JsonLimits, bad_request, int_value, 
 from connectors.text import needs_cleaning
 from handoff.calendar import HOTLINE_TZ, WorkingCalendar
 from handoff.workflow import Actor, Outcome, WorkflowError
+from storage.clock import as_utc
 from storage.models import Message
 from storage.models_console import Agency, AuditLog, Notification, Role, User, UserSession
 
@@ -110,6 +112,43 @@ def audit_action(
         ip=client_ip(request),
         detail=detail,
     )
+
+
+# A view (view_ticket, view_conversation) is recorded once per look: not again while it is
+# the same user's latest audit row and younger than this (a page that loads the object twice,
+# a refresh, a live update). Any other action of the user in between starts a new look.
+VIEW_REPEAT_WINDOW = timedelta(minutes=10)
+_VIEW_LOCK = 1022  # PostgreSQL advisory lock class: (this, user id) serialises a user's views
+
+
+async def audit_view(
+    s: AsyncSession,
+    request: web.Request,
+    user: User,
+    action: str,
+    object_type: str,
+    object_id: int | str,
+    now: datetime,
+) -> AuditLog | None:
+    """Record that ``user`` looked at an object, unless their latest audit row is this same
+    view less than :data:`VIEW_REPEAT_WINDOW` ago (then None). In the caller's transaction;
+    on PostgreSQL a transaction-scoped advisory lock per user makes two concurrent loads of
+    the same page write one row (SQLite serialises write transactions already)."""
+    if s.get_bind().dialect.name == "postgresql":
+        await s.execute(text("SELECT pg_advisory_xact_lock(:k, :u)"), {"k": _VIEW_LOCK, "u": user.id})
+    latest = (
+        await s.execute(
+            select(AuditLog).where(AuditLog.user_id == user.id).order_by(AuditLog.id.desc()).limit(1)
+        )
+    ).scalar_one_or_none()
+    if (
+        latest is not None
+        and (latest.action, latest.object_type, latest.object_id) == (action, object_type, str(object_id))
+        and (at := as_utc(latest.at)) is not None
+        and now - at < VIEW_REPEAT_WINDOW
+    ):
+        return None
+    return audit_action(s, request, user, action, object_type, object_id, now)
 
 
 def set_cookie(

@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import BodyPartReader, web
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from bot.console.core import (
     OVERSIGHT,
     STAFF,
     actor,
     audit_action,
+    audit_view,
     int_field,
     json_body,
     publish_outcome,
@@ -25,74 +26,30 @@ from bot.console.core import (
     str_field,
     time_field,
 )
+from bot.console.ticket_list import domain_agency_of, find_tickets, iso, list_filters, ticket_dict
 from bot.hub import hub_of
 from connectors.text import storable
 from handoff import workflow as wf
 from handoff.ticket_actions import allowed_actions
 from handoff.workflow import WorkflowError
-from storage.clock import as_utc
 from storage.media import store_file
 from storage.models import Conversation, Ticket
-from storage.models_console import Agency, Role, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
+from storage.models_console import Agency, Domain, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
 
 MAX_RECORDING = 50 * 1024 * 1024
 CONTACT_LIMITS = {"full_name": 200, "phone": 32, "email": 320, "address": 1000}  # the contact columns
 
 
-def _iso(value: datetime | None) -> str | None:
-    v = as_utc(value)
-    return v.isoformat() if v else None
-
-
-def ticket_dict(t: Ticket, tr: TicketTrack, now: datetime, request: web.Request) -> dict[str, Any]:
-    cal = state_of(request).calendar
-    return {
-        "id": t.id,
-        "code": t.code,
-        "status": t.status,
-        "status_label": wf.STATUS_LABELS.get(t.status, t.status),
-        "kind": t.kind,
-        "channel": t.channel,
-        "content": t.content,
-        "contact": t.contact_snapshot or {},
-        "domain": t.domain,
-        "agency": t.agency,
-        "agency_id": tr.agency_id,
-        "conversation_id": t.conversation_id,
-        "created_at": _iso(t.created_at),
-        "forwarded_at": _iso(tr.forwarded_at),
-        "due_at": _iso(t.due_at),
-        "deadline": wf.deadline_flag(t, now, cal),
-        "breach": tr.breach_at is not None or wf.is_breach(tr, now),
-        "appointment_at": _iso(tr.appointment_at),
-        "answer": tr.answer,
-        "refusal_reason": tr.refusal_reason,
-        "caller_name": tr.caller_name,
-        "caller_phone": tr.caller_phone,
-        "call_answer": tr.call_answer,
-        "forward_note": tr.forward_note,
-    }
-
-
 async def list_tickets(request: web.Request) -> web.Response:
+    """``GET /console/api/tickets``: the filters are in :mod:`bot.console.ticket_list`."""
     user = require(request)
     hub = hub_of(request)
     now = hub.clock.now()
-    status = request.query.get("status", "")
-    q = select(Ticket, TicketTrack).join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
-    if user.role == Role.AGENCY:
-        q = q.where(TicketTrack.agency_id == user.agency_id)  # role scoping
-    if status == "open":
-        q = q.where(Ticket.status.in_([s.value for s in wf.OPEN_AT_AGENCY]))
-    elif status:
-        q = q.where(Ticket.status.in_(status.split(",")))
-    if search := request.query.get("q", "").strip()[:100]:
-        q = q.where(or_(Ticket.code.ilike(f"%{search}%"), Ticket.content.ilike(f"%{search}%")))
+    filters = list_filters(request)
     async with hub.sm() as s:
-        rows = (
-            await s.execute(q.order_by(Ticket.due_at.asc().nulls_last(), Ticket.id.desc()).limit(500))
-        ).all()
-        return web.json_response({"tickets": [ticket_dict(t, tr, now, request) for t, tr in rows]})
+        rows, truncated = await find_tickets(s, user, filters, now)
+        tickets = [ticket_dict(t, tr, now, request, agency) for t, tr, agency in rows]
+    return web.json_response({"tickets": tickets, "truncated": truncated})
 
 
 async def get_ticket(request: web.Request) -> web.Response:
@@ -112,19 +69,19 @@ async def get_ticket(request: web.Request) -> web.Response:
         ).all()
         files = (await s.execute(select(TicketFile).where(TicketFile.ticket_id == ticket_id))).scalars().all()
         agency_names = {int(i): str(n) for i, n in (await s.execute(select(Agency.id, Agency.name))).all()}
-        audit_action(s, request, user, "view_ticket", "ticket", ticket_id, now)
-        body = ticket_dict(t, tr, now, request)
+        await audit_view(s, request, user, "view_ticket", "ticket", ticket_id, now)
+        body = ticket_dict(t, tr, now, request, await domain_agency_of(s, tr))
         body["actions"] = allowed_actions(actor(user), t, tr)  # what the console may offer now
         body["history"] = [
             {
-                "at": _iso(e.at),
+                "at": iso(e.at),
                 "user": name,
                 "action": e.action,
                 "from": e.from_status,
                 "to": e.to_status,
                 "agency": agency_names.get(e.agency_id) if e.agency_id else None,
                 "text": e.text,
-                "due_at": _iso(e.due_at),
+                "due_at": iso(e.due_at),
             }
             for e, name in events
         ]
@@ -151,8 +108,9 @@ async def _run(request: web.Request, action: str, fn: Any, **detail: Any) -> web
             now,
             detail={k: v for k, v in detail.items() if v is not None} or None,
         )
+        agency = await domain_agency_of(s, out.track)
     await publish_outcome(hub, out)
-    return web.json_response({"ok": True, "ticket": ticket_dict(out.ticket, out.track, now, request)})
+    return web.json_response({"ok": True, "ticket": ticket_dict(out.ticket, out.track, now, request, agency)})
 
 
 async def create_from_conversation(request: web.Request) -> web.Response:
@@ -227,9 +185,17 @@ def _transition(name: str, **fields: str) -> Any:
                 return await wf.send_back(s, ticket_id, who, now, str_field(body, "reason"))
             if name == "close":
                 return await wf.close(s, ticket_id, who, now, str_field(body, "note"))
+            if name == "urgent":
+                return await wf.set_urgent(s, ticket_id, who, now, _urgent_field(body))
             raise AssertionError(name)
 
-        return await _run(request, name, fn, agency_id=body.get("agency_id"))
+        return await _run(
+            request,
+            name,
+            fn,
+            agency_id=body.get("agency_id"),
+            urgent=body.get("urgent") if name == "urgent" else None,
+        )
 
     handler.__name__ = f"ticket_{name}"
     return handler
@@ -246,7 +212,15 @@ ACTIONS = (
     "answer",
     "send_back",
     "close",
+    "urgent",  # body {"urgent": true | false}
 )
+
+
+def _urgent_field(body: dict[str, Any]) -> bool:
+    value = body.get("urgent")
+    if not isinstance(value, bool):
+        raise WorkflowError("Trường urgent phải là true hoặc false", 400)
+    return value
 
 
 async def _read_call_form(
@@ -255,7 +229,8 @@ async def _read_call_form(
     """multipart/form-data (with an optional ``recording`` file) or JSON."""
     if not request.content_type.startswith("multipart/"):
         body = await json_body(request)
-        return {k: str_field(body, k) for k in body if isinstance(body[k], str | int)}, None
+        ints = {k: str(v) for k, v in body.items() if isinstance(v, int) and not isinstance(v, bool)}
+        return {k: str_field(body, k) for k in body if isinstance(body[k], str)} | ints, None
     reader = await request.multipart()
     fields: dict[str, str] = {}
     upload: tuple[str, str | None, bytes] | None = None
@@ -383,10 +358,11 @@ async def supervisor_queue(request: web.Request) -> web.Response:
     async with hub.sm() as s:
         rows = (
             await s.execute(
-                select(Ticket, TicketTrack)
+                select(Ticket, TicketTrack, Domain.agency_id)
                 .join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
+                .outerjoin(Domain, Domain.id == TicketTrack.domain_id)
                 .where(Ticket.status == TicketStatus.UNCLEAR.value)
                 .order_by(Ticket.id)
             )
         ).all()
-        return web.json_response({"tickets": [ticket_dict(t, tr, now, request) for t, tr in rows]})
+        return web.json_response({"tickets": [ticket_dict(t, tr, now, request, a) for t, tr, a in rows]})

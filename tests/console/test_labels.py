@@ -23,7 +23,7 @@ from tests.console.conftest import agency_id_of
 ROOT = Path(__file__).resolve().parents[2]
 
 # call name -> index of the positional argument that is an audit action
-AUDIT_CALLS = {"audit_action": 3, "_run": 1, "_post_text": 1, "_end_hold": 3, "_audit": 2}
+AUDIT_CALLS = {"audit_action": 3, "audit_view": 3, "_run": 1, "_post_text": 1, "_end_hold": 3, "_audit": 2}
 # call name -> index of the positional argument that is a ticket event action
 EVENT_CALLS = {"move": 4, "_forward": 8}
 

@@ -8,8 +8,9 @@ from typing import Any
 
 from tests.console.conftest import agency_id_of, new_ticket
 
-STAFF_ON_NEW = ["forward", "unclear", "refuse", "answer", "close"]
+STAFF_ON_NEW = ["forward", "unclear", "refuse", "answer", "close", "urgent"]
 AT_AGENCY = ["progress", "phone_answered", "answer", "more_info", "send_back"]
+STAFF_AT_AGENCY = [*AT_AGENCY, "urgent"]  # oversight: the agency's actions and the urgent mark
 
 
 async def _actions(who: Any, tid: int, status: str) -> list[str] | None:
@@ -35,7 +36,13 @@ async def test_actions_follow_the_diagram_for_each_status_and_role(people: Any, 
 
     yte_id = await agency_id_of(console_app, "so-yte")
     assert (await op.post(f"/console/api/tickets/{tid}/forward", {"agency_id": yte_id}))[0] == 200
-    at_agency = {"op1": [], "sv1": AT_AGENCY, "admin1": AT_AGENCY, "yte1": AT_AGENCY, "gtvt1": None}
+    at_agency = {
+        "op1": ["urgent"],
+        "sv1": STAFF_AT_AGENCY,
+        "admin1": STAFF_AT_AGENCY,
+        "yte1": AT_AGENCY,
+        "gtvt1": None,
+    }
     await _expect(who, tid, "forwarded", at_agency)
 
     progress = {"text": "Đang xác minh", "appointment_at": "2099-03-05T10:00"}
@@ -43,7 +50,13 @@ async def test_actions_follow_the_diagram_for_each_status_and_role(people: Any, 
     await _expect(who, tid, "in_progress", at_agency)
 
     assert (await yte.post(f"/console/api/tickets/{tid}/phone_answered", {"text": "Đã gọi"}))[0] == 200
-    answer_only = {"op1": [], "sv1": ["answer"], "admin1": ["answer"], "yte1": ["answer"], "gtvt1": None}
+    answer_only = {
+        "op1": ["urgent"],
+        "sv1": ["answer", "urgent"],
+        "admin1": ["answer", "urgent"],
+        "yte1": ["answer"],
+        "gtvt1": None,
+    }
     await _expect(who, tid, "phone_answered", answer_only)
 
     assert (await yte.post(f"/console/api/tickets/{tid}/answer", {"text": "Trả lời"}))[0] == 200
@@ -56,9 +69,9 @@ async def test_actions_follow_the_diagram_for_each_status_and_role(people: Any, 
     # new ──unclear──▶ unclear: the operator may only refuse; oversight forwards or assigns
     t2, _ = await new_ticket(people, op, "Không rõ đơn vị")
     assert (await op.post(f"/console/api/tickets/{t2}/unclear", {"note": "Không rõ"}))[0] == 200
-    oversight = ["forward", "refuse", "assign"]
+    oversight = ["forward", "refuse", "assign", "urgent"]
     await _expect(
-        who, t2, "unclear", {"op1": ["refuse"], "sv1": oversight, "admin1": oversight, "yte1": None}
+        who, t2, "unclear", {"op1": ["refuse", "urgent"], "sv1": oversight, "admin1": oversight, "yte1": None}
     )
 
     # new ──refuse──▶ refused: only closing is left
@@ -73,6 +86,6 @@ async def test_every_offered_action_is_one_the_server_accepts(people: Any, conso
     tid, _ = await new_ticket(people, op)
     yte_id = await agency_id_of(console_app, "so-yte")
     assert (await op.post(f"/console/api/tickets/{tid}/forward", {"agency_id": yte_id}))[0] == 200
-    assert await _actions(op, tid, "forwarded") == []
+    assert await _actions(op, tid, "forwarded") == ["urgent"]
     for action, body in (("refuse", {"reason": "x"}), ("unclear", {"note": "x"}), ("answer", {"text": "x"})):
         assert (await op.post(f"/console/api/tickets/{tid}/{action}", body))[0] in (403, 409), action
