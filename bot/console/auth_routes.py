@@ -27,6 +27,10 @@ from bot.console.core import (
 from storage.models_console import Agency, User
 
 STATIC = Path(__file__).resolve().parent / "static"
+# the console's scripts and style, in the order app.html loads them
+STATIC_FILES = frozenset(
+    {"console.js", "agent.js", "tickets.js", "admin.js", "start.js", "console.css", "login.js"}
+)
 PAGE_HEADERS = {"Cache-Control": "no-store"}  # the security headers: bot.console.core.SECURITY_HEADERS
 
 
@@ -132,6 +136,6 @@ async def me(request: web.Request) -> web.Response:
 
 async def static_file(request: web.Request) -> web.StreamResponse:
     name = request.match_info["name"]
-    if name not in {"console.js", "console.css", "login.js"}:
+    if name not in STATIC_FILES:
         raise web.HTTPNotFound()
     return static_asset(STATIC / name)

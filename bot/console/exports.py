@@ -161,6 +161,7 @@ async def report(request: web.Request) -> web.Response:
         {
             "from": request.query.get("from"),
             "to": request.query.get("to"),
+            "today": now.astimezone(HOTLINE_TZ).date().isoformat(),  # the console's default period
             "total": sum(by_status.values()),
             "by_channel": dict(by_channel),
             "by_status": dict(by_status),

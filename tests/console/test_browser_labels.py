@@ -155,7 +155,7 @@ async def _walk(page: Any, code: str, admin: bool) -> dict[str, list[str]]:
 
     if admin:
         await page.click("#tabs button[data-view='admin']")
-        await page.wait_for_selector("#users-list li:has-text('yte1')", timeout=WAIT)
+        await page.wait_for_selector("#users-list tr:has-text('yte1')", timeout=WAIT)
         assert "Cán bộ đầu mối đơn vị" in await page.inner_text("#users-list")
         await _scan(page, "users", seen)
     return seen

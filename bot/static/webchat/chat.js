@@ -31,7 +31,7 @@
   var input = document.getElementById("text");
   var statusEl = document.getElementById("status");
   // the visitor's whole history, every conversation, by message id (ids only grow)
-  var state = { token: null, conversation: null, convState: null, lastId: 0, msgs: {}, ws: null, wsFor: null, retry: 0, polling: null, shown: 0 };
+  var state = { token: null, conversation: null, convState: null, lastId: 0, msgs: {}, ws: null, wsFor: null, retry: 0, polling: null, shown: 0, officerTyping: null };
   var WHO = { citizen: "Anh/chị", bot: "Trợ lý tự động", operator: "Cán bộ tổng đài", agency: "Cơ quan chuyên môn", system: "Hệ thống" };
 
   function setStatus(t) { statusEl.textContent = t; }
@@ -112,6 +112,8 @@
     });
     if (last && last.direction === "in" && last.processed === false) {
       list.appendChild(el("li", "typing", "Trợ lý đang trả lời…"));
+    } else if (state.officerTyping) {
+      list.appendChild(el("li", "typing", "Cán bộ đang nhập…"));
     }
     // follow new messages; a status update leaves a reader of older ones where they are
     if (atBottom || all.length > state.shown) list.scrollTop = list.scrollHeight;
@@ -129,6 +131,9 @@
   }
 
   function merge(m) {
+    if (state.officerTyping && !state.msgs[m.id] && m.direction === "out") {  // the officer's message is here
+      clearTimeout(state.officerTyping); state.officerTyping = null;
+    }
     state.msgs[m.id] = m;
     if (m.id > state.lastId) state.lastId = m.id;
   }
@@ -165,6 +170,12 @@
       if (data.type === "processed") {  // the bot's turn is over: no "typing" left waiting
         var mine = state.msgs[data.message_id];
         if (mine && !mine.processed) { mine.processed = true; redraw(); }
+        return;
+      }
+      if (data.type === "typing") {  // shown a few seconds, or until the officer's message
+        clearTimeout(state.officerTyping);
+        state.officerTyping = data.on ? setTimeout(function () { state.officerTyping = null; redraw(); }, 6000) : null;
+        redraw();
         return;
       }
       if (data.type !== "message") return;

@@ -1,0 +1,44 @@
+/* Boots the console: who is signed in, the translation table, every script's wiring, the
+   reference data, the live connection, then the first view. */
+(function () {
+  "use strict";
+  var HC = window.HC, $ = HC.$;
+
+  function connect() {
+    var proto = window.location.protocol === "https:" ? "wss:" : "ws:";
+    var ws = HC.ws = new WebSocket(proto + "//" + window.location.host + "/console/ws");
+    ws.onopen = function () {
+      $("live").textContent = "●"; $("live").title = "Đang nhận cập nhật trực tiếp";
+      HC.emit({ type: "open" });
+    };
+    ws.onclose = function () { $("live").textContent = "○"; $("live").title = "Mất kết nối, đang kết nối lại"; setTimeout(connect, 2000); };
+    ws.onmessage = function (ev) {
+      var e;
+      try { e = JSON.parse(ev.data); } catch (x) { return; }
+      if (e && typeof e.type === "string" && e.type !== "open" && e.type !== "reference") { HC.emit(e); }
+    };
+  }
+
+  Promise.all([HC.api("GET", "/me"), HC.api("GET", "/labels")]).then(function (r) {
+    HC.LABELS = r[1];
+    HC.me = r[0].user;
+    HC.csrf = r[0].csrf;
+    var me = HC.me;
+    $("whoami").textContent = (me.full_name || me.username) + " · " + HC.L("role", me.role) + (me.agency_name ? " · " + me.agency_name : "");
+    document.body.dataset.role = me.role;
+    HC.applyRoles();
+    var tabs = document.querySelectorAll("#tabs button");
+    for (var i = 0; i < tabs.length; i++) {
+      tabs[i].addEventListener("click", function (ev) { HC.show(ev.currentTarget.dataset.view); });
+    }
+    $("logout").addEventListener("click", function () {
+      HC.api("POST", "/logout").then(function () { window.location.assign("/console/login"); }).catch(HC.fail);
+    });
+    HC.wirers.forEach(function (fn) { fn(); });
+    return HC.loadReference();
+  }).then(function () {
+    connect();
+    HC.loadNotices();
+    HC.show(HC.hasRole("operator supervisor admin") ? "queue" : "tickets");
+  }).catch(HC.fail);
+})();
