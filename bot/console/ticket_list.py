@@ -160,18 +160,23 @@ def _filtered(
     return q
 
 
-async def find_tickets(s: AsyncSession, user: User, f: ListFilters, now: datetime) -> tuple[list[_Row], bool]:
-    """The tickets ``user`` may see that match ``f``: urgent first, then by deadline, newest
-    first; at most :data:`LIST_LIMIT`, and whether more matched."""
+def tickets_query(user: User, f: ListFilters, now: datetime) -> Select[Ticket, TicketTrack, int | None]:
+    """The list's query: the tickets ``user`` may see that match ``f``, each with the default
+    agency of its domain; urgent first, then by deadline, newest first."""
     q = (
         select(Ticket, TicketTrack, Domain.agency_id)
         .join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
         .outerjoin(Domain, Domain.id == TicketTrack.domain_id)
     )
-    q = _filtered(q, user, f, now).order_by(
+    return _filtered(q, user, f, now).order_by(
         TicketTrack.urgent.desc(), Ticket.due_at.asc().nulls_last(), Ticket.id.desc()
     )
-    rows: list[_Row] = [(t, tr, a) for t, tr, a in (await s.execute(q.limit(LIST_LIMIT + 1))).all()]
+
+
+async def find_tickets(s: AsyncSession, user: User, f: ListFilters, now: datetime) -> tuple[list[_Row], bool]:
+    """:func:`tickets_query`'s first :data:`LIST_LIMIT` rows, and whether more matched."""
+    q = tickets_query(user, f, now).limit(LIST_LIMIT + 1)
+    rows: list[_Row] = [(t, tr, a) for t, tr, a in (await s.execute(q)).all()]
     return rows[:LIST_LIMIT], len(rows) > LIST_LIMIT
 
 

@@ -3,7 +3,10 @@
 ``tickets.search_text``: the code, content and the citizen's name and phone folded (lower
 case, no diacritics, ``đ`` -> ``d``) for the console's accentless search, kept by
 ``handoff.tickets``. Rows written before this revision get it here, computed by the same
-function (``storage.search.ticket_search_text``).
+function (``storage.search.ticket_search_text``). On PostgreSQL a trigram index
+(``ix_tickets_search_trgm``, extension ``pg_trgm``, trusted since PostgreSQL 13) serves the
+search's ``LIKE '%…%'``; where the extension cannot be created the index is left out with a
+warning, and the search still works, by a scan.
 
 ``ticket_tracks.urgent``: the urgent mark of Điều 13.2 (``handoff.transitions.set_urgent``),
 false for every existing ticket.
@@ -18,6 +21,8 @@ Create Date: 2026-12-05 09:00:00.000000
 
 from __future__ import annotations
 
+import logging
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -29,6 +34,21 @@ branch_labels = None
 depends_on = None
 
 BATCH = 500
+log = logging.getLogger(__name__)
+
+
+def _trigram_index() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    try:
+        with bind.begin_nested():  # a savepoint: a refusal leaves the migration's transaction usable
+            bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            bind.exec_driver_sql(
+                "CREATE INDEX ix_tickets_search_trgm ON tickets USING gin (search_text gin_trgm_ops)"
+            )
+    except sa.exc.DBAPIError as err:
+        log.warning("no trigram index on tickets.search_text (the search scans): %s", err)
 
 
 def upgrade() -> None:
@@ -63,10 +83,13 @@ def upgrade() -> None:
                 .values(search_text=ticket_search_text(row.code, row.content or "", row.contact_snapshot))
             )
         last = rows[-1].id
+    _trigram_index()
 
 
 def downgrade() -> None:
     op.drop_index("ix_audit_user_id", table_name="audit_log")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP INDEX IF EXISTS ix_tickets_search_trgm")
     if op.get_bind().dialect.name == "sqlite":
         op.execute("ALTER TABLE ticket_tracks DROP COLUMN urgent")
         op.execute("ALTER TABLE tickets DROP COLUMN search_text")
