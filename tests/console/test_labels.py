@@ -23,7 +23,15 @@ from tests.console.conftest import agency_id_of
 ROOT = Path(__file__).resolve().parents[2]
 
 # call name -> index of the positional argument that is an audit action
-AUDIT_CALLS = {"audit_action": 3, "audit_view": 3, "_run": 1, "_post_text": 1, "_end_hold": 3, "_audit": 2}
+AUDIT_CALLS = {
+    "audit_action": 3,
+    "audit_view": 3,
+    "_edit": 2,
+    "_run": 1,
+    "_post_text": 1,
+    "_end_hold": 3,
+    "_audit": 2,
+}
 # call name -> index of the positional argument that is a ticket event action
 EVENT_CALLS = {"move": 4, "_forward": 8}
 
@@ -42,6 +50,10 @@ def _literals(folders: tuple[str, ...], positional: dict[str, int], keyword: set
     for folder in folders:
         for path in (ROOT / folder).rglob("*.py"):
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Assign) and any(  # action = "a" if c else "b"; f(..., action)
+                    isinstance(t, ast.Name) and t.id == "action" for t in node.targets
+                ):
+                    found |= _strings(node.value)
                 if not isinstance(node, ast.Call):
                     continue
                 func = node.func
