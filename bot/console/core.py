@@ -129,6 +129,8 @@ async def audit_view(
     object_type: str,
     object_id: int | str,
     now: datetime,
+    *,
+    detail: dict[str, Any] | None = None,
 ) -> AuditLog | None:
     """Record that ``user`` looked at an object, unless their latest audit row is this same
     view less than :data:`VIEW_REPEAT_WINDOW` ago (then None). In the caller's transaction;
@@ -148,7 +150,7 @@ async def audit_view(
         and now - at < VIEW_REPEAT_WINDOW
     ):
         return None
-    return audit_action(s, request, user, action, object_type, object_id, now)
+    return audit_action(s, request, user, action, object_type, object_id, now, detail=detail)
 
 
 def set_cookie(
