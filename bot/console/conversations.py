@@ -22,6 +22,7 @@ from bot.console.core import (
     OVERSIGHT,
     STAFF,
     audit_action,
+    audit_view,
     hub_of,
     int_field,
     json_body,
@@ -108,7 +109,8 @@ async def conversation(request: web.Request) -> web.Response:
         if loaded is None:
             raise WorkflowError("Không tìm thấy hội thoại", 404)
         conv, body = loaded
-        audit_action(
+        # one row per look: live refreshes of the open conversation repeat no audit row
+        await audit_view(
             s,
             request,
             user,

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from bot.console.core import VIEW_REPEAT_WINDOW
 from bot.hub import HUB
 from storage.models_console import AuditLog
+from tests.console.conftest import new_ticket
 
 
 async def _views(app: Any, ticket_id: int) -> list[str | None]:
@@ -78,3 +79,20 @@ async def test_another_action_user_object_or_time_makes_a_new_view(
     console_clock.advance(seconds=2)  # the window has passed since the recorded view
     assert (await op.get(page))[0] == 200
     assert await _views(console_app, tid) == ["op1", "op1", "op1", "op2", "op1"]
+
+
+async def test_live_refreshes_of_a_conversation_write_one_view(people: Any, console_app: Any) -> None:
+    op = await people("op1")
+    tid, _ = await new_ticket(people, op)
+    _, ticket = await op.get(f"/console/api/tickets/{tid}")
+    conv = ticket["conversation_id"]
+    for _ in range(3):  # the console re-reads an open conversation on every live event
+        assert (await op.get(f"/console/api/conversations/{conv}"))[0] == 200
+    async with console_app[HUB].sm() as s:
+        rows = await s.execute(
+            select(AuditLog.detail).where(
+                AuditLog.action == "view_conversation", AuditLog.object_id == str(conv)
+            )
+        )
+        details = list(rows.scalars())
+    assert len(details) == 1 and details[0]["contact_id"]
