@@ -1,6 +1,6 @@
 """The one translation table: the Vietnamese label of every enum value a person sees in the
 console, the export and the audit log (ticket statuses, ticket history actions, audit
-actions, channels, roles, conversation states).
+actions, channels, roles, conversation states, message senders and delivery states).
 
 :func:`label` gives the label; a value the table does not know comes back as it is, and is
 logged once, so a new value shows up in the log instead of silently on the screen in English.
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from connectors.base import DeliveryStatus, SenderRole
 from storage.models import ConversationState
 from storage.models_console import Role, TicketStatus
 
@@ -130,6 +131,24 @@ CONVERSATION_STATE: dict[str, str] = {
     ConversationState.CLOSED: "đã đóng",
 }
 
+# who wrote a message in a conversation's history
+SENDER: dict[str, str] = {
+    SenderRole.CITIZEN: "Công dân",
+    SenderRole.BOT: "Trợ lý ảo",
+    SenderRole.OPERATOR: "Cán bộ",
+    SenderRole.AGENCY: "Đơn vị",
+    SenderRole.SYSTEM: "Hệ thống",
+}
+
+# an outbound message's delivery, as far as its channel reports it (read receipts)
+DELIVERY: dict[str, str] = {
+    DeliveryStatus.QUEUED: "đang gửi",
+    DeliveryStatus.SENT: "đã gửi",
+    DeliveryStatus.DELIVERED: "đã nhận",
+    DeliveryStatus.READ: "đã xem",
+    DeliveryStatus.FAILED: "gửi lỗi",
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "status": STATUS,
     "ticket_event": TICKET_EVENT,
@@ -138,6 +157,8 @@ TABLES: dict[str, dict[str, str]] = {
     "channel": CHANNEL,
     "role": ROLE,
     "conversation_state": CONVERSATION_STATE,
+    "sender": SENDER,
+    "delivery": DELIVERY,
 }
 
 _reported: set[tuple[str, str]] = set()

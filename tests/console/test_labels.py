@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from connectors.base import DeliveryStatus, SenderRole
 from connectors.registry import BUILTIN
 from handoff import labels
 from handoff.labels import label
@@ -96,6 +97,8 @@ def test_every_enum_value_has_a_vietnamese_label() -> None:
         ("channel", [*BUILTIN, "phone"]),
         ("role", [r.value for r in Role]),
         ("conversation_state", [c.value for c in ConversationState]),
+        ("sender", [r.value for r in SenderRole]),
+        ("delivery", [d.value for d in DeliveryStatus]),
     ):
         for value in values:
             shown = label(kind, value)

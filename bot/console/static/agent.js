@@ -5,8 +5,6 @@
   var HC = window.HC, $ = HC.$, el = HC.el, L = HC.L;
 
   var A = HC.agent = { conv: null, queue: null, seen: {}, waitingIds: null, mode: "reply", pick: -1, picks: [] };
-  var SENDER = { citizen: "Công dân", bot: "Trợ lý ảo", operator: "Cán bộ", agency: "Đơn vị", system: "Hệ thống" };
-  var DELIVERY = { queued: "đang gửi", sent: "đã gửi", delivered: "đã nhận", read: "đã xem", failed: "gửi lỗi" };
   var FINAL = ["answered", "refused", "closed"];
 
   function chanBase(channel) { return String(channel || "").split(":")[0]; }
@@ -92,13 +90,12 @@
     var li = el("li", "msg msg-" + m.direction + " by-" + m.sender);
     li.dataset.id = m.id;
     var head = el("div", "msg-head");
-    head.appendChild(el("span", "msg-who", SENDER[m.sender] || m.sender));
+    head.appendChild(el("span", "msg-who", L("sender", m.sender)));
     if (m.channel) { head.appendChild(el("span", "msg-chan", L("channel", m.channel))); }
     head.appendChild(el("time", null, HC.fmtTime(m.created_at)));
     if (m.direction === "internal") { head.appendChild(el("span", "tag", "nội bộ")); }
     if (m.direction === "out" && m.status) {
-      var text = Object.prototype.hasOwnProperty.call(HC.LABELS.delivery || {}, m.status) ? L("delivery", m.status) : DELIVERY[m.status];
-      head.appendChild(el("span", "delivery delivery-" + m.status, (m.status === "read" ? "✓✓ " : "✓ ") + (text || "")));
+      head.appendChild(el("span", "delivery delivery-" + m.status, (m.status === "read" ? "✓✓ " : "✓ ") + L("delivery", m.status)));
     }
     li.appendChild(head);
     li.appendChild(el("div", "msg-text", m.text));
