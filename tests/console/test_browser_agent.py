@@ -20,6 +20,7 @@ from tests.console.test_faq_learning import (
 pytestmark = pytest.mark.browser
 SCREEN = {"width": 1366, "height": 768}
 ASK_PERSON = "Cho tôi gặp cán bộ"
+XSS_NAME = '<img src=x onerror="window.__xss=1"><b id="inj">Mai</b>'
 OPEN_ITEM = "#queue-list li.queue-item.on"
 MINE_ITEM = "#mine-list li.queue-item"
 OPERATOR = "#history li.by-operator"
@@ -49,11 +50,20 @@ async def test_three_panes_with_the_reply_box_in_view(people: Any, console_clien
     await citizen.say(ASK_PERSON)
     for i in range(25):  # a long history: the reply box must stay in view, not below it
         await citizen.say(f"Tin nhắn số {i} của tôi về việc cấp giấy phép xây dựng nhà ở")
-    await _waiting(people, citizen)
+    api_op = await _waiting(people, citizen)
+    _, detail = await api_op.get(f"/console/api/conversations/{citizen.conversation_id}")
+    # a citizen-supplied name with markup: text in the queue, the title and the contact form
+    status, _ = await api_op.post(f"/console/api/contacts/{detail['contact']['id']}", {"full_name": XSS_NAME})
+    assert status == 200
     base = str(console_client.make_url("")).rstrip("/")
     async with browser() as b:
         page = await _login(await b.new_context(viewport=SCREEN), base, "op1")
         await page.click(f"#queue-list li.queue-item[data-id='{citizen.conversation_id}']", timeout=WAIT)
+        await page.wait_for_selector("#conv-title:has-text('onerror')", timeout=WAIT)
+        assert await page.input_value("#contact-full_name") == XSS_NAME
+        assert XSS_NAME in await page.inner_text("#queue-list")
+        assert await page.evaluate("document.querySelectorAll('main img, main script, #inj').length") == 0
+        assert await page.evaluate("typeof window.__xss") == "undefined"
         await page.wait_for_selector("#history li.msg-in:has-text('Tin nhắn số 24')", timeout=WAIT)
         await page.wait_for_selector("#context:not([hidden])", timeout=WAIT)
         left, centre, right = [await _box(page, s) for s in ("#pane-queues", "#conv", "#context")]
