@@ -1,0 +1,239 @@
+"""Screenshots of the console for ``docs/console.md``: the operator's agent screen, the
+agency officer's ticket page and the supervisor's report, at 1366×768 in real headless
+Chromium, against a hub started as a child process on a throw-away SQLite database with a
+few demonstration conversations and tickets (all on loopback)::
+
+    .venv/bin/python -m devtools.console_screenshots [--out docs/img]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from devtools.hub_process import ROOT, HubProcess
+
+WIDTH, HEIGHT = 1366, 768
+PASSWORD = "mat-khau-minh-hoa-2026"
+ACCOUNTS = (  # username, role, agency, full name
+    ("lan.op", "operator", None, "Lê Thị Lan"),
+    ("minh.yte", "agency", "so-yte", "Phạm Văn Minh"),
+    ("thu.stt", "supervisor", None, "Hoàng Thị Thu"),
+)
+FAQ = (  # id, domain, agency, question, answer
+    (
+        "D1",
+        "Hành chính",
+        "Công an tỉnh",
+        "Thủ tục đăng ký tạm trú cần những giấy tờ gì?",
+        "Anh/chị mang căn cước và giấy tờ chứng minh chỗ ở hợp pháp tới công an xã, phường nơi "
+        "tạm trú; có thể nộp trực tuyến trên Cổng Dịch vụ công.",
+    ),
+    (
+        "D2",
+        "Giao thông",
+        "Sở Giao thông vận tải",
+        "Cấp lại giấy phép lái xe bị mất cần làm gì?",
+        "Anh/chị nộp đơn đề nghị cấp lại kèm căn cước tại bộ phận một cửa của Sở Giao thông vận "
+        "tải hoặc trên Cổng Dịch vụ công.",
+    ),
+    (
+        "D3",
+        "Y tế",
+        "Sở Y tế",
+        "Tiêm vắc xin cho trẻ em ở đâu?",
+        "Trẻ em được tiêm tại trạm y tế xã, phường nơi cư trú theo lịch của trạm.",
+    ),
+)
+CITIZENS = (  # name, messages; each asks for a person, so it waits for an officer
+    ("Nguyễn Thị Mai", ["Cho tôi gặp cán bộ", "Nhà tôi ở phường Điện Biên, con tôi chưa được tiêm mũi 2"]),
+    ("Trần Văn Hùng", ["Tôi muốn phản ánh", "Đường vào thôn 3 xã Quảng Tâm ngập nặng, xe không đi được"]),
+    ("Đỗ Minh Châu", ["Gặp cán bộ", "Tôi mất bằng lái xe, làm lại thế nào"]),
+)
+
+
+def _cli(env: dict[str, str], *args: str, extra: dict[str, str] | None = None) -> None:
+    cmd = [sys.executable, "-m", "bot", *args]
+    subprocess.run(cmd, cwd=ROOT, env={**env, **(extra or {})}, check=True, capture_output=True)
+
+
+def prepare(work: Path) -> dict[str, str]:
+    """A fresh database with the demonstration accounts and an active FAQ."""
+    env = {
+        **os.environ,
+        "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{work / 'hub.sqlite3'}",
+        "HUB_MEDIA_DIR": str(work / "media"),
+        "HUB_ENGINE": "hub",
+        "HUB_NLU": "cues",
+        "HUB_FAQ_POLL_INTERVAL": "0.5",
+    }
+    _cli(env, "migrate")
+    _cli(env, "users", "seed")
+    for username, role, agency, name in ACCOUNTS:
+        args = ["users", "add", "--role", role, "--username", username, "--full-name", name]
+        _cli(env, *args, *(["--agency", agency] if agency else []), extra={"HUB_NEW_PASSWORD": PASSWORD})
+    faq = work / "faq.csv"
+    with faq.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(("id", "domain", "agency", "question", "answer"))
+        writer.writerows(FAQ)
+    _cli(env, "faq", "import", str(faq), "--activate")
+    return env
+
+
+class Staff:
+    """One console account's API session."""
+
+    def __init__(self, http: aiohttp.ClientSession, base: str) -> None:
+        self.http, self.base, self.csrf = http, base, ""
+
+    async def login(self, username: str) -> Staff:
+        async with self.http.get(f"{self.base}/console/api/csrf") as r:
+            self.csrf = (await r.json())["csrf"]
+        body = await self.post("/console/api/login", {"username": username, "password": PASSWORD})
+        self.csrf = body["csrf"]
+        return self
+
+    async def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        headers = {"X-CSRF-Token": self.csrf}
+        async with self.http.post(self.base + path, json=body or {}, headers=headers) as r:
+            data = await r.json()
+            if r.status != 200:
+                raise RuntimeError(f"{path}: {r.status} {data}")
+            return data
+
+    async def get(self, path: str) -> Any:
+        async with self.http.get(self.base + path) as r:
+            return await r.json()
+
+
+async def citizen(base: str, name: str, texts: list[str]) -> int:
+    """One web chat visitor's conversation; its id."""
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}/webchat/api/session", json={}) as r:
+            session = await r.json()
+        auth = {"Authorization": f"Bearer {session['session_token']}"}
+        for text in texts:
+            body = {"client_id": str(uuid.uuid4()), "text": text}
+            async with http.post(f"{base}/webchat/api/messages", json=body, headers=auth) as r:
+                r.raise_for_status()
+            await asyncio.sleep(1.0)  # the bot's turn, as a person would wait for it
+    return int(session["conversation_id"])
+
+
+async def stage(base: str) -> dict[str, Any]:
+    """Conversations waiting and held, a forwarded ticket: what the screenshots show."""
+    convs = [await citizen(base, name, texts) for name, texts in CITIZENS]
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        op = await Staff(http, base).login("lan.op")
+        for conv_id, (name, _) in zip(convs, CITIZENS, strict=True):
+            detail = await op.get(f"/console/api/conversations/{conv_id}")
+            await op.post(f"/console/api/contacts/{detail['contact']['id']}", {"full_name": name})
+        held = convs[0]
+        await op.post(f"/console/api/conversations/{held}/take")
+        await op.post(
+            f"/console/api/conversations/{held}/reply",
+            {"text": "Chào chị Mai, tôi là Lan, cán bộ tổng đài. Chị cho biết cháu sinh năm nào ạ?"},
+        )
+        await op.post(
+            f"/console/api/conversations/{held}/note", {"text": "Đã gọi lại số máy bàn, không ai nghe."}
+        )
+        domains = (await op.get("/console/api/domains"))["domains"]
+        health = next(d for d in domains if d.get("code") == "y-te")
+        made = await op.post(
+            f"/console/api/conversations/{held}/tickets",
+            {
+                "content": "Con chưa được tiêm mũi 2 vắc xin sởi, đề nghị hướng dẫn lịch tiêm bù.",
+                "full_name": "Nguyễn Thị Mai",
+                "phone": "0912345678",
+                "address": "Phường Điện Biên",
+                "domain_id": health["id"],
+            },
+        )
+        ticket = made["ticket"]
+        await op.post(
+            f"/console/api/tickets/{ticket['id']}/forward",
+            {"agency_id": health["agency_id"], "note": "Đề nghị Sở Y tế hướng dẫn lịch tiêm bù"},
+        )
+    return {"held": held, "ticket": ticket}
+
+
+async def shoot(base: str, out: Path, staged: dict[str, Any]) -> list[Path]:
+    from playwright.async_api import async_playwright
+
+    chromium = os.environ.get("HUB_TEST_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    shots: list[Path] = []
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+
+        async def login(username: str) -> Any:
+            context = await browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale="vi-VN")
+            page = await context.new_page()
+            await page.goto(f"{base}/console/login")
+            await page.fill("#username", username)
+            await page.fill("#password", PASSWORD)
+            await page.click("#login-submit")
+            await page.wait_for_selector("#live:text('●')", timeout=20000)
+            return page
+
+        op = await login("lan.op")
+        await op.click(f"#mine-list li.queue-item[data-id='{staged['held']}']")
+        await op.wait_for_selector("#reply-send:not([disabled])")
+        await op.click("#reply-text")
+        await op.keyboard.type("/tiem vac xin")
+        await op.wait_for_selector("#suggest li.suggest-item", timeout=20000)
+        shots.append(out / "console-operator.png")
+        await op.screenshot(path=str(shots[-1]))
+
+        officer = await login("minh.yte")
+        await officer.click(f"#tickets-list li.ticket-item:has-text('{staged['ticket']['code']}')")
+        await officer.wait_for_selector(f"#ticket-code:has-text('{staged['ticket']['code']}')")
+        shots.append(out / "console-agency.png")
+        await officer.screenshot(path=str(shots[-1]))
+
+        supervisor = await login("thu.stt")
+        await supervisor.click("#tabs button[data-view='report']")
+        await supervisor.wait_for_selector("#report-rows tr")
+        shots.append(out / "console-supervisor.png")
+        await supervisor.screenshot(path=str(shots[-1]))
+        await browser.close()
+    return shots
+
+
+async def run(out: Path) -> list[Path]:
+    with tempfile.TemporaryDirectory(prefix="console-shots-") as tmp:
+        work = Path(tmp)
+        env = prepare(work)
+        hub = HubProcess(env, work / "hub.log").start(timeout=180)
+        try:
+            staged = await stage(hub.url)
+            return await shoot(hub.url, out, staged)
+        finally:
+            hub.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for path in asyncio.run(run(args.out)):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
