@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from actions.dialogue import CONTACT_FIELDS, DialogueState
 from bot.serialize import message_dict
+from handoff.calendar import WorkingCalendar
+from handoff.deadline_checks import deadline_flag
 from storage.clock import as_utc
 from storage.models import ChannelIdentity, Contact, Conversation, Direction, Message, Ticket
 from storage.models_console import User
@@ -157,7 +159,11 @@ async def contact_ids(s: AsyncSession, contact_id: int) -> list[int]:
 
 
 async def load_conversation(
-    s: AsyncSession, conv_id: int, now: datetime, sla: SlaLimits = SlaLimits()
+    s: AsyncSession,
+    conv_id: int,
+    now: datetime,
+    sla: SlaLimits = SlaLimits(),
+    calendar: WorkingCalendar | None = None,
 ) -> tuple[Conversation, dict[str, Any]] | None:
     """The console's view of one conversation: the conversation, who holds it, its contact
     (and the contacts merged into it) with their channels, conversations, messages (2000 at
@@ -188,7 +194,7 @@ async def load_conversation(
             for c in convs
         ],
         "messages": await _history(s, conv_ids),
-        "tickets": await _tickets(s, conv_ids, ids),
+        "tickets": await _tickets(s, conv_ids, ids, now, calendar),
     }
 
 
@@ -221,10 +227,28 @@ async def _history(s: AsyncSession, conv_ids: list[int]) -> list[dict[str, Any]]
     return history
 
 
-async def _tickets(s: AsyncSession, conv_ids: list[int], contact_ids: list[int]) -> list[dict[str, Any]]:
+async def _tickets(
+    s: AsyncSession,
+    conv_ids: list[int],
+    contact_ids: list[int],
+    now: datetime,
+    calendar: WorkingCalendar | None,
+) -> list[dict[str, Any]]:
+    """The contact's tickets with status, agency, due time and (given the working calendar)
+    how that deadline stands: ``on_time`` / ``approaching`` / ``overdue``."""
     rows = await s.execute(
         select(Ticket)
         .where(or_(Ticket.conversation_id.in_(conv_ids), Ticket.contact_id.in_(contact_ids)))
         .order_by(Ticket.id)
     )
-    return [{"id": t.id, "code": t.code, "status": t.status, "agency": t.agency} for t in rows.scalars()]
+    return [
+        {
+            "id": t.id,
+            "code": t.code,
+            "status": t.status,
+            "agency": t.agency,
+            "due_at": iso(t.due_at),
+            "deadline": deadline_flag(t, now, calendar) if calendar else None,
+        }
+        for t in rows.scalars()
+    ]

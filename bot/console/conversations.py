@@ -28,6 +28,7 @@ from bot.console.core import (
     json_body,
     publish_messages,
     require,
+    state_of,
     str_field,
 )
 from bot.events import QUEUE_TOPIC
@@ -105,7 +106,7 @@ async def conversation(request: web.Request) -> web.Response:
     conv_id = int(request.match_info["id"])
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        loaded = await load_conversation(s, conv_id, now, sla_limits(hub))
+        loaded = await load_conversation(s, conv_id, now, sla_limits(hub), state_of(request).calendar)
         if loaded is None:
             raise WorkflowError("Không tìm thấy hội thoại", 404)
         conv, body = loaded

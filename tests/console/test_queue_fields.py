@@ -26,7 +26,7 @@ from storage.record.outbound import add_note, add_reply
 from storage.record.sequence import next_seq
 from tests.conftest import wait_for
 from tests.connectors.fakestate import MemoryStateStore
-from tests.console.conftest import T0
+from tests.console.conftest import T0, agency_id_of, new_ticket
 from tests.console.dbutil import make_conversation
 
 PSID = "24968543211234567"
@@ -207,3 +207,24 @@ async def test_typing_on_facebook_reaches_the_vendor_and_its_failure_is_no_error
         facebook_sim.fail_next(Fault.SERVER_ERROR, scope="action")
         status, body = await op.post(path, {"on": True})
         assert status == 200 and body["ok"] is True
+
+
+async def test_the_conversation_lists_its_tickets_with_due_time_and_deadline(
+    people: Any, console_app: Any, console_clock: FakeClock
+) -> None:
+    op = await people("op1")
+    tid, code = await new_ticket(people, op)
+    _, ticket = await op.get(f"/console/api/tickets/{tid}")
+    page = f"/console/api/conversations/{ticket['conversation_id']}"
+    status, body = await op.get(page)
+    assert status == 200, body
+    assert [(t["code"], t["due_at"], t["deadline"]) for t in body["tickets"]] == [(code, None, None)]
+    yte = await agency_id_of(console_app, "so-yte")
+    assert (await op.post(f"/console/api/tickets/{tid}/forward", {"agency_id": yte}))[0] == 200
+    _, body = await op.get(page)
+    (listed,) = body["tickets"]
+    assert listed["due_at"] and listed["deadline"] == "on_time"
+    console_clock.advance(3 * 24 * 3600)  # three days later the 8 working hours are gone
+    op = await people("op1")  # (the earlier session has expired meanwhile)
+    _, body = await op.get(page)
+    assert body["tickets"][0]["deadline"] == "overdue"

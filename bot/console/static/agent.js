@@ -362,6 +362,7 @@
     li.appendChild(el("span", "status", L("status", t.status)));
     if (t.agency) { li.appendChild(el("span", "agency", t.agency)); }
     if (t.due_at) { li.appendChild(el("span", "due", "hạn " + HC.fmtTime(t.due_at))); }
+    if (t.deadline) { li.appendChild(el("span", "badge badge-" + t.deadline, HC.DEADLINE[t.deadline])); }
     li.addEventListener("click", function () { HC.openTicketPage(t.id); });
     return li;
   }

@@ -74,6 +74,9 @@
       .replace(/đ/g, "d").replace(/Đ/g, "d").toLowerCase();
   };
 
+  // how a ticket's deadline stands (ticket.deadline)
+  HC.DEADLINE = { on_time: "trong hạn", approaching: "sắp đến hạn", overdue: "quá hạn" };
+
   HC.hasRole = function (list) { return !list || list.split(" ").indexOf(HC.me.role) >= 0; };
 
   HC.clear = function (node) { while (node.firstChild) { node.removeChild(node.firstChild); } return node; };

@@ -5,7 +5,7 @@
   var HC = window.HC, $ = HC.$, el = HC.el, L = HC.L;
 
   var T = HC.tickets = { current: null };
-  var DEADLINE = { on_time: "trong hạn", approaching: "sắp đến hạn", overdue: "quá hạn" };
+  var DEADLINE = HC.DEADLINE;
 
   function citizen(t) {
     var c = t.contact || {};
