@@ -227,3 +227,36 @@ async def test_unread_typing_and_delivery_indicators(people: Any, console_client
         await page.locator(f"#mine-list li.queue-item[data-id='{conv_id}'] .unread-count").wait_for(
             state="detached", timeout=WAIT
         )
+
+
+# Records the console's desktop notifications (the real API shows nothing in headless Chromium).
+SPY_NOTIFICATIONS = """
+window.__notes = [];
+window.Notification = class {
+  constructor(title, options) { window.__notes.push(title + " | " + ((options && options.body) || "")); }
+  static requestPermission() { return Promise.resolve("granted"); }
+};
+window.Notification.permission = "default";
+"""
+
+
+async def test_opt_in_desktop_notification_for_a_new_waiting_conversation(
+    people: Any, console_client: Any
+) -> None:
+    base = str(console_client.make_url("")).rstrip("/")
+    async with browser() as b:
+        ctx = await b.new_context(viewport=SCREEN)
+        await ctx.add_init_script(SPY_NOTIFICATIONS)
+        page = await _login(ctx, base, "op1")
+        await page.wait_for_selector("#queue-list li.empty", timeout=WAIT)
+        await page.check("#notify-toggle")  # opt in: the browser is asked for permission
+        await page.evaluate("Notification.permission = 'granted'")
+        citizen = await Citizen(console_client).start()
+        await citizen.say(ASK_PERSON)
+        await page.wait_for_selector(
+            f"#queue-list li.queue-item[data-id='{citizen.conversation_id}']", timeout=WAIT
+        )
+        notes = await page.evaluate("window.__notes")  # set in the same redraw as the item
+        assert notes and notes[0].startswith("Hội thoại mới đang chờ cán bộ | ")
+        assert "Trò chuyện trên Web" in notes[0]
+        assert await page.evaluate("localStorage.getItem('hc.notify')") == "1"  # kept for next time
