@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models import Base, BigId
@@ -58,6 +59,8 @@ class User(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locked_until: Mapped[datetime | None]
+    email: Mapped[str | None] = mapped_column(String(320))  # for the agency notices by e-mail
+    email_notices: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -141,6 +144,9 @@ class TicketTrack(Base):
     caller_phone: Mapped[str | None] = mapped_column(String(32))
     call_answer: Mapped[str | None] = mapped_column(Text)
     urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())  # Điều 13.2
+    # the citizen asked that this request not be published (Điều 12)
+    no_publish: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    approaching_notified_for: Mapped[datetime | None]  # due_at value the agency was warned about
 
 
 class TicketEvent(Base):

@@ -8,7 +8,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 import storage.models_console
-import storage.models_faq  # noqa: F401  (FAQ versions)
+import storage.models_faq
+import storage.models_public  # noqa: F401  (published answers, lookup attempts)
 from storage.models import Base
 from storage.session import create_engine
 
