@@ -25,6 +25,7 @@ from devtools.hub_process import HubProcess
 from storage.clock import ManualClock
 from storage.migrate import upgrade
 from storage.session import SessionMaker, create_engine, make_sessionmaker
+from tests import hang_report
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
@@ -167,3 +168,10 @@ async def webchat_session(session: aiohttp.ClientSession, base: str) -> dict[str
         assert r.status == 200
         data: dict[str, Any] = await r.json()
         return data
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A hanging test prints its asyncio tasks before pytest-timeout fails it."""
+    with hang_report.watch(item.nodeid):
+        return (yield)
