@@ -127,6 +127,12 @@ class Settings:
     # the console's queue colours a waiting conversation "warn", then "late", after these
     queue_warn_seconds: int = 120
     queue_late_seconds: int = 300
+    # the public site (bot.public): answers per page; the lookup's wrong guesses allowed per
+    # ticket code and per client address within the window (seconds)
+    public_page_size: int = 20
+    lookup_code_limit: int = 5
+    lookup_address_limit: int = 20
+    lookup_window_seconds: int = 3600
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -174,6 +180,10 @@ class Settings:
             home=_home(env.get("HUB_HOME")),
             queue_warn_seconds=_positive_int(env, "HUB_QUEUE_WARN_SECONDS", 120),
             queue_late_seconds=_queue_late(env),
+            public_page_size=_positive_int(env, "HUB_PUBLIC_PAGE_SIZE", 20),
+            lookup_code_limit=_positive_int(env, "HUB_LOOKUP_CODE_LIMIT", 5),
+            lookup_address_limit=_positive_int(env, "HUB_LOOKUP_ADDRESS_LIMIT", 20),
+            lookup_window_seconds=_positive_int(env, "HUB_LOOKUP_WINDOW_SECONDS", 3600),
             env=env,
         )
 

@@ -46,6 +46,10 @@ TICKET_EVENT: dict[str, str] = {
     "breach": "vi phạm Điều 10.3",
     "urgent_set": "đánh dấu khẩn",
     "urgent_cleared": "bỏ đánh dấu khẩn",
+    "published": "công khai câu trả lời (Điều 12)",
+    "publication_withdrawn": "gỡ câu trả lời khỏi cổng thông tin",
+    "no_publish_set": "công dân không muốn công khai",
+    "no_publish_cleared": "bỏ ghi nhận không công khai",
 }
 
 # the actions of the audit log (storage.models_console.AuditLog.action)
@@ -86,6 +90,9 @@ AUDIT_ACTION: dict[str, str] = {
     "send_back": "trả lại phiếu",
     "close": "đóng phiếu",
     "urgent": "đánh dấu / bỏ đánh dấu khẩn",
+    "publish_answer": "công khai câu trả lời",
+    "withdraw_answer": "gỡ câu trả lời công khai",
+    "set_no_publish": "ghi nhận mong muốn không công khai",
     "faq.import": "nhập bộ câu hỏi",
     "faq.activate": "kích hoạt bộ câu hỏi",
     "faq.deactivate": "ngừng dùng bộ câu hỏi",

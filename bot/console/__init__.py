@@ -27,6 +27,7 @@ from bot.console import (
     faq_learning_api,
     live,
     presence,
+    publish_api,
     tickets_api,
     users_api,
 )
@@ -94,6 +95,7 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_get(f"{api}/tickets/export.csv", exports.export_csv)
     r.add_get(f"{api}/tickets/{ID}", tickets_api.get_ticket)
     r.add_get(f"{api}/tickets/{ID}/files/{FILE_ID}", tickets_api.download_file)
+    publish_api.setup(r, api, ID)  # publishing the answer (Điều 12)
     for action in tickets_api.ACTIONS:
         r.add_post(f"{api}/tickets/{ID}/{action}", tickets_api._transition(action))
     r.add_post(f"{api}/calls", tickets_api.log_call)

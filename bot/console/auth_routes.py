@@ -29,7 +29,16 @@ from storage.models_console import Agency, User
 STATIC = Path(__file__).resolve().parent / "static"
 # the console's scripts and style, in the order app.html loads them
 STATIC_FILES = frozenset(
-    {"console.js", "agent.js", "tickets.js", "admin.js", "start.js", "console.css", "login.js"}
+    {
+        "console.js",
+        "agent.js",
+        "tickets.js",
+        "admin.js",
+        "start.js",
+        "console.css",
+        "login.js",
+        "publish.js",
+    }
 )
 PAGE_HEADERS = {"Cache-Control": "no-store"}  # the security headers: bot.console.core.SECURITY_HEADERS
 

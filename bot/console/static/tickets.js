@@ -90,6 +90,7 @@
         (h.agency ? " · " + h.agency : "") + (h.text ? " · " + h.text : "") +
         (h.due_at ? " · hạn " + HC.fmtTime(h.due_at) : ""));
     });
+    HC.emit({ type: "ticket-shown", ticket: t });  // other scripts' boxes on the ticket page (publish.js)
   }
 
   function openTicket(id) {
