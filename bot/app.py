@@ -27,6 +27,7 @@ from bot.lifecycle import stop_gracefully
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.relay import Relay, RetryPolicy
+from bot.ticket_lookup import ChatLookup, lookup_limits
 from connectors.registry import ConnectorContext, ConnectorRegistry
 from faq.engine import EngineConfig
 from handoff.calendar import configured_calendar
@@ -108,6 +109,7 @@ async def create_app(
         per_channel=settings.outbox_channel_concurrency,
         record_within=settings.outbox_record_seconds,
     )
+    prefix = ticket_prefix(settings.env or None)
     pipeline = Pipeline(
         sm,
         engine,
@@ -120,7 +122,8 @@ async def create_app(
         poll_interval=settings.worker_poll_interval,
         workers=settings.pipeline_workers,
         lease_seconds=settings.lease_seconds,
-        applier=ResultApplier(configured_calendar(settings.env or None), ticket_prefix(settings.env or None)),
+        applier=ResultApplier(configured_calendar(settings.env or None), prefix),
+        lookup=ChatLookup(sm, prefix, settings.public_url, lookup_limits(settings)),
     )
     hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, faq, redis)
     app = web.Application(client_max_size=settings.max_upload_bytes, middlewares=[routes.finish_requests])

@@ -38,6 +38,7 @@ from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
 from bot.pending import Pending, has_pending, next_pending
 from bot.serialize import publish_message
+from bot.ticket_lookup import ChatLookup
 from handoff.calendar import configured_calendar
 from storage.clock import Clock, as_utc
 from storage.models import Conversation, ConversationState, Message
@@ -75,9 +76,11 @@ class Pipeline:
         lease_seconds: float = LEASE_SECONDS,
         renew_every: float | None = None,
         applier: ResultApplier | None = None,
+        lookup: ChatLookup | None = None,
     ) -> None:
         self.applier = applier or ResultApplier(configured_calendar())
         self.typing = typing
+        self.lookup = lookup  # a ticket code in the message: its status, before the engine
         self.lease_seconds = lease_seconds
         self.renew_every = renew_every  # None: a third of the lease
         self.leases = ConversationLeases(sm, clock)
@@ -268,8 +271,13 @@ class Pipeline:
         result: EngineResult | None = None
         state = pending.conv.state
         if state == BOT or (state == WAITING and owns_dialogue(self.engine)):
-            result = await self._ask(pending)
+            result = await self._looked_up(pending) or await self._ask(pending)
         return await self._commit(pending, token, result)
+
+    async def _looked_up(self, pending: Pending) -> EngineResult | None:
+        if self.lookup is None:
+            return None
+        return await self.lookup.answer(pending.conv, pending.external_id, pending.msg.text, self.clock.now())
 
     async def _ask(self, pending: Pending) -> EngineResult:
         msg, conv = pending.msg, pending.conv

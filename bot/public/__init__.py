@@ -18,7 +18,6 @@ See ``docs/public.md``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +27,7 @@ from bot.console.core import client_ip
 from bot.hub import HUB, Hub, hub_of
 from bot.public import pages
 from bot.public.answers import MAX_PAGE, PublicFaq, Query, faq_entry, published, search
+from bot.ticket_lookup import lookup_limits
 from connectors.text import needs_cleaning
 from handoff.calendar import HOTLINE_TZ
 from handoff.lookup import Limits, public_lookup
@@ -182,8 +182,7 @@ def _same_origin(request: web.Request) -> bool:
 
 
 def limits(hub: Hub) -> Limits:
-    s = hub.settings
-    return Limits(s.lookup_code_limit, s.lookup_address_limit, timedelta(seconds=s.lookup_window_seconds))
+    return lookup_limits(hub.settings)
 
 
 async def lookup_submit(request: web.Request) -> web.Response:
