@@ -133,6 +133,8 @@ class Settings:
     lookup_code_limit: int = 5
     lookup_address_limit: int = 20
     lookup_window_seconds: int = 3600
+    # the supervisors' addresses the monthly report is mailed to (bot.console.monthly_report)
+    report_emails: tuple[str, ...] = ()
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -184,6 +186,9 @@ class Settings:
             lookup_code_limit=_positive_int(env, "HUB_LOOKUP_CODE_LIMIT", 5),
             lookup_address_limit=_positive_int(env, "HUB_LOOKUP_ADDRESS_LIMIT", 20),
             lookup_window_seconds=_positive_int(env, "HUB_LOOKUP_WINDOW_SECONDS", 3600),
+            report_emails=tuple(
+                a.strip() for a in (env.get("HUB_REPORT_EMAILS") or "").split(",") if a.strip()
+            ),
             env=env,
         )
 

@@ -79,6 +79,8 @@ AUDIT_ACTION: dict[str, str] = {
     "log_call": "ghi phiếu cuộc gọi",
     "download_recording": "tải tệp ghi âm",
     "export_records": "xuất danh sách phiếu",
+    "export_request_records": "xuất hồ sơ yêu cầu (Điều 11.1)",
+    "export_report": "tải báo cáo",
     "more_info": "yêu cầu bổ sung thông tin",
     "refuse": "từ chối phiếu",
     "forward": "chuyển phiếu tới đơn vị",
@@ -156,6 +158,19 @@ DELIVERY: dict[str, str] = {
     DeliveryStatus.FAILED: "gửi lỗi",
 }
 
+# how a request ended, in the records export and the report (handoff.records)
+RESULT: dict[str, str] = {
+    "bot_answer": "Trợ lý ảo trả lời",
+    "bot_suggestion": "Trợ lý ảo trả lời qua câu gợi ý",
+    "bot_refused": "Trợ lý ảo từ chối (ngoài phạm vi)",
+    "operator_answered": "Cán bộ trực trả lời",
+    "forwarded_answered": "Chuyển đơn vị, đã trả lời",
+    "refused": "Từ chối",
+    "closed": "Đã đóng",
+    "pending": "Chờ xử lý",
+    "at_agency": "Đơn vị đang xử lý",
+}
+
 TABLES: dict[str, dict[str, str]] = {
     "status": STATUS,
     "ticket_event": TICKET_EVENT,
@@ -166,6 +181,7 @@ TABLES: dict[str, dict[str, str]] = {
     "conversation_state": CONVERSATION_STATE,
     "sender": SENDER,
     "delivery": DELIVERY,
+    "result": RESULT,
 }
 
 _reported: set[tuple[str, str]] = set()

@@ -28,6 +28,7 @@ from bot.console import (
     live,
     presence,
     publish_api,
+    records_api,
     tickets_api,
     users_api,
 )
@@ -118,6 +119,7 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_post(f"{api}/notifications/read", admin_api.mark_notifications_read)
     r.add_get(f"{api}/report", exports.report)
     faq_admin.setup(console)
+    records_api.setup(console, hub, state)  # records (Điều 11.1), reports, the monthly mail
     # A sub-application's signals run as handlers of the hub's, appended when it is mounted:
     # on_startup after every cleanup_ctx start of the hub's (the migrations included), and
     # on_shutdown before its cleanup_ctx closes the database and the bus (a cleanup_ctx of

@@ -34,6 +34,7 @@ STATIC_FILES = frozenset(
         "agent.js",
         "tickets.js",
         "admin.js",
+        "report.js",
         "start.js",
         "console.css",
         "login.js",

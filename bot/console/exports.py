@@ -127,7 +127,8 @@ def _by_name(item: tuple[str, Counter[str]]) -> tuple[object, ...]:
 
 async def report(request: web.Request) -> web.Response:
     """Summary for Sở TT&TT (Điều 11.2, 13.3): tickets received in [from, to] by channel,
-    status and agency; answered on time / late; overdue now; Điều 10.3 breaches."""
+    status and agency; answered on time / late (against the 8 working hours from the forward); overdue now;
+    Điều 10.3 breaches. The fuller report: ``bot.console.records_api.reports``."""
     require(request, *OVERSIGHT)
     hub = hub_of(request)
     now = hub.clock.now()
@@ -148,11 +149,11 @@ async def report(request: web.Request) -> web.Response:
                 continue
             row = agencies.setdefault(t.agency or "(đã trả lại)", Counter())
             row["forwarded"] += 1
+            # on time: within the 8 working hours from the forward (Điều 10.3); an officer's
+            # own new appointment makes a late answer "late with progress", never on time
             answered, due = as_utc(tr.answered_at), as_utc(tr.answer_due_at)
-            appointment = as_utc(tr.appointment_at)
-            limit = max(d for d in (due, appointment) if d is not None) if (due or appointment) else None
             if answered is not None:
-                row["answered_on_time" if limit is None or answered <= limit else "answered_late"] += 1
+                row["answered_on_time" if due is None or answered <= due else "answered_late"] += 1
             elif (current_due := as_utc(t.due_at)) is not None and now > current_due:
                 row["overdue_now"] += 1
             if tr.breach_at is not None:

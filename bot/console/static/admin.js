@@ -1,4 +1,4 @@
-/* The other views: notices, call log, contact merge, report, audit log, own password and
+/* The other views: notices, call log, contact merge, audit log, own password and
    the admin's accounts, agencies and domains. */
 (function () {
   "use strict";
@@ -26,30 +26,6 @@
       d.entries.forEach(function (a) {
         var tr = el("tr");
         [HC.fmtTime(a.at), a.username || "", a.ip || "", a.action_label, a.object_label]
-          .forEach(function (v) { tr.appendChild(el("td", null, v)); });
-        body.appendChild(tr);
-      });
-    }).catch(HC.fail);
-  }
-
-  function loadReport() {
-    var q = [];
-    if ($("report-from").value) { q.push("from=" + $("report-from").value); }
-    if ($("report-to").value) { q.push("to=" + $("report-to").value); }
-    return HC.api("GET", "/report" + (q.length ? "?" + q.join("&") : "")).then(function (r) {
-      if (!q.length && r.today) {  // first look: this month so far, by the hub's clock
-        $("report-from").value = r.today.slice(0, 8) + "01";
-        $("report-to").value = r.today;
-        return loadReport();
-      }
-      var parts = Object.keys(r.by_status).map(function (k) { return L("status", k) + ": " + r.by_status[k]; });
-      var chans = Object.keys(r.by_channel).map(function (k) { return L("channel", k) + ": " + r.by_channel[k]; });
-      $("report-summary").textContent = "Tổng số phiếu: " + r.total + " · " + parts.join(", ") +
-        (chans.length ? " · Kênh — " + chans.join(", ") : "");
-      var body = HC.clear($("report-rows"));
-      r.by_agency.forEach(function (a) {
-        var tr = el("tr");
-        [a.agency, a.forwarded || 0, a.answered_on_time || 0, a.answered_late || 0, a.overdue_now || 0, a.breaches || 0]
           .forEach(function (v) { tr.appendChild(el("td", null, v)); });
         body.appendChild(tr);
       });
@@ -140,7 +116,6 @@
     HC.api("POST", "/notifications/read").then(function () { $("notice-count").textContent = ""; }).catch(HC.fail);
   };
   HC.views.audit = loadAudit;
-  HC.views.report = loadReport;
   HC.views.admin = loadAdmin;
   HC.on("notification", loadNotices);
 
@@ -172,7 +147,6 @@
     HC.onSubmit("user-edit-form", saveUser);
     $("user-edit-cancel").addEventListener("click", function () { $("user-edit-form").hidden = true; editing = null; });
     $("user-edit-reset").addEventListener("click", resetPassword);
-    HC.onSubmit("report-form", loadReport);
     HC.onSubmit("password-form", function () {
       HC.api("POST", "/me/password", { current: $("pw-current").value, password: $("pw-new").value })
         .then(function (r) { HC.csrf = r.csrf; $("password-form").reset(); HC.flash("Đã đổi mật khẩu"); }).catch(HC.fail);
