@@ -151,16 +151,15 @@ class ResultApplier:
         self, s: AsyncSession, conv: Conversation, ticket: Ticket | None, code: str | None
     ) -> dict[str, str]:
         """``{ticket_code}`` and ``{due_text}``: of the ticket opened now, else of the
-        conversation's open ticket (its due time counted from when it was opened)."""
+        conversation's open ticket (its deadline once forwarded; before, the rule and no time:
+        the clock starts at the forward, :func:`handoff.tickets.answer_due_text`)."""
         if ticket is None and code:
             ticket = (
                 await s.execute(select(Ticket).where(Ticket.code == code, Ticket.conversation_id == conv.id))
             ).scalar_one_or_none()
         if ticket is None:
             return {}
-        opened = as_utc(ticket.created_at)
-        assert opened is not None
-        return {TICKET_CODE: ticket.code, DUE_TEXT: answer_due_text(opened, self.calendar)}
+        return {TICKET_CODE: ticket.code, DUE_TEXT: answer_due_text(as_utc(ticket.due_at))}
 
     @staticmethod
     async def _reply(

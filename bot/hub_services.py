@@ -13,7 +13,6 @@ from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion
 from bot.engine import conversation_of
 from bot.engines.conversation_engine import answer_of_entry
 from bot.greeting import hotline_info
-from handoff.calendar import configured_calendar
 from handoff.tickets import answer_due_text, create_ticket, ticket_prefix
 from storage.models import Contact, Conversation
 from storage.record import conversations
@@ -27,7 +26,6 @@ conversation_id = conversation_of
 class HubActionServices:
     def __init__(self, hub: Hub) -> None:
         self.hub = hub
-        self.calendar = configured_calendar(hub.settings.env or None)
 
     async def faq_decide(self, text: str) -> FaqDecision:
         index = self.hub.faq
@@ -81,7 +79,7 @@ class HubActionServices:
                 prefix=ticket_prefix(self.hub.settings.env or None),
             )
             await conversations.to_waiting(s, conv, now, f"Phiếu {ticket.code}: {reason}")
-        return TicketInfo(ticket.code, answer_due_text(now, self.calendar))
+        return TicketInfo(ticket.code, answer_due_text(None))  # the clock starts at the forward
 
     async def contact_profile(self, sender_id: str) -> Mapping[str, Any]:
         async with self.hub.sm() as s:

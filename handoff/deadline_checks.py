@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.calendar import WorkingCalendar
-from handoff.deadlines import ANSWER_WITHIN, deadline_state, working_time_between
+from handoff.deadlines import ANSWER_WITHIN, DeadlineState, deadline_state, working_time_between
 from handoff.notify import format_time
 from handoff.workflow_base import Outcome, add_notice, utc
 from storage.clock import as_utc
@@ -47,8 +47,10 @@ def is_breach(track: TicketTrack, now: datetime) -> bool:
 async def check_deadlines(
     session: AsyncSession, now: datetime, calendar: WorkingCalendar
 ) -> list[Notification]:
-    """One scan over stored tickets (run periodically; idempotent): tell the supervisor
-    about overdue tickets once per deadline, and flag Điều 10.3 breaches."""
+    """One scan over stored tickets (run periodically; idempotent): warn the agency once per
+    deadline when it is approaching (≤ 2 working hours left, the console's ``approaching``),
+    tell the supervisor and the agency about overdue tickets once per deadline, and flag
+    Điều 10.3 breaches. The rows are locked, so two hub workers scanning at once tell once."""
     now = utc(now)
     rows = await session.execute(
         select(Ticket, TicketTrack)
@@ -61,6 +63,19 @@ async def check_deadlines(
         out = Outcome(ticket, track)
         due = as_utc(ticket.due_at)
         assert due is not None
+        if as_utc(track.approaching_notified_for) != due and now <= due:
+            if deadline_state(now, due, calendar) == DeadlineState.APPROACHING:
+                track.approaching_notified_for = due
+                add_notice(
+                    session,
+                    out,
+                    Role.AGENCY,
+                    "approaching",
+                    f"Phiếu {'KHẨN ' if track.urgent else ''}{ticket.code} sắp đến hạn trả lời "
+                    f"({format_time(due)})",
+                    now,
+                    track.agency_id,
+                )
         if now > due and as_utc(track.overdue_notified_for) != due:
             track.overdue_notified_for = due
             add_notice(

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 
 from handoff.calendar import CalendarConfigError, WorkingCalendar
 
 ANSWER_WITHIN = dt.timedelta(hours=8)  # Điều 10.3: answer a forwarded request within 8 working hours
 PHONE_WRITEUP_WITHIN = dt.timedelta(hours=4)  # Điều 10.3: write up a phone answer within 4 working hours
+URGENT_ENV = "HUB_URGENT_DEADLINE_HOURS"  # Điều 13.2: an urgent ticket's working hours (≤ 8)
 MAX_IDLE_DAYS = 3660  # give up after ~10 years without a single working period
 
 
@@ -129,9 +130,43 @@ def working_time_between(a: dt.datetime, b: dt.datetime, calendar: WorkingCalend
     return total
 
 
-def answer_due(received: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:
-    """Điều 10.3: a forwarded request must be answered within 8 working hours of receipt."""
-    return add_working_time(received, ANSWER_WITHIN, calendar)
+def answer_due(
+    received: dt.datetime, calendar: WorkingCalendar, within: dt.timedelta = ANSWER_WITHIN
+) -> dt.datetime:
+    """Điều 10.3: a forwarded request must be answered within 8 working hours of receipt
+    (``within``: shorter for an urgent request, :func:`urgent_answer_within`)."""
+    return add_working_time(received, within, calendar)
+
+
+def forward_due(
+    forwarded: dt.datetime,
+    calendar: WorkingCalendar,
+    call_transferred: bool,
+    urgent: bool,
+    urgent_within: dt.timedelta = ANSWER_WITHIN,
+) -> dt.datetime:
+    """The deadline a forward sets: a call answered on the agency's line, 4 working hours to
+    write it up; an urgent request, ``urgent_within`` (never more than 8); else 8."""
+    if call_transferred:
+        return phone_writeup_due(forwarded, calendar)
+    return answer_due(forwarded, calendar, min(urgent_within, ANSWER_WITHIN) if urgent else ANSWER_WITHIN)
+
+
+def urgent_answer_within(env: Mapping[str, str]) -> dt.timedelta:
+    """The working time an urgent ticket gets from its forward (Điều 13.2):
+    ``HUB_URGENT_DEADLINE_HOURS`` (a number of working hours, more than 0 and at most 8),
+    unset: the regulation's 8 hours. Raises ValueError naming the variable."""
+    raw = (env.get(URGENT_ENV) or "").strip()
+    if not raw:
+        return ANSWER_WITHIN
+    try:
+        hours = float(raw)
+    except ValueError:
+        hours = math.nan
+    if not math.isfinite(hours) or hours <= 0 or dt.timedelta(hours=hours) > ANSWER_WITHIN:
+        limit = int(ANSWER_WITHIN.total_seconds() // 3600)
+        raise ValueError(f"{URGENT_ENV}={raw!r}: cần số giờ làm việc lớn hơn 0 và không quá {limit}")
+    return dt.timedelta(hours=hours)
 
 
 def phone_writeup_due(answered: dt.datetime, calendar: WorkingCalendar) -> dt.datetime:

@@ -2,7 +2,9 @@
 in Vietnamese, through the channel they wrote on.
 
 Messages are stored with their outbox row in the caller's transaction (``add_reply``);
-after commit the caller wakes the relay and publishes the returned messages.
+after commit the caller wakes the relay and publishes the returned messages. The hotline
+names itself as configured (``HUB_HOTLINE_NAME``, passed in as ``hotline``): never a
+province's name written here.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ class Step(StrEnum):
     MORE_INFO = "more_info"
 
 
+DEFAULT_HOTLINE = "Tổng đài"  # only when a caller names no hotline (bot.config: HUB_HOTLINE_NAME)
+
 TEMPLATES: dict[Step, str] = {
     Step.RECEIVED: (
-        "Tổng đài 1022 đã tiếp nhận yêu cầu của anh/chị, mã phiếu {code}. "
+        "{hotline} đã tiếp nhận yêu cầu của anh/chị, mã phiếu {code}. "
         "Anh/chị vui lòng giữ mã phiếu để tra cứu kết quả."
     ),
     Step.FORWARDED: (
@@ -38,13 +42,13 @@ TEMPLATES: dict[Step, str] = {
     ),
     Step.UNCLEAR: (
         "Yêu cầu mã {code} đang được Sở Thông tin và Truyền thông xác định cơ quan có thẩm quyền "
-        "giải quyết. Tổng đài sẽ thông báo ngay khi chuyển tới cơ quan đó."
+        "giải quyết. {hotline} sẽ thông báo ngay khi chuyển tới cơ quan đó."
     ),
     Step.PROGRESS: (
         "{agency} thông báo tiến độ xử lý yêu cầu mã {code}: {text}\nThời gian hẹn trả lời mới: {due}."
     ),
     Step.ANSWERED: "Trả lời yêu cầu mã {code} ({agency}):\n{text}",
-    Step.REFUSED: "Tổng đài 1022 không tiếp nhận yêu cầu mã {code}. Lý do: {text}",
+    Step.REFUSED: "{hotline} không tiếp nhận yêu cầu mã {code}. Lý do: {text}",
     Step.MORE_INFO: (
         "Để giải quyết yêu cầu mã {code}, {agency} đề nghị anh/chị bổ sung thông tin: {text}\n"
         "Anh/chị vui lòng trả lời ngay trong cuộc trò chuyện này."
@@ -60,8 +64,11 @@ def format_time(value: datetime | None) -> str:
     return f"{local:%H:%M} ngày {local:%d/%m/%Y}"
 
 
-def render(step: Step, ticket: Ticket, *, text: str = "", due: datetime | None = None) -> str:
+def render(
+    step: Step, ticket: Ticket, *, text: str = "", due: datetime | None = None, hotline: str | None = None
+) -> str:
     return TEMPLATES[step].format(
+        hotline=hotline or DEFAULT_HOTLINE,
         code=ticket.code,
         agency=ticket.agency or "cơ quan chuyên môn",
         text=text.strip(),
@@ -79,6 +86,7 @@ async def tell_citizen(
     due: datetime | None = None,
     user_id: int | None = None,
     role: SenderRole | None = None,
+    hotline: str | None = None,
 ) -> Message | None:
     """Queue the step's message in the ticket's conversation; None for a phone ticket
     (no channel to write to: the officer calls back and the history records it)."""
@@ -89,6 +97,6 @@ async def tell_citizen(
         return None
     if role is None:
         role = SenderRole.OPERATOR if user_id is not None else SenderRole.SYSTEM
-    body = render(step, ticket, text=text, due=due)
+    body = render(step, ticket, text=text, due=due, hotline=hotline)
     meta = {"ticket": ticket.code, "step": step.value}
     return await add_reply(session, conv, body, now, role=role, user_id=user_id, meta=meta)

@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.calendar import HOTLINE_TZ, WorkingCalendar
-from handoff.deadlines import ANSWER_WITHIN, answer_due
+from handoff.calendar import HOTLINE_TZ
+from handoff.deadlines import ANSWER_WITHIN
 from storage.dialect import dialect_insert
 from storage.models import Contact, Conversation, Ticket, TicketCounter
 from storage.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
@@ -219,8 +219,16 @@ async def add_citizen_note(
     return ticket
 
 
-def answer_due_text(now: datetime, calendar: WorkingCalendar) -> str:
-    """When the citizen can expect an answer, in their words (Điều 10.3: 8 working hours)."""
-    hours = int(ANSWER_WITHIN.total_seconds() // 3600)
-    due = answer_due(now, calendar).astimezone(HOTLINE_TZ)
-    return f"trong {hours} giờ làm việc, trước {due:%H:%M} ngày {due:%d/%m/%Y}"
+def answer_due_text(due: datetime | None) -> str:
+    """When the citizen can expect an answer, in their words. The 8 working hours of
+    Điều 10.3 run from the forward to the agency, not from the ticket's creation: before the
+    forward (``due`` None) no clock runs and no time is promised (the forward's message gives
+    the due time, :mod:`handoff.notify`); after it, the ticket's deadline."""
+    if due is None:
+        hours = int(ANSWER_WITHIN.total_seconds() // 3600)
+        return (
+            f"trong {hours} giờ làm việc kể từ khi yêu cầu được chuyển tới cơ quan có thẩm quyền; "
+            "thời hạn cụ thể sẽ được thông báo khi chuyển"
+        )
+    local = due.astimezone(HOTLINE_TZ)
+    return f"trước {local:%H:%M} ngày {local:%d/%m/%Y}"

@@ -8,15 +8,16 @@ caller publishes after commit.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import SenderRole
 from handoff.calendar import WorkingCalendar
-from handoff.deadlines import answer_due, phone_writeup_due
+from handoff.deadlines import ANSWER_WITHIN, answer_due, forward_due, phone_writeup_due
 from handoff.loaders import load, load_for_officer
 from handoff.notify import Step, format_time, tell_citizen
+from handoff.ticket_domain import domain_at_forward
 from handoff.tickets import create_ticket
 from handoff.workflow_base import (
     OVERSIGHT,
@@ -33,6 +34,7 @@ from handoff.workflow_base import (
     status_in,
     utc,
 )
+from storage.clock import as_utc
 from storage.models import Conversation, Ticket
 from storage.models_console import (
     FINAL_STATUSES,
@@ -48,6 +50,7 @@ from storage.models_console import (
 # at the agency, still to be answered: where progress, more-info and send-back apply
 AWAITING_AGENCY = (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS)
 NOT_FINAL = tuple(s for s in TicketStatus if s not in FINAL_STATUSES)
+AT_AGENCY = frozenset(s.value for s in OPEN_AT_AGENCY)
 
 
 async def open_ticket(
@@ -65,8 +68,10 @@ async def open_ticket(
     phone: str | None = None,
     email: str | None = None,
     address: str | None = None,
+    hotline: str | None = None,
 ) -> Outcome:
-    """Record a request and tell the citizen its code (Điều 9.1)."""
+    """Record a request and tell the citizen its code (Điều 9.1); ``hotline``: the name the
+    hotline calls itself (``HUB_HOTLINE_NAME``)."""
     now = utc(now)
     require_role(actor, STAFF)
     domain = await session.get(Domain, domain_id) if domain_id else None
@@ -90,11 +95,22 @@ async def open_ticket(
     assert track is not None
     out = Outcome(ticket, track)
     if tell:
-        said(out, await tell_citizen(session, ticket, Step.RECEIVED, now, user_id=actor.user_id))
+        said(
+            out,
+            await tell_citizen(session, ticket, Step.RECEIVED, now, user_id=actor.user_id, hotline=hotline),
+        )
     return out
 
 
-async def refuse(session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, reason: str) -> Outcome:
+async def refuse(
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Actor,
+    now: datetime,
+    reason: str,
+    *,
+    hotline: str | None = None,
+) -> Outcome:
     """Out of scope or unlawful: refused, and the citizen told why at once (Điều 3.6, 9.2)."""
     now = utc(now)
     require_role(actor, STAFF)
@@ -105,7 +121,12 @@ async def refuse(session: AsyncSession, ticket_id: int, actor: Actor, now: datet
     track.refusal_reason = reason
     ticket.due_at = None
     out = Outcome(ticket, track)
-    said(out, await tell_citizen(session, ticket, Step.REFUSED, now, text=reason, user_id=actor.user_id))
+    said(
+        out,
+        await tell_citizen(
+            session, ticket, Step.REFUSED, now, text=reason, user_id=actor.user_id, hotline=hotline
+        ),
+    )
     return out
 
 
@@ -120,24 +141,28 @@ async def _forward(
     note: str | None,
     action: str,
     call_transferred: bool = False,
+    urgent_within: timedelta = ANSWER_WITHIN,
+    domain_id: int | None = None,
 ) -> Outcome:
     now = utc(now)
     agency = await session.get(Agency, agency_id)
     if agency is None or not agency.active:
         raise WorkflowError("Đơn vị không tồn tại hoặc đã ngừng hoạt động", 400)
-    if call_transferred:  # answered live on the agency's line: 4 working hours to write it up
-        due = phone_writeup_due(now, calendar).astimezone(UTC)
-    else:
-        due = answer_due(now, calendar).astimezone(UTC)
+    await domain_at_forward(session, ticket, track, agency.id, domain_id)  # handoff.ticket_domain
+    legal = answer_due(now, calendar).astimezone(UTC)  # Điều 10.3: 8 working hours
+    # a call answered live on the agency's line: 4 working hours to write it up; Điều 13.2:
+    # an urgent request may get less (HUB_URGENT_DEADLINE_HOURS)
+    due = forward_due(now, calendar, call_transferred, bool(track.urgent), urgent_within).astimezone(UTC)
     ticket.agency = agency.name
     ticket.due_at = due
     track.agency_id = agency.id
     track.forwarded_at = now
     track.forward_note = (note or "").strip() or None
-    track.answer_due_at = due
+    track.answer_due_at = due if call_transferred else legal  # Điều 10.3 breach: on the 8 hours
     track.appointment_at = None
     track.last_progress_at = None
     track.overdue_notified_for = None
+    track.approaching_notified_for = None
     track.breach_at = None
     track.phone_answered_at = now if call_transferred else None
     move(
@@ -156,12 +181,13 @@ async def _forward(
         if call_transferred
         else ("được chuyển tới đơn vị, hạn trả lời")
     )
+    urgent = "KHẨN " if track.urgent else ""
     add_notice(
         session,
         out,
         Role.AGENCY,
-        "forwarded",
-        f"Phiếu {ticket.code}: {what} {format_time(due)}",
+        action if action == "assigned" else "forwarded",
+        f"Phiếu {urgent}{ticket.code}: {what} {format_time(due)}",
         now,
         agency.id,
     )
@@ -179,10 +205,13 @@ async def forward(
     note: str | None = None,
     *,
     call_transferred: bool = False,
+    urgent_within: timedelta = ANSWER_WITHIN,
+    domain_id: int | None = None,
 ) -> Outcome:
-    """Phiếu chuyển to the responsible agency (Điều 10.1): 8 working hours to answer.
-    ``call_transferred``: a call put through to the agency's hotline and answered there —
-    the answer must be written into the software within 4 working hours (Điều 10.3)."""
+    """Phiếu chuyển to the responsible agency (Điều 10.1): 8 working hours to answer
+    (an urgent ticket: ``urgent_within``, Điều 13.2). ``call_transferred``: a call put
+    through to the agency's hotline and answered there — the answer must be written into
+    the software within 4 working hours (Điều 10.3)."""
     now = utc(now)
     require_role(actor, STAFF)
     ticket, track = await load(session, ticket_id, actor)
@@ -191,12 +220,29 @@ async def forward(
     if call_transferred and ticket.kind != "call":
         raise WorkflowError("Chỉ phiếu cuộc gọi mới chuyển máy tới đơn vị được", 400)
     return await _forward(
-        session, ticket, track, actor, now, calendar, agency_id, note, "forwarded", call_transferred
+        session,
+        ticket,
+        track,
+        actor,
+        now,
+        calendar,
+        agency_id,
+        note,
+        "forwarded",
+        call_transferred,
+        urgent_within,
+        domain_id,
     )
 
 
 async def mark_unclear(
-    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, note: str | None = None
+    session: AsyncSession,
+    ticket_id: int,
+    actor: Actor,
+    now: datetime,
+    note: str | None = None,
+    *,
+    hotline: str | None = None,
 ) -> Outcome:
     """Authority unclear: to the supervisor's queue (Điều 10.4)."""
     now = utc(now)
@@ -213,7 +259,7 @@ async def mark_unclear(
         f"Phiếu {ticket.code} cần xác định cơ quan có thẩm quyền",
         now,
     )
-    said(out, await tell_citizen(session, ticket, Step.UNCLEAR, now, user_id=actor.user_id))
+    said(out, await tell_citizen(session, ticket, Step.UNCLEAR, now, user_id=actor.user_id, hotline=hotline))
     return out
 
 
@@ -225,13 +271,28 @@ async def assign(
     calendar: WorkingCalendar,
     agency_id: int,
     note: str | None = None,
+    *,
+    urgent_within: timedelta = ANSWER_WITHIN,
+    domain_id: int | None = None,
 ) -> Outcome:
     """The supervisor names the owner of an unclear ticket; it is forwarded at once (Điều 10.4)."""
     now = utc(now)
     require_role(actor, OVERSIGHT)
     ticket, track = await load(session, ticket_id, actor)
     status_in(ticket, (TicketStatus.UNCLEAR,), "giao đơn vị cho")
-    return await _forward(session, ticket, track, actor, now, calendar, agency_id, note, "assigned")
+    return await _forward(
+        session,
+        ticket,
+        track,
+        actor,
+        now,
+        calendar,
+        agency_id,
+        note,
+        "assigned",
+        urgent_within=urgent_within,
+        domain_id=domain_id,
+    )
 
 
 async def progress(
@@ -402,12 +463,25 @@ async def close(
 async def set_urgent(
     session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, urgent: bool
 ) -> Outcome:
-    """Mark an open ticket urgent, or clear the mark (Điều 13.2: urgent requests first); staff
-    only, recorded in the history. Setting what is already set changes nothing."""
+    """Mark an open ticket urgent, or clear the mark (Điều 13.2: urgent first); staff only, in
+    the history; setting what is set changes nothing. A ticket at an agency: the agency is told
+    at once (mailed too); its deadline stays (an urgent deadline is given at the forward)."""
     now = utc(now)
     require_role(actor, STAFF)
     ticket, track = await load(session, ticket_id, actor)
     status_in(ticket, NOT_FINAL, "đánh dấu khẩn" if urgent else "bỏ đánh dấu khẩn")
+    out = Outcome(ticket, track)
+    if urgent and not track.urgent and track.agency_id is not None and ticket.status in AT_AGENCY:
+        add_notice(
+            session,
+            out,
+            Role.AGENCY,
+            "urgent",
+            f"Phiếu {ticket.code} được đánh dấu KHẨN (Điều 13.2): đề nghị xử lý gấp, "
+            f"hạn trả lời {format_time(as_utc(ticket.due_at))}",
+            now,
+            track.agency_id,
+        )
     if bool(track.urgent) != urgent:
         track.urgent = urgent
         ticket.updated_at = now
@@ -423,4 +497,4 @@ async def set_urgent(
                 due_at=ticket.due_at,
             )
         )
-    return Outcome(ticket, track)
+    return out

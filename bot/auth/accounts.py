@@ -236,6 +236,26 @@ async def set_password(session: AsyncSession, user: User, password: str, now: da
 
 LAST_ADMIN = "Không thể hạ quyền hoặc khóa quản trị viên đang hoạt động cuối cùng"
 FULL_NAME_MAX = 200
+EMAIL_MAX = 320
+BAD_EMAIL = "Địa chỉ e-mail không hợp lệ"
+
+
+def clean_email(value: str) -> str | None:
+    """An address for the notices (``""``: none); raises :class:`AccountError` when it is not
+    one plain ``local@domain.tld`` address."""
+    value = value.strip()
+    if not value:
+        return None
+    local, at, domain = value.rpartition("@")
+    if (
+        len(value) > EMAIL_MAX
+        or not at
+        or not local
+        or "." not in domain.strip(".")
+        or any(c.isspace() or c in '<>,;:"()[]\\@' or ord(c) < 32 for c in local + domain)
+    ):
+        raise AccountError(BAD_EMAIL)
+    return value
 
 
 async def update_user(
@@ -248,8 +268,11 @@ async def update_user(
     agency_id: int | None = None,
     agency_given: bool = False,
     active: bool | None = None,
+    email: str | None = None,
+    email_notices: bool | None = None,
 ) -> dict[str, dict[str, object]]:
-    """Change an account's name, role, agency or active state (``None``: unchanged;
+    """Change an account's name, role, agency, active state, notice e-mail address (``""``
+    removes it) or e-mail notice choice (``None``: unchanged;
     ``agency_given``: ``agency_id`` was sent, ``None`` meaning no agency). An agency officer
     must have an agency, every other role has none. The last active admin is never demoted
     or deactivated. A role change or a deactivation ends the account's sessions. Returns
@@ -280,6 +303,8 @@ async def update_user(
         "role": new_role.value,
         "agency_id": new_agency,
         "active": new_active,
+        "email": user.email if email is None else clean_email(email),
+        "email_notices": bool(user.email_notices if email_notices is None else email_notices),
     }
     changed = {k: {"from": getattr(user, k), "to": v} for k, v in after.items() if getattr(user, k) != v}
     if not changed:

@@ -18,6 +18,7 @@ from aiohttp import web
 from bot import faq_admin
 from bot.auth import prelogin
 from bot.console import (
+    account_api,
     admin_api,
     audit_view,
     auth_routes,
@@ -35,6 +36,7 @@ from bot.console import (
 from bot.console.core import ConsoleState, console_middleware
 from bot.hub import Hub
 from handoff.calendar import configured_calendar
+from handoff.deadlines import urgent_answer_within
 from handoff.seed import load_seed, seed
 from handoff.tickets import ticket_prefix
 
@@ -47,6 +49,7 @@ DEADLINE_TASK = web.AppKey("console_deadline_task", asyncio.Task[None])
 def console_state(hub: Hub) -> ConsoleState:
     """The console's settings; its signing key is loaded when the application starts."""
     env = hub.settings.env
+    urgent_answer_within(env)  # HUB_URGENT_DEADLINE_HOURS: a wrong value stops the start, not a forward
     return ConsoleState(
         calendar=configured_calendar(env),
         prefix=ticket_prefix(env),
@@ -113,6 +116,8 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_post(f"{api}/users/{ID}/active", users_api.set_user_active)
     r.add_post(f"{api}/users/{ID}/password", users_api.reset_password)
     r.add_post(f"{api}/me/password", admin_api.change_own_password)
+    r.add_get(f"{api}/me/notices", account_api.my_notices)
+    r.add_post(f"{api}/me/notices", account_api.save_my_notices)
     r.add_get(f"{api}/audit", audit_view.audit_log)
     r.add_get(f"{api}/labels", audit_view.labels)
     r.add_get(f"{api}/notifications", admin_api.notifications)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.auth import accounts
@@ -28,7 +28,7 @@ from bot.console.core import (
 from handoff.collation import vi_key
 from handoff.workflow import WorkflowError
 from storage.clock import as_utc
-from storage.models_console import Agency, CannedAnswer, Domain, Notification, Role, User
+from storage.models_console import Agency, CannedAnswer, Domain, Notification, Role, TicketTrack, User
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -124,13 +124,21 @@ async def _save_coded(
 
 
 def _fill_agency(agency: Agency, body: dict[str, Any]) -> None:
-    agency.kind = str_field(body, "kind", max_len=30) or agency.kind
-    agency.hotline = str_field(body, "hotline", max_len=60) or None
+    """Only the fields the body names change: an edit that leaves out ``hotline`` keeps it
+    (``""`` or null removes it)."""
+    if "kind" in body:
+        agency.kind = str_field(body, "kind", max_len=30) or agency.kind
+    if "hotline" in body:
+        agency.hotline = str_field(body, "hotline", max_len=60) or None
 
 
 def _fill_domain(domain: Domain, body: dict[str, Any]) -> None:
-    domain.agency_id = int_field(body, "agency_id", required=False)
-    domain.owner_note = str_field(body, "owner_note", max_len=1000) or None
+    """Only the fields the body names change: an edit that leaves out ``agency_id`` keeps the
+    domain's agency (null removes it)."""
+    if "agency_id" in body:
+        domain.agency_id = int_field(body, "agency_id", required=False)
+    if "owner_note" in body:
+        domain.owner_note = str_field(body, "owner_note", max_len=1000) or None
 
 
 async def save_agency(request: web.Request) -> web.Response:
@@ -190,20 +198,20 @@ def _notice_filter(user: User) -> Any:
 
 
 async def notifications(request: web.Request) -> web.Response:
+    """The user's notices, newest first; unread notices of urgent tickets before all others
+    (Điều 13.2)."""
     user = require(request)
+    urgent_unread = and_(TicketTrack.urgent.is_(True), Notification.read.is_(False))
     async with hub_of(request).sm() as s:
         rows = (
-            (
-                await s.execute(
-                    select(Notification)
-                    .where(_notice_filter(user))
-                    .order_by(Notification.id.desc())
-                    .limit(200)
-                )
+            await s.execute(
+                select(Notification, TicketTrack.urgent)
+                .outerjoin(TicketTrack, TicketTrack.ticket_id == Notification.ticket_id)
+                .where(_notice_filter(user))
+                .order_by(case((urgent_unread, 0), else_=1), Notification.id.desc())
+                .limit(200)
             )
-            .scalars()
-            .all()
-        )
+        ).all()
         return web.json_response(
             {
                 "notifications": [
@@ -212,10 +220,11 @@ async def notifications(request: web.Request) -> web.Response:
                         "kind": n.kind,
                         "text": n.text,
                         "ticket_id": n.ticket_id,
+                        "urgent": bool(urgent),
                         "read": n.read,
                         "created_at": _iso(n.created_at),
                     }
-                    for n in rows
+                    for n, urgent in rows
                 ]
             }
         )

@@ -34,10 +34,11 @@ STATIC_FILES = frozenset(
         "agent.js",
         "tickets.js",
         "admin.js",
-        "report.js",
         "start.js",
         "console.css",
         "login.js",
+        "account.js",
+        "report.js",
         "publish.js",
     }
 )

@@ -17,7 +17,7 @@ from handoff.calendar import WorkingCalendar
 from handoff.deadline_checks import deadline_flag
 from storage.clock import as_utc
 from storage.models import ChannelIdentity, Contact, Conversation, Direction, Message, Ticket
-from storage.models_console import User
+from storage.models_console import TicketTrack, User
 
 # what the bot is asking, in the operator's words
 STEP_LABELS = {
@@ -234,12 +234,14 @@ async def _tickets(
     now: datetime,
     calendar: WorkingCalendar | None,
 ) -> list[dict[str, Any]]:
-    """The contact's tickets with status, agency, due time and (given the working calendar)
-    how that deadline stands: ``on_time`` / ``approaching`` / ``overdue``."""
+    """The contact's tickets with status, agency, due time, urgency and (given the working
+    calendar) how that deadline stands: ``on_time`` / ``approaching`` / ``overdue``.
+    Urgent tickets first (Điều 13.2), then in the order they were opened."""
     rows = await s.execute(
-        select(Ticket)
+        select(Ticket, TicketTrack.urgent)
+        .outerjoin(TicketTrack, TicketTrack.ticket_id == Ticket.id)
         .where(or_(Ticket.conversation_id.in_(conv_ids), Ticket.contact_id.in_(contact_ids)))
-        .order_by(Ticket.id)
+        .order_by(TicketTrack.urgent.desc().nulls_last(), Ticket.id)
     )
     return [
         {
@@ -249,6 +251,7 @@ async def _tickets(
             "agency": t.agency,
             "due_at": iso(t.due_at),
             "deadline": deadline_flag(t, now, calendar) if calendar else None,
+            "urgent": bool(urgent),
         }
-        for t in rows.scalars()
+        for t, urgent in rows.all()
     ]

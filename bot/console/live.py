@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 from sqlalchemy import delete
 
+from bot.console.agency_mail import send_agency_notices
 from bot.console.core import (
     CONSOLE,
     NOTICES_TOPIC,
@@ -149,6 +150,7 @@ async def deadline_worker(hub: Hub, state: ConsoleState) -> None:
     while True:
         try:
             await check_deadlines_once(hub, state)
+            await send_agency_notices(hub)  # the agencies' mail: new, urgent, approaching, overdue
             await purge_expired(hub)
         except asyncio.CancelledError:
             raise

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import BodyPartReader, web
 from sqlalchemy import select
 
+from bot.console.agency_mail import send_agency_notices
 from bot.console.core import (
     OVERSIGHT,
     STAFF,
@@ -30,11 +31,21 @@ from bot.console.ticket_list import domain_agency_of, find_tickets, iso, list_fi
 from bot.hub import hub_of
 from connectors.text import storable
 from handoff import workflow as wf
+from handoff.deadlines import urgent_answer_within
 from handoff.ticket_actions import allowed_actions
 from handoff.workflow import WorkflowError
 from storage.media import store_file
 from storage.models import Conversation, Ticket
-from storage.models_console import Agency, Domain, TicketEvent, TicketFile, TicketStatus, TicketTrack, User
+from storage.models_console import (
+    Agency,
+    Domain,
+    Role,
+    TicketEvent,
+    TicketFile,
+    TicketStatus,
+    TicketTrack,
+    User,
+)
 
 MAX_RECORDING = 50 * 1024 * 1024
 CONTACT_LIMITS = {"full_name": 200, "phone": 32, "email": 320, "address": 1000}  # the contact columns
@@ -110,6 +121,8 @@ async def _run(request: web.Request, action: str, fn: Any, **detail: Any) -> web
         )
         agency = await domain_agency_of(s, out.track)
     await publish_outcome(hub, out)
+    if any(n.role == Role.AGENCY.value for n in out.notifications):
+        hub.spawn(send_agency_notices(hub))  # the agency's mail now, not at the next scan
     return web.json_response({"ok": True, "ticket": ticket_dict(out.ticket, out.track, now, request, agency)})
 
 
@@ -137,6 +150,7 @@ async def create_from_conversation(request: web.Request) -> web.Response:
             phone=contact["phone"],
             email=contact["email"],
             address=contact["address"],
+            hotline=hub_of(request).settings.hotline_name,
         )
 
     try:
@@ -150,10 +164,12 @@ def _transition(name: str, **fields: str) -> Any:
         ticket_id = int(request.match_info["id"])
         body = await json_body(request)
         cal = state_of(request).calendar
+        urgent_within = urgent_answer_within(hub_of(request).settings.env)  # Điều 13.2
+        hotline = hub_of(request).settings.hotline_name
 
         async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
             if name == "refuse":
-                return await wf.refuse(s, ticket_id, who, now, str_field(body, "reason"))
+                return await wf.refuse(s, ticket_id, who, now, str_field(body, "reason"), hotline=hotline)
             if name == "forward":
                 return await wf.forward(
                     s,
@@ -164,13 +180,23 @@ def _transition(name: str, **fields: str) -> Any:
                     int_field(body, "agency_id") or 0,
                     str_field(body, "note"),
                     call_transferred=body.get("call_transferred") is True,
+                    urgent_within=urgent_within,
+                    domain_id=int_field(body, "domain_id", required=False),  # handoff.ticket_domain
                 )
             if name == "assign":
                 return await wf.assign(
-                    s, ticket_id, who, now, cal, int_field(body, "agency_id") or 0, str_field(body, "note")
+                    s,
+                    ticket_id,
+                    who,
+                    now,
+                    cal,
+                    int_field(body, "agency_id") or 0,
+                    str_field(body, "note"),
+                    urgent_within=urgent_within,
+                    domain_id=int_field(body, "domain_id", required=False),
                 )
             if name == "unclear":
-                return await wf.mark_unclear(s, ticket_id, who, now, str_field(body, "note"))
+                return await wf.mark_unclear(s, ticket_id, who, now, str_field(body, "note"), hotline=hotline)
             if name == "progress":
                 return await wf.progress(
                     s, ticket_id, who, now, str_field(body, "text"), time_field(body, "appointment_at")
@@ -362,7 +388,7 @@ async def supervisor_queue(request: web.Request) -> web.Response:
                 .join(TicketTrack, TicketTrack.ticket_id == Ticket.id)
                 .outerjoin(Domain, Domain.id == TicketTrack.domain_id)
                 .where(Ticket.status == TicketStatus.UNCLEAR.value)
-                .order_by(Ticket.id)
+                .order_by(TicketTrack.urgent.desc(), Ticket.id)  # Điều 13.2: urgent first
             )
         ).all()
         return web.json_response({"tickets": [ticket_dict(t, tr, now, request, a) for t, tr, a in rows]})

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.auth import accounts
 from bot.auth.passwords import WeakPassword
+from bot.console.account_api import email_field, email_notices_field
 from bot.console.core import (
     audit_action,
     hub_of,
@@ -24,7 +25,7 @@ from handoff.workflow import WorkflowError
 from storage.clock import as_utc
 from storage.models_console import Agency, Role, User
 
-EDITABLE = ("full_name", "role", "agency_id", "active")
+EDITABLE = ("full_name", "role", "agency_id", "active", "email", "email_notices")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -42,6 +43,8 @@ def user_dict(u: User, agency_name: str | None) -> dict[str, Any]:
         "agency_name": agency_name,
         "active": u.active,
         "locked_until": _iso(u.locked_until),
+        "email": u.email,
+        "email_notices": bool(u.email_notices),
     }
 
 
@@ -116,6 +119,8 @@ async def _edit(
     agency_given = "agency_id" in body
     agency_id = int_field(body, "agency_id", required=False) if agency_given else None
     role, active = _role(body), _active(body)
+    email = email_field(body) if "email" in body else None
+    email_notices = email_notices_field(body)
     async with hub.sm() as s, s.begin():
         user = await s.get(User, user_id, with_for_update=True)
         if user is None:
@@ -130,6 +135,8 @@ async def _edit(
                 agency_id=agency_id,
                 agency_given=agency_given,
                 active=active,
+                email=email,
+                email_notices=email_notices,
             )
         except accounts.AccountError as err:
             raise WorkflowError(str(err), 400) from err
@@ -142,10 +149,13 @@ async def _edit(
 
 async def edit_user(request: web.Request) -> web.Response:
     """``POST /console/api/users/{id}`` with any of ``full_name``, ``role``, ``agency_id``,
-    ``active``: one ``edit_user`` audit row naming the changed fields."""
+    ``active``, ``email`` (``""`` or null removes it), ``email_notices``: one ``edit_user``
+    audit row naming the changed fields."""
     body = await json_body(request)
     if not any(k in body for k in EDITABLE):
-        raise WorkflowError("Không có thay đổi nào: gửi full_name, role, agency_id hoặc active", 400)
+        raise WorkflowError(
+            "Không có thay đổi nào: gửi full_name, role, agency_id, active, email hoặc email_notices", 400
+        )
     return web.json_response({"ok": True, "user": await _edit(request, body, "edit_user")})
 
 

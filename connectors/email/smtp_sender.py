@@ -42,7 +42,7 @@ from connectors.email.threading import bracketed, reply_subject
 
 VN_TZ = timezone(timedelta(hours=7))
 MAX_REFERENCES = 20
-DEFAULT_SUBJECT = "Phản hồi từ Tổng đài 1022"
+DEFAULT_SUBJECT = "Phản hồi từ {name}"  # the From name: EMAIL_DISPLAY_NAME (the hotline's name)
 
 
 def outbound_message_id(settings: EmailSettings, message: OutboundMessage) -> str:
@@ -63,12 +63,13 @@ def _references(message: OutboundMessage) -> list[str]:
     return refs if len(refs) <= MAX_REFERENCES else [refs[0], *refs[-(MAX_REFERENCES - 1) :]]
 
 
-def _subject(message: OutboundMessage) -> str:
+def _subject(message: OutboundMessage, name: str) -> str:
     ticket = message.meta.get("ticket_code")
     ticket_code = str(ticket) if ticket else None
+    default = DEFAULT_SUBJECT.format(name=name)
     if message.in_reply_to or message.references:
-        return reply_subject(message.subject, ticket_code=ticket_code, default=DEFAULT_SUBJECT)
-    subject = (message.subject or DEFAULT_SUBJECT).strip()
+        return reply_subject(message.subject, ticket_code=ticket_code, default=default)
+    subject = (message.subject or default).strip()
     if ticket_code and ticket_code not in subject:
         subject = f"[{ticket_code}] {subject}"
     return subject
@@ -95,7 +96,7 @@ def build_message(
     mail = EmailMessage()
     mail["From"] = formataddr((settings.display_name, settings.address))
     mail["To"] = recipient
-    mail["Subject"] = _subject(message)
+    mail["Subject"] = _subject(message, settings.display_name)
     mail["Date"] = format_datetime(now.astimezone(VN_TZ))
     mail["Message-ID"] = outbound_message_id(settings, message)
     refs = _references(message)

@@ -207,7 +207,8 @@ async def test_overdue_and_breach_survive_a_restart(database_url: str, cal: Work
     async with migrated(database_url, friday) as sm:
         ticket_id, ag = await _forward_at(sm, cal, friday)
     # "restart": nothing in memory; the deadline is in the database
-    assert await _check(database_url, vn(2027, 3, 8, 14, 59), cal) == []
+    # one working minute left: the agency is warned that the deadline approaches
+    assert await _check(database_url, vn(2027, 3, 8, 14, 59), cal) == [("agency", "approaching")]
     notes = await _check(database_url, vn(2027, 3, 8, 15, 1), cal)
     assert sorted(notes) == [("agency", "overdue"), ("supervisor", "breach"), ("supervisor", "overdue")]
     assert await _check(database_url, vn(2027, 3, 8, 16, 0), cal) == []  # told once
@@ -221,7 +222,7 @@ async def test_overdue_and_breach_survive_a_restart(database_url: str, cal: Work
                 s, ticket_id, officer, vn(2027, 3, 8, 16, 0), "Đang xử lý", vn(2027, 3, 9, 10, 0)
             )
     # the new appointment is a new deadline: overdue again once it passes, no second breach
-    assert await _check(database_url, vn(2027, 3, 9, 9, 0), cal) == []
+    assert await _check(database_url, vn(2027, 3, 9, 9, 0), cal) == [("agency", "approaching")]
     assert sorted(await _check(database_url, vn(2027, 3, 9, 10, 30), cal)) == [
         ("agency", "overdue"),
         ("supervisor", "overdue"),

@@ -25,7 +25,6 @@ from bot.config import Settings
 from bot.engine import EngineReply, EngineRequest, EngineResult
 from bot.hub import HUB
 from connectors.base import EventKind, InboundMessage
-from handoff.calendar import configured_calendar
 from handoff.tickets import answer_due_text
 from storage.clock import ManualClock, as_utc
 from storage.migrate import upgrade
@@ -153,7 +152,8 @@ async def test_ticket_queue_replies_and_state_commit_together(
     assert ticket.conversation_id == conv_id and ticket.kind == "incident" and ticket.content == REPORT
     assert ticket.contact_snapshot is not None and ticket.contact_snapshot["phone"] == "0912345678"
     [reply] = await bot_replies(hub, conv_id)
-    due = answer_due_text(clock.now(), configured_calendar({}))
+    due = answer_due_text(None)  # no time promised: the 8 working hours start at the forward
+    assert "kể từ khi yêu cầu được chuyển tới cơ quan có thẩm quyền" in due and ":" not in due
     assert reply.text == f"Đã ghi nhận phản ánh, mã phiếu {ticket.code}. Cán bộ sẽ trả lời {due}."
     assert reply.meta == {
         "buttons": [{"title": "Gặp cán bộ", "payload": "Gặp cán bộ"}],

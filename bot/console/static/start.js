@@ -40,5 +40,13 @@
     connect();
     HC.loadNotices();
     HC.show(HC.hasRole("operator supervisor admin") ? "queue" : "tickets");
+    openFromHash();
+    window.addEventListener("hashchange", openFromHash);
   }).catch(HC.fail);
+
+  // a link from a notice mail: /console/#ticket=ID opens that ticket
+  function openFromHash() {
+    var m = /^#ticket=(\d{1,18})$/.exec(window.location.hash);
+    if (m) { HC.openTicketPage(Number(m[1])); }
+  }
 })();
