@@ -8,8 +8,9 @@ scan (each hub worker) and right after a console action that wrote such a notice
 (notice, officer) pair is claimed in ``channel_state`` before its mail goes out (a
 compare-and-set insert: of two workers one wins), marked sent after, and released for the
 next pass when the server is unreachable (a 4xx or no connection); a refused address is
-logged and not tried again. A worker that dies between the claim and the mail loses that
-one mail when the claim runs out (:data:`CLAIM_SECONDS`), never sends it twice.
+logged and not tried again. A worker that dies between the claim and the "sent" mark
+leaves a claim that runs out after :data:`CLAIM_SECONDS`; the next pass then sends that
+mail (a second time, if the dead worker had sent it): at least once, never lost.
 
 Recipients: active agency officers of the notice's agency with an e-mail address and
 ``email_notices`` on (their choice on the account page). The mail names the ticket code,
