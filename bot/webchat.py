@@ -51,7 +51,8 @@ LIVE_CONVERSATIONS = 20  # the newest conversations whose events the WebSocket r
 
 
 def setup(app: web.Application) -> None:
-    app.router.add_routes(WebchatApi(HubWebchat(app[HUB]), STATIC).routes())
+    hub = app[HUB]
+    app.router.add_routes(WebchatApi(HubWebchat(hub), STATIC, hub.settings.hotline_name).routes())
 
 
 def _hash(token: str) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import json
 from pathlib import Path
 from typing import Generic
@@ -55,11 +56,15 @@ def _conversation_dict(conv: ConversationInfo) -> dict[str, object]:
     }
 
 
-class WebchatApi(Generic[V]):
-    """The handlers, over ``backend``; the page and the widget are read from ``static``."""
+PAGE_NAME = "Tổng đài 1022"  # the hotline's name as written in index.html
 
-    def __init__(self, backend: WebchatBackend[V], static: Path) -> None:
-        self.backend, self.static = backend, static
+
+class WebchatApi(Generic[V]):
+    """The handlers, over ``backend``; the page and the widget are read from ``static``;
+    ``hotline`` is the name the page shows (the deployment's hotline name)."""
+
+    def __init__(self, backend: WebchatBackend[V], static: Path, hotline: str = PAGE_NAME) -> None:
+        self.backend, self.static, self.hotline = backend, static, hotline
 
     def routes(self) -> list[web.AbstractRouteDef]:
         return [
@@ -181,11 +186,20 @@ class WebchatApi(Generic[V]):
     async def redirect_to_page(self, request: web.Request) -> web.Response:
         raise web.HTTPFound("/webchat/")
 
-    async def page(self, request: web.Request) -> web.FileResponse:
-        return web.FileResponse(self.static / "index.html", headers={"Cache-Control": "no-cache"})
+    async def page(self, request: web.Request) -> web.Response:
+        """The chat page, named after this deployment's hotline."""
+        page = (self.static / "index.html").read_text(encoding="utf-8")
+        return web.Response(
+            text=page.replace(PAGE_NAME, html.escape(self.hotline)),
+            content_type="text/html",
+            headers={"Cache-Control": "no-cache"},
+        )
 
-    async def widget(self, request: web.Request) -> web.FileResponse:
-        return web.FileResponse(
-            self.static / "widget.js",
+    async def widget(self, request: web.Request) -> web.Response:
+        """The embeddable widget; its default label names this deployment's hotline."""
+        script = (self.static / "widget.js").read_text(encoding="utf-8")
+        name = json.dumps(self.hotline, ensure_ascii=False)[1:-1].replace("</", "<\\/")
+        return web.Response(
+            text=script.replace(PAGE_NAME, name),
             headers={"Cache-Control": "no-cache", "Content-Type": "application/javascript; charset=utf-8"},
         )

@@ -59,3 +59,17 @@ async def test_pages_link_the_icon(client: Any, page: str) -> None:
     r = await client.get(page)
     assert r.status == 200
     assert '<link rel="icon" href="/favicon.svg" type="image/svg+xml">' in await r.text()
+
+
+async def test_the_chat_page_and_widget_name_the_configured_hotline(
+    hub_settings: Settings, aiohttp_client: Any
+) -> None:
+    name = 'Đường dây nóng 1022 Nghệ An <b>"x"</b>'
+    client = await _client(replace(hub_settings, hotline_name=name), aiohttp_client)
+    page = await (await client.get("/webchat/")).text()
+    assert "Tổng đài 1022" not in page
+    escaped = "Đường dây nóng 1022 Nghệ An &lt;b&gt;&quot;x&quot;&lt;/b&gt;"
+    assert f"<title>Trò chuyện với {escaped}</title>" in page
+    widget = await (await client.get("/webchat/widget.js")).text()
+    assert "Tổng đài 1022" not in widget
+    assert 'Hỏi đáp Đường dây nóng 1022 Nghệ An <b>\\"x\\"<\\/b>' in widget
