@@ -128,7 +128,7 @@ def record_cells(r: RequestRecord, base_url: str) -> list[str]:
         local_time(r.answered_at),
         result,
         "; ".join(f"{base}{path}" for path in r.recordings),
-        f"{base}/console/?conversation={r.conversation_id}" if r.conversation_id else "",
+        f"{base}/console/#conversation={r.conversation_id}" if r.conversation_id else "",
     ]
 
 

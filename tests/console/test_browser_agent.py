@@ -10,6 +10,7 @@ import pytest
 
 from tests.browser import browser
 from tests.conftest import wait_for
+from tests.console.conftest import PASSWORD
 from tests.console.test_browser import WAIT, _login
 from tests.console.test_faq_learning import (
     Citizen,
@@ -260,3 +261,23 @@ async def test_opt_in_desktop_notification_for_a_new_waiting_conversation(
         assert notes and notes[0].startswith("Hội thoại mới đang chờ cán bộ | ")
         assert "Trò chuyện trên Web" in notes[0]
         assert await page.evaluate("localStorage.getItem('hc.notify')") == "1"  # kept for next time
+
+
+async def test_a_conversation_link_survives_the_login(people: Any, console_client: Any) -> None:
+    citizen = await Citizen(console_client).start()
+    await citizen.say(ASK_PERSON)
+    await _waiting(people, citizen)
+    base = str(console_client.make_url("")).rstrip("/")
+    async with browser() as b:
+        page = await (await b.new_context(viewport=SCREEN)).new_page()
+        await page.goto(f"{base}/console/#conversation={citizen.conversation_id}")  # signed out
+        await page.wait_for_url(f"{base}/console/login#conversation={citizen.conversation_id}", timeout=WAIT)
+        await page.fill("#username", "op1")
+        await page.fill("#password", PASSWORD)
+        await page.wait_for_selector("#login-submit:not([disabled])", timeout=WAIT)
+        await page.click("#login-submit")
+        await page.wait_for_selector(f"#history li.msg-in:has-text('{ASK_PERSON}')", timeout=WAIT)
+        assert (
+            await page.locator(f"#queue-list li.queue-item.on[data-id='{citizen.conversation_id}']").count()
+            == 1
+        )

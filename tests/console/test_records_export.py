@@ -166,7 +166,7 @@ async def test_records_export_every_column(people: Any, console_client: Any, con
     assert bot["Cán bộ xử lý"] == "Trợ lý ảo" and bot["Kết quả xử lý"] == "Trợ lý ảo trả lời"
     assert bot["Nội dung trả lời"] == answered["text"] and bot["Thời điểm trả lời"] == "02/03/2027 09:00"
     assert bot["Mã phiếu"] == "" and bot["Thời điểm chuyển đơn vị"] == "" and bot["Tệp ghi âm"] == ""
-    assert bot["Hội thoại"] == f"{base}/console/?conversation={asker.conversation_id}"
+    assert bot["Hội thoại"] == f"{base}/console/#conversation={asker.conversation_id}"
 
     sug = by_content[CAMERA]  # the question the suggestions were for, not the tapped number
     assert sug["Kết quả xử lý"] == "Trợ lý ảo trả lời qua câu gợi ý"
@@ -210,7 +210,7 @@ async def test_records_export_every_column(people: Any, console_client: Any, con
     )
     assert fwd["Nội dung trả lời"] == "Thứ Sáu hằng tuần" and fwd["Thời điểm trả lời"] == "03/03/2027 15:00"
     assert fwd["Kết quả xử lý"] == "Chuyển đơn vị, đã trả lời"
-    assert fwd["Hội thoại"] == f"{base}/console/?conversation={fwd_conv}"
+    assert fwd["Hội thoại"] == f"{base}/console/#conversation={fwd_conv}"
 
     # the same rows as CSV
     async with sv.http.get(sv.base + "/console/api/records.csv?from=2027-03-01&to=2027-03-31") as r:

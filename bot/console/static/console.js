@@ -37,12 +37,18 @@
       }
     }
     return fetch("/console/api" + path, opts).then(function (r) {
-      if (r.status === 401) { window.location.assign("/console/login"); throw new Error("401"); }
+      if (r.status === 401) { window.location.assign("/console/login" + HC.link()); throw new Error("401"); }
       return r.json().then(function (b) {
         if (!r.ok) { var err = new Error(b.error || ("Lỗi " + r.status)); err.status = r.status; throw err; }
         return b;
       });
     });
+  };
+
+  // the part of the address that names a ticket or a conversation (kept through the login)
+  HC.link = function () {
+    var h = window.location.hash;
+    return /^#(ticket|conversation)=\d{1,18}$/.test(h) ? h : "";
   };
 
   HC.fail = function (err) { HC.flash(err.message || String(err), true); };

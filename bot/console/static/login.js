@@ -5,6 +5,11 @@
   var errorEl = document.getElementById("login-error");
   var csrf = "";
   var submit = document.getElementById("login-submit");
+  // a ticket or conversation link (from a notice mail) survives the login
+  function link() {
+    var h = window.location.hash;
+    return /^#(ticket|conversation)=\d{1,18}$/.test(h) ? h : "";
+  }
   submit.disabled = true;  // until the pre-login session's CSRF token is here
   fetch("/console/api/csrf", { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
@@ -23,7 +28,7 @@
       })
     }).then(function (r) {
       return r.json().then(function (b) {
-        if (r.ok) { window.location.assign("/console/"); return; }
+        if (r.ok) { window.location.assign("/console/" + link()); return; }
         errorEl.textContent = b.error || "Đăng nhập không thành công";
       });
     }).catch(function () { errorEl.textContent = "Không kết nối được máy chủ"; });

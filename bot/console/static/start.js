@@ -44,9 +44,12 @@
     window.addEventListener("hashchange", openFromHash);
   }).catch(HC.fail);
 
-  // a link from a notice mail: /console/#ticket=ID opens that ticket
+  // a link from a notice mail or the records: /console/#ticket=ID opens that ticket,
+  // /console/#conversation=ID that conversation (staff); the login page keeps the link
   function openFromHash() {
-    var m = /^#ticket=(\d{1,18})$/.exec(window.location.hash);
-    if (m) { HC.openTicketPage(Number(m[1])); }
+    var m = /^#(ticket|conversation)=(\d{1,18})$/.exec(window.location.hash);
+    if (!m) { return; }
+    if (m[1] === "ticket") { HC.openTicketPage(Number(m[2])); }
+    else if (HC.hasRole("operator supervisor admin")) { HC.openConversation(Number(m[2])); }
   }
 })();
