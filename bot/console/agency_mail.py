@@ -31,7 +31,7 @@ from sqlalchemy import or_, select
 
 from connectors.base import PermanentSendError, TransientSendError
 from connectors.email import EmailConnector
-from connectors.email.notice_mail import send_notice
+from connectors.email.office_mail import send_office_mail
 from connectors.email.settings import EmailSettings
 from handoff.notify import format_time
 from storage.clock import as_utc
@@ -164,8 +164,13 @@ async def send_agency_notices(hub: Hub, settings: EmailSettings | None = None) -
             continue  # another worker has it, or it went out
         subject, body = mail_text(hotline, public_url, user, note, ticket, urgent)
         try:
-            await send_notice(
-                settings, user.email or "", subject, body, now=hub.clock.now(), key=f"agency-notice-{note.id}"
+            await send_office_mail(
+                settings,
+                [user.email or ""],
+                subject,
+                body,
+                now=hub.clock.now(),
+                key=f"agency-notice-{note.id}",
             )
         except TransientSendError as err:
             log.warning("agency notice %s to user %s: %s; trying again later", note.id, user.id, err)

@@ -100,8 +100,8 @@ async def send_if_due(
             recipients,
             f"[{hub.settings.hotline_name}] Báo cáo tháng {start:%m/%Y}",
             text,
-            [attachment],
-            hub.clock.now(),
+            now=hub.clock.now(),
+            attachments=[attachment],
         )
     except SendError:
         log.exception("monthly report %s: sending failed; tried again after the claim expires", month)

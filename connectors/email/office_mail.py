@@ -1,22 +1,27 @@
-"""Mail from the hub to its own staff (the monthly report to the supervisor): a text and
-attachments, sent through the e-mail channel's SMTP settings and client
-(:class:`connectors.email.smtp_sender.SmtpSender`). Touches no database; SMTP errors become
-the channel's own (``SendError``)."""
+"""Mail from the hub to its own staff (an agency officer's notice "new ticket", "deadline
+approaching", …; the monthly report to the supervisor): plain text and optional attachments,
+sent through the e-mail channel's SMTP settings and client
+(:func:`connectors.email.smtp_sender.smtp_session`). Not a conversation, so no threading and
+no citizen; UTF-8, marked ``Auto-Submitted: auto-generated`` (RFC 3834) so no out-of-office
+answers it. Touches no database.
+
+Errors are our own: :class:`~connectors.base.PermanentSendError` (5xx, a bad address) and
+:class:`~connectors.base.TransientSendError` (4xx, no connection), chained ``from`` the
+aiosmtplib error.
+"""
 
 from __future__ import annotations
 
-import time
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 
-import aiosmtplib
-
-from connectors.base import PermanentSendError, SendError, TransientSendError
+from connectors.base import PermanentSendError
 from connectors.email.settings import EmailSettings
-from connectors.email.smtp_sender import SmtpSender, flatten
+from connectors.email.smtp_sender import VN_TZ, check_utf8_recipients, flatten, smtp_session
 
 
 @dataclass(frozen=True)
@@ -26,22 +31,44 @@ class Attachment:
     data: bytes
 
 
-def build_office_mail(
+def _recipients(recipients: Sequence[str]) -> list[str]:
+    out = [r.strip() for r in recipients]
+    if not out:
+        raise PermanentSendError("Thư không có người nhận.")
+    for recipient in out:
+        if "@" not in recipient or any(c in recipient for c in "\r\n<>,;"):
+            raise PermanentSendError(f"Địa chỉ e-mail người nhận không hợp lệ: {recipient!r}.")
+    return out
+
+
+def office_message(
     settings: EmailSettings,
     recipients: Sequence[str],
     subject: str,
     text: str,
-    attachments: Sequence[Attachment],
+    *,
     now: datetime,
+    attachments: Sequence[Attachment] = (),
+    key: str | None = None,
 ) -> EmailMessage:
+    """The mail (pure). With ``key`` (naming the notice and its recipients) a retry carries the
+    same Message-ID; without it the Message-ID is new."""
+    to = _recipients(recipients)
+    if key is None:
+        message_id = make_msgid(domain=settings.domain)
+    else:
+        digest = hashlib.sha256(f"{settings.address}|{key}|{','.join(to)}".encode()).hexdigest()[:16]
+        message_id = f"<notice.{digest}@{settings.domain}>"
     mail = EmailMessage()
     mail["From"] = formataddr((settings.display_name, settings.address))
-    mail["To"] = ", ".join(recipients)
-    mail["Subject"] = subject
-    mail["Date"] = format_datetime(now)
-    mail["Message-ID"] = make_msgid(domain=settings.domain)
-    mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
-    mail.set_content(text)
+    mail["To"] = ", ".join(to)
+    mail["Subject"] = " ".join(subject.split())
+    mail["Date"] = format_datetime(now.astimezone(VN_TZ))
+    mail["Message-ID"] = message_id
+    mail["Auto-Submitted"] = "auto-generated"
+    mail["X-Auto-Response-Suppress"] = "All"
+    mail["Content-Language"] = "vi"
+    mail.set_content(text.rstrip() + "\n", charset="utf-8", cte="quoted-printable")
     for a in attachments:
         main, _, sub = a.mime_type.partition("/")
         mail.add_attachment(a.data, maintype=main, subtype=sub or "octet-stream", filename=a.name)
@@ -53,29 +80,18 @@ async def send_office_mail(
     recipients: Sequence[str],
     subject: str,
     text: str,
-    attachments: Sequence[Attachment],
+    *,
     now: datetime,
+    attachments: Sequence[Attachment] = (),
+    key: str | None = None,
 ) -> str:
     """Send one mail to ``recipients``; its Message-ID."""
-    mail = build_office_mail(settings, recipients, subject, text, attachments, now)
-    try:
-        async with SmtpSender(settings, time.time)._client() as client:
-            utf8 = client.supports_extension("smtputf8")
-            await client.sendmail(
-                settings.address,
-                list(recipients),
-                flatten(mail, utf8=utf8),
-                mail_options=["SMTPUTF8"] if utf8 else [],
-            )
-    except aiosmtplib.SMTPException as err:
-        raise _our_error(err) from err
-    except (OSError, TimeoutError) as err:
-        raise TransientSendError(f"Không kết nối được máy chủ gửi thư: {err}") from err
+    mail = office_message(settings, recipients, subject, text, now=now, attachments=attachments, key=key)
+    to = _recipients(recipients)
+    async with smtp_session(settings) as client:
+        utf8 = client.supports_extension("smtputf8")
+        check_utf8_recipients(to, utf8=utf8)
+        await client.sendmail(
+            settings.address, to, flatten(mail, utf8=utf8), mail_options=["SMTPUTF8"] if utf8 else []
+        )
     return str(mail["Message-ID"])
-
-
-def _our_error(err: aiosmtplib.SMTPException) -> SendError:
-    code = getattr(err, "code", None)
-    if isinstance(code, int) and code >= 500:
-        return PermanentSendError(f"Máy chủ thư từ chối thư: {err}", code=code)
-    return TransientSendError(f"Máy chủ thư tạm thời chưa nhận thư: {err}")

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import ssl
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8
@@ -127,52 +128,61 @@ def flatten(mail: EmailMessage, *, utf8: bool) -> bytes:
     return mail.as_bytes(policy=SMTPUTF8 if utf8 else SMTP)
 
 
+def _client(s: EmailSettings) -> aiosmtplib.SMTP:
+    context = ssl.create_default_context(cafile=s.smtp_ca_file) if (s.smtp_ssl or s.smtp_starttls) else None
+    return aiosmtplib.SMTP(
+        hostname=s.smtp_host,
+        port=s.smtp_port,
+        username=s.smtp_user,
+        password=s.smtp_password,
+        use_tls=s.smtp_ssl,
+        start_tls=False if s.smtp_ssl else s.smtp_starttls,
+        tls_context=context,
+        timeout=s.timeout,
+    )
+
+
+@asynccontextmanager
+async def smtp_session(settings: EmailSettings) -> AsyncIterator[aiosmtplib.SMTP]:
+    """A connected, greeted client with the channel's TLS and login. Inside it, aiosmtplib
+    errors and connection trouble become our own :class:`SendError` (chained ``from``)."""
+    try:
+        async with _client(settings) as client:
+            if client.is_ehlo_or_helo_needed:
+                await client.ehlo()
+            yield client
+    except SendError:
+        raise
+    except aiosmtplib.SMTPException as err:
+        raise _translate(err) from err
+    except (OSError, TimeoutError) as err:
+        raise TransientSendError(f"Không kết nối được máy chủ gửi thư: {err}") from err
+
+
+def check_utf8_recipients(recipients: Sequence[str], *, utf8: bool) -> None:
+    """A recipient with non-ASCII characters needs a server offering SMTPUTF8."""
+    if not utf8 and not all(r.isascii() for r in recipients):
+        raise PermanentSendError("Máy chủ thư không hỗ trợ SMTPUTF8 nên không gửi được tới địa chỉ có dấu.")
+
+
 class SmtpSender:
     def __init__(self, settings: EmailSettings, clock: Callable[[], float]) -> None:
         self.settings = settings
         self.clock = clock
 
-    def _client(self) -> aiosmtplib.SMTP:
-        s = self.settings
-        context = (
-            ssl.create_default_context(cafile=s.smtp_ca_file) if (s.smtp_ssl or s.smtp_starttls) else None
-        )
-        return aiosmtplib.SMTP(
-            hostname=s.smtp_host,
-            port=s.smtp_port,
-            username=s.smtp_user,
-            password=s.smtp_password,
-            use_tls=s.smtp_ssl,
-            start_tls=False if s.smtp_ssl else s.smtp_starttls,
-            tls_context=context,
-            timeout=s.timeout,
-        )
-
     async def send(self, message: OutboundMessage) -> SendResult:
         now = datetime.fromtimestamp(self.clock(), tz=VN_TZ)
         build_message(self.settings, message, now=now)  # validate before connecting
-        try:
-            async with self._client() as client:
-                if client.is_ehlo_or_helo_needed:
-                    await client.ehlo()
-                utf8 = client.supports_extension("smtputf8")
-                eight_bit = client.supports_extension("8bitmime")
-                mail = build_message(self.settings, message, now=now, eight_bit=eight_bit)
-                recipient = message.external_user_id.strip()
-                if not utf8 and not recipient.isascii():
-                    raise PermanentSendError(
-                        "Máy chủ thư không hỗ trợ SMTPUTF8 nên không gửi được tới địa chỉ có dấu."
-                    )
-                options = [*(["SMTPUTF8"] if utf8 else []), *(["BODY=8BITMIME"] if eight_bit else [])]
-                await client.sendmail(
-                    self.settings.address, [recipient], flatten(mail, utf8=utf8), mail_options=options
-                )
-        except SendError:
-            raise
-        except aiosmtplib.SMTPException as err:
-            raise _translate(err) from err
-        except (OSError, TimeoutError) as err:
-            raise TransientSendError(f"Không kết nối được máy chủ gửi thư: {err}") from err
+        async with smtp_session(self.settings) as client:
+            utf8 = client.supports_extension("smtputf8")
+            eight_bit = client.supports_extension("8bitmime")
+            mail = build_message(self.settings, message, now=now, eight_bit=eight_bit)
+            recipient = message.external_user_id.strip()
+            check_utf8_recipients([recipient], utf8=utf8)
+            options = [*(["SMTPUTF8"] if utf8 else []), *(["BODY=8BITMIME"] if eight_bit else [])]
+            await client.sendmail(
+                self.settings.address, [recipient], flatten(mail, utf8=utf8), mail_options=options
+            )
         return SendResult(channel_message_ids=(str(mail["Message-ID"]),), status=DeliveryStatus.SENT)
 
 
