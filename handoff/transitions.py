@@ -1,5 +1,7 @@
-"""The ticket's state changes, the one owner of its status once created (the only callers of
-:func:`handoff.workflow_base.move`); the state diagram is in :mod:`handoff.workflow`.
+"""The ticket's state changes: with :mod:`handoff.agency_transitions` (the agency officer's
+progress, phone answer, request for more information and send-back), the one owner of its
+status once created (the only callers of :func:`handoff.workflow_base.move`). The state
+diagram is in :mod:`handoff.workflow`.
 
 Every function runs inside the caller's transaction, checks the actor's right, writes
 the status history and queues the citizen's message; it returns an :class:`Outcome` the
@@ -14,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from connectors.base import SenderRole
 from handoff.calendar import WorkingCalendar
-from handoff.deadlines import ANSWER_WITHIN, answer_due, forward_due, phone_writeup_due
-from handoff.loaders import load, load_for_officer
+from handoff.deadlines import ANSWER_WITHIN, answer_due, forward_due
+from handoff.loaders import load
 from handoff.notify import Step, format_time, tell_citizen
 from handoff.ticket_domain import domain_at_forward
 from handoff.tickets import create_ticket
@@ -47,8 +49,6 @@ from storage.models_console import (
     TicketTrack,
 )
 
-# at the agency, still to be answered: where progress, more-info and send-back apply
-AWAITING_AGENCY = (TicketStatus.FORWARDED, TicketStatus.IN_PROGRESS)
 NOT_FINAL = tuple(s for s in TicketStatus if s not in FINAL_STATUSES)
 AT_AGENCY = frozenset(s.value for s in OPEN_AT_AGENCY)
 
@@ -295,81 +295,6 @@ async def assign(
     )
 
 
-async def progress(
-    session: AsyncSession,
-    ticket_id: int,
-    actor: Actor,
-    now: datetime,
-    text: str,
-    appointment_at: datetime,
-) -> Outcome:
-    """A progress update with a new appointment time (Điều 10.3); the citizen receives it."""
-    now = utc(now)
-    ticket, track = await load_for_officer(session, ticket_id, actor)
-    text = required_text(text, "nội dung tiến độ")
-    appointment_at = utc(appointment_at)
-    if appointment_at <= now:
-        raise WorkflowError("Thời gian hẹn mới phải sau thời điểm hiện tại", 400)
-    status_in(ticket, AWAITING_AGENCY, "cập nhật tiến độ")
-    ticket.due_at = appointment_at
-    track.appointment_at = appointment_at
-    track.last_progress_at = now
-    move(
-        session,
-        ticket,
-        actor,
-        now,
-        "progress",
-        TicketStatus.IN_PROGRESS,
-        text=text,
-        agency_id=track.agency_id,
-    )
-    out = Outcome(ticket, track)
-    said(
-        out,
-        await tell_citizen(
-            session,
-            ticket,
-            Step.PROGRESS,
-            now,
-            text=text,
-            due=appointment_at,
-            user_id=actor.user_id,
-            role=SenderRole.AGENCY,
-        ),
-    )
-    return out
-
-
-async def phone_answered(
-    session: AsyncSession,
-    ticket_id: int,
-    actor: Actor,
-    now: datetime,
-    calendar: WorkingCalendar,
-    summary: str | None = None,
-) -> Outcome:
-    """The officer answered by phone: the write-up is due within 4 working hours (Điều 10.3)."""
-    now = utc(now)
-    ticket, track = await load_for_officer(session, ticket_id, actor)
-    status_in(ticket, AWAITING_AGENCY, "ghi nhận trả lời qua điện thoại cho")
-    due = phone_writeup_due(now, calendar).astimezone(UTC)
-    ticket.due_at = due
-    track.phone_answered_at = now
-    track.overdue_notified_for = None
-    move(
-        session,
-        ticket,
-        actor,
-        now,
-        "phone_answered",
-        TicketStatus.PHONE_ANSWERED,
-        text=(summary or "").strip() or None,
-        agency_id=track.agency_id,
-    )
-    return Outcome(ticket, track)
-
-
 async def answer(session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, text: str) -> Outcome:
     """The answer, sent to the citizen and kept for publication (Điều 10.3, 12)."""
     now = utc(now)
@@ -390,60 +315,6 @@ async def answer(session: AsyncSession, ticket_id: int, actor: Actor, now: datet
     said(
         out,
         await tell_citizen(session, ticket, Step.ANSWERED, now, text=text, user_id=actor.user_id, role=role),
-    )
-    return out
-
-
-async def ask_more_info(
-    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, text: str
-) -> Outcome:
-    """Guide the citizen to complete missing information (Điều 14.6); the deadline stands."""
-    now = utc(now)
-    ticket, track = await load_for_officer(session, ticket_id, actor)
-    text = required_text(text, "thông tin cần bổ sung")
-    status_in(ticket, AWAITING_AGENCY, "đề nghị bổ sung thông tin cho")
-    if ticket.conversation_id is None:
-        raise WorkflowError("Phiếu cuộc gọi: hãy gọi lại cho người dân để đề nghị bổ sung", 409)
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            user_id=actor.user_id,
-            action="more_info",
-            from_status=ticket.status,
-            to_status=ticket.status,
-            agency_id=track.agency_id,
-            text=text,
-            due_at=ticket.due_at,
-        )
-    )
-    ticket.updated_at = now
-    out = Outcome(ticket, track)
-    said(
-        out,
-        await tell_citizen(
-            session, ticket, Step.MORE_INFO, now, text=text, user_id=actor.user_id, role=SenderRole.AGENCY
-        ),
-    )
-    return out
-
-
-async def send_back(
-    session: AsyncSession, ticket_id: int, actor: Actor, now: datetime, reason: str
-) -> Outcome:
-    """Not this agency's: back to the supervisor's queue with the reason (Điều 10.4)."""
-    now = utc(now)
-    ticket, track = await load_for_officer(session, ticket_id, actor)
-    reason = required_text(reason, "lý do trả lại")
-    status_in(ticket, AWAITING_AGENCY, "trả lại")
-    old_agency = track.agency_id
-    move(session, ticket, actor, now, "sent_back", TicketStatus.UNCLEAR, text=reason, agency_id=old_agency)
-    track.agency_id = None
-    ticket.agency = None
-    ticket.due_at = None
-    out = Outcome(ticket, track)
-    add_notice(
-        session, out, Role.SUPERVISOR, "sent_back", f"Phiếu {ticket.code} bị đơn vị trả lại: {reason}", now
     )
     return out
 

@@ -12,15 +12,16 @@ the status history and queues the citizen's message; it returns an :class:`Outco
 caller publishes after commit. Deadlines are stored instants computed from timestamps
 and the working-time calendar; :func:`check_deadlines` is a periodic scan, never a timer.
 
-The workflow is split by concern: the transitions (:mod:`handoff.transitions`, the one
-owner of a ticket's status), the loading of a ticket for them (:mod:`handoff.loaders`),
-the deadline scan (:mod:`handoff.deadline_checks`) and what they share
-(:mod:`handoff.workflow_base`). This module is their public face: ``from handoff import
+The workflow is split by concern: the transitions (:mod:`handoff.transitions` and
+:mod:`handoff.agency_transitions`, the one owner of a ticket's status), the loading of a
+ticket for them (:mod:`handoff.loaders`), the deadline scan (:mod:`handoff.deadline_checks`)
+and what they share (:mod:`handoff.workflow_base`). This module is their public face: ``from handoff import
 workflow as wf`` gives all of it.
 """
 
 from __future__ import annotations
 
+from handoff.agency_transitions import ask_more_info, phone_answered, progress, send_back
 from handoff.deadline_checks import (
     check_deadlines,
     deadline_flag,
@@ -32,16 +33,12 @@ from handoff.deadlines import DeadlineState
 from handoff.loaders import load
 from handoff.transitions import (
     answer,
-    ask_more_info,
     assign,
     close,
     forward,
     mark_unclear,
     open_ticket,
-    phone_answered,
-    progress,
     refuse,
-    send_back,
     set_urgent,
 )
 from handoff.workflow_base import (
