@@ -41,7 +41,7 @@ def _recipients(recipients: Sequence[str]) -> list[str]:
     return out
 
 
-def office_message(
+async def send_office_mail(
     settings: EmailSettings,
     recipients: Sequence[str],
     subject: str,
@@ -50,9 +50,9 @@ def office_message(
     now: datetime,
     attachments: Sequence[Attachment] = (),
     key: str | None = None,
-) -> EmailMessage:
-    """The mail (pure). With ``key`` (naming the notice and its recipients) a retry carries the
-    same Message-ID; without it the Message-ID is new."""
+) -> str:
+    """Send one mail to ``recipients`` (checked before connecting); its Message-ID. With ``key``
+    (naming the notice) a retry carries the same Message-ID; without it the Message-ID is new."""
     to = _recipients(recipients)
     if key is None:
         message_id = make_msgid(domain=settings.domain)
@@ -72,22 +72,6 @@ def office_message(
     for a in attachments:
         main, _, sub = a.mime_type.partition("/")
         mail.add_attachment(a.data, maintype=main, subtype=sub or "octet-stream", filename=a.name)
-    return mail
-
-
-async def send_office_mail(
-    settings: EmailSettings,
-    recipients: Sequence[str],
-    subject: str,
-    text: str,
-    *,
-    now: datetime,
-    attachments: Sequence[Attachment] = (),
-    key: str | None = None,
-) -> str:
-    """Send one mail to ``recipients``; its Message-ID."""
-    mail = office_message(settings, recipients, subject, text, now=now, attachments=attachments, key=key)
-    to = _recipients(recipients)
     async with smtp_session(settings) as client:
         utf8 = client.supports_extension("smtputf8")
         check_utf8_recipients(to, utf8=utf8)
