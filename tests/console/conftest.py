@@ -150,8 +150,8 @@ async def agency_id_of(app: web.Application, code: str) -> int:
         return int((await s.execute(select(Agency.id).where(Agency.code == code))).scalar_one())
 
 
-async def new_ticket(people: Any, op: Any, content: str = "Cần kiểm tra") -> tuple[int, str]:
-    """A citizen's conversation in the queue and a ticket opened on it: (ticket id, code)."""
+async def citizen_waiting(people: Any, op: Any) -> int:
+    """A citizen's web chat asking for a person, once it waits in ``op``'s queue: its id."""
     citizen = await people()
     sess = await webchat_session(citizen.http, citizen.base)
     async with citizen.http.post(
@@ -160,13 +160,20 @@ async def new_ticket(people: Any, op: Any, content: str = "Cần kiểm tra") ->
         headers={"Authorization": f"Bearer {sess['session_token']}"},
     ) as r:
         assert r.status == 200
-    conv = sess["conversation_id"]
+    conv = int(sess["conversation_id"])
 
     async def waiting() -> bool:
         _, q = await op.get("/console/api/queue")
         return conv in [c["id"] for c in q["waiting"]]
 
     await wait_for(waiting)
-    status, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": content})
+    return conv
+
+
+async def new_ticket(people: Any, op: Any, content: str = "Cần kiểm tra", **fields: Any) -> tuple[int, str]:
+    """A citizen's conversation in the queue and a ticket opened on it with ``fields``
+    (contact, domain): (ticket id, code)."""
+    conv = await citizen_waiting(people, op)
+    status, body = await op.post(f"/console/api/conversations/{conv}/tickets", {"content": content, **fields})
     assert status == 200, body
     return int(body["ticket"]["id"]), str(body["ticket"]["code"])

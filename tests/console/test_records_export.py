@@ -7,7 +7,6 @@ and every column is checked; the roles see what they may."""
 from __future__ import annotations
 
 import io
-import uuid
 from typing import Any
 
 import aiohttp
@@ -17,8 +16,7 @@ from sqlalchemy import select
 from bot.hub import HUB
 from handoff.records import COLUMNS
 from storage.models_console import Domain
-from tests.conftest import wait_for, webchat_session
-from tests.console.conftest import agency_id_of
+from tests.console.conftest import agency_id_of, citizen_waiting
 from tests.console.test_deadlines_app import vn
 from tests.console.test_faq_learning import (
     CAMERA,
@@ -41,21 +39,7 @@ async def _domain_id(app: Any, code: str) -> int:
 
 async def _ticket(people: Any, op: Any, body: dict[str, Any]) -> tuple[int, int]:
     """A web chat conversation handed to staff and a ticket opened on it: (ticket, conversation)."""
-    citizen = await people()
-    sess = await webchat_session(citizen.http, citizen.base)
-    async with citizen.http.post(
-        citizen.base + "/webchat/api/messages",
-        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi gặp cán bộ"},
-        headers={"Authorization": f"Bearer {sess['session_token']}"},
-    ) as r:
-        assert r.status == 200
-    conv = int(sess["conversation_id"])
-
-    async def waiting() -> bool:
-        _, q = await op.get("/console/api/queue")
-        return conv in [c["id"] for c in q["waiting"]]
-
-    await wait_for(waiting)
+    conv = await citizen_waiting(people, op)
     status, created = await op.post(f"/console/api/conversations/{conv}/tickets", body)
     assert status == 200, created
     return int(created["ticket"]["id"]), conv

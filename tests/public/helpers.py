@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from tests.conftest import wait_for, webchat_session
-from tests.console.conftest import agency_id_of
+from tests.console.conftest import agency_id_of, new_ticket
 
 QUESTION = (
     "Tôi là Nguyễn Văn An, CCCD 038090012345, nhà ở số 12 ngõ 5 đường Lê Lợi, phường Điện Biên. "
@@ -26,26 +24,7 @@ class Answered:
 
 async def open_ticket(people: Any, op: Any, content: str, **contact: str) -> tuple[int, str]:
     """A citizen's web chat in the queue, and a ticket the operator opens on it."""
-    citizen = await people()
-    sess = await webchat_session(citizen.http, citizen.base)
-    async with citizen.http.post(
-        citizen.base + "/webchat/api/messages",
-        json={"client_id": str(uuid.uuid4()), "text": "Cho tôi gặp cán bộ"},
-        headers={"Authorization": f"Bearer {sess['session_token']}"},
-    ) as r:
-        assert r.status == 200
-    conv = sess["conversation_id"]
-
-    async def waiting() -> bool:
-        _, q = await op.get("/console/api/queue")
-        return conv in [c["id"] for c in q["waiting"]]
-
-    await wait_for(waiting)
-    status, body = await op.post(
-        f"/console/api/conversations/{conv}/tickets", {"content": content, **contact}
-    )
-    assert status == 200, body
-    return int(body["ticket"]["id"]), str(body["ticket"]["code"])
+    return await new_ticket(people, op, content, **contact)
 
 
 async def answered_ticket(
