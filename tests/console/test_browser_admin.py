@@ -121,3 +121,27 @@ async def test_ticket_list_filters_search_and_default_agency(people: Any, consol
         await page.wait_for_selector(f"#tickets-list li.ticket-item:has-text('{codes[1]}')", state="detached")
         assert await page.locator("#tickets-list li.ticket-item").count() == 1
         assert "Khẩn" in await page.inner_text("#tickets-list")
+
+
+async def test_forwarding_classifies_the_ticket_by_domain(people: Any, console_client: Any) -> None:
+    op = await people("op1")
+    status, created = await op.post(
+        "/console/api/calls",
+        {"caller": "Lê Thị Hoa", "phone": "0912000222", "content": "Hỏi về cấp đổi bằng lái"},
+    )
+    assert status == 200, created
+    code = created["ticket"]["code"]
+    traffic = await _domain_id(console_client.app, "giao-thong")
+    base = str(console_client.make_url("")).rstrip("/")
+    async with browser() as b:
+        page = await _login(await b.new_context(viewport=SCREEN), base, "op1")
+        await page.click("#tabs button[data-view='tickets']")
+        await page.click(f"#tickets-list li.ticket-item:has-text('{code}')", timeout=WAIT)
+        await page.wait_for_selector(f"#ticket-code:has-text('{code}')", timeout=WAIT)
+        assert await page.input_value("#forward-domain") == ""  # a call without a domain yet
+        await page.select_option("#forward-domain", str(traffic))  # proposes the domain's agency
+        chosen = await page.eval_on_selector("#forward-agency", "s => s.options[s.selectedIndex].text")
+        assert chosen == "Sở Giao thông vận tải"
+        await page.click("#forward-send")
+        await page.wait_for_selector("#ticket-status:has-text('đã chuyển đơn vị')", timeout=WAIT)
+        await page.wait_for_selector("#ticket-domain-name:has-text('Giao thông vận tải')", timeout=WAIT)

@@ -85,6 +85,9 @@
     urgent.textContent = t.urgent ? "Bỏ đánh dấu khẩn" : "Đánh dấu khẩn";
     // the domain's default agency is the first choice for forwarding
     if (t.domain_agency_id && !$("forward-agency").value) { $("forward-agency").value = String(t.domain_agency_id); }
+    ["forward-domain", "assign-domain"].forEach(function (id) {  // the ticket's domain, if it has one
+      if (!$(id).value && t.domain_id) { $(id).value = String(t.domain_id); }
+    });
     HC.fillList("ticket-history", t.history, function (h) {
       return el("li", null, HC.fmtTime(h.at) + " · " + (h.user || "hệ thống") + " · " + L("ticket_event", h.action) +
         (h.agency ? " · " + h.agency : "") + (h.text ? " · " + h.text : "") +
@@ -95,7 +98,7 @@
 
   function openTicket(id) {
     var switched = !T.current || T.current.id !== id;
-    if (switched) { $("forward-agency").value = ""; }
+    if (switched) { ["forward-agency", "forward-domain", "assign-domain"].forEach(function (x) { $(x).value = ""; }); }
     return HC.api("GET", "/tickets/" + id).then(renderTicket).catch(function (err) { $("ticket").hidden = true; HC.fail(err); });
   }
 
@@ -148,11 +151,22 @@
     });
     $("urgent-toggle").addEventListener("click", function () { act("urgent", { urgent: !T.current.urgent }); });
     HC.onSubmit("forward-form", function () {
-      act("forward", { agency_id: $("forward-agency").value, note: $("forward-note").value, call_transferred: $("forward-call").checked });
+      act("forward", { agency_id: $("forward-agency").value, note: $("forward-note").value, call_transferred: $("forward-call").checked,
+        domain_id: $("forward-domain").value ? Number($("forward-domain").value) : null });
     });
     HC.onSubmit("unclear-form", function () { act("unclear", { note: $("unclear-note").value }); });
     HC.onSubmit("refuse-form", function () { act("refuse", { reason: $("refuse-reason").value }); });
-    HC.onSubmit("assign-form", function () { act("assign", { agency_id: $("assign-agency").value, note: $("assign-note").value }); });
+    HC.onSubmit("assign-form", function () {
+      act("assign", { agency_id: $("assign-agency").value, note: $("assign-note").value,
+        domain_id: $("assign-domain").value ? Number($("assign-domain").value) : null });
+    });
+    // a domain chosen for the ticket proposes its default agency
+    ["forward", "assign"].forEach(function (form) {
+      $(form + "-domain").addEventListener("change", function () {
+        var d = HC.domains.filter(function (x) { return String(x.id) === this.value; }, this)[0];
+        if (d && d.agency_id) { $(form + "-agency").value = String(d.agency_id); }
+      });
+    });
     HC.onSubmit("progress-form", function () {
       act("progress", { text: $("progress-text").value, appointment_at: $("progress-at").value });
     });
