@@ -31,6 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 DATABASES = [d for d in os.environ.get("HUB_TEST_DATABASES", "sqlite,postgres").split(",") if d]
+# Browser tests drive the pages, whose database work the API tests cover on both databases:
+# they run on PostgreSQL (production) only, unless HUB_TEST_BROWSER_DATABASES names more.
+BROWSER_DATABASES = os.environ.get("HUB_TEST_BROWSER_DATABASES", "postgres").split(",")
 
 
 def _pg_dsn(db: str) -> str:
@@ -175,3 +178,17 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     """A hanging test prints its asyncio tasks before pytest-timeout fails it."""
     with hang_report.watch(item.nodeid):
         return (yield)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests on BROWSER_DATABASES only (all tested databases when none of them is)."""
+    wanted = [d for d in BROWSER_DATABASES if d in DATABASES] or DATABASES
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        db = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
+        browser = item.get_closest_marker("browser") is not None
+        (drop if browser and db is not None and db not in wanted else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

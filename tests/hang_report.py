@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 REPORT_AFTER = float(os.environ.get("HUB_TEST_HANG_REPORT", "240"))  # pytest-timeout fails at 480 s
 
@@ -24,7 +25,7 @@ def _task_stacks() -> str:
     lines = []
     for task in asyncio.all_tasks(loop):
         lines.append(f"-- {task!r}")
-        coro = task.get_coro()
+        coro: Any = task.get_coro()
         while coro is not None:
             frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
             if frame is not None:
@@ -34,9 +35,12 @@ def _task_stacks() -> str:
 
 
 def _report(signum: int, frame: FrameType | None) -> None:
-    sys.__stderr__.write(f"\n==== test still running after {REPORT_AFTER:.0f} s: asyncio tasks ====\n")
-    sys.__stderr__.write(_task_stacks())
-    sys.__stderr__.flush()
+    err = sys.__stderr__
+    if err is None:
+        return
+    err.write(f"\n==== test still running after {REPORT_AFTER:.0f} s: asyncio tasks ====\n")
+    err.write(_task_stacks())
+    err.flush()
 
 
 @contextmanager
