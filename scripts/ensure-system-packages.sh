@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Debian packages the tests drive for real: headless Chromium and the Dovecot IMAP server.
+# Debian packages the tests drive for real: headless Chromium, the Dovecot IMAP server and
+# nginx (the shipped site, deploy/nginx/, run in front of two web processes).
 set -eu
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium chromium-driver)
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+[ -x /usr/sbin/nginx ] || missing+=(nginx-light)
 [ ${#missing[@]} -eq 0 ] && exit 0
 echo "Installing Debian packages: ${missing[*]}"
 if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -11,3 +13,7 @@ $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 # the test suite starts its own Dovecot on loopback; the packaged one is not needed
 $SUDO systemctl disable --now dovecot >/dev/null 2>&1 || true
+# the same for nginx: the tests start their own on loopback ports; the packaged one would
+# hold port 80 (without systemd, stop the daemon the package's postinst started)
+$SUDO systemctl disable --now nginx >/dev/null 2>&1 || true
+if [ -f /run/nginx.pid ]; then $SUDO /usr/sbin/nginx -s quit >/dev/null 2>&1 || true; fi
