@@ -13,27 +13,15 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from aiohttp import web
-
-from bot import faq_cli, users_cli
+from bot import faq_cli, serve, users_cli
 from bot.config import ENGINES, Settings
+from bot.serve import ENGINE_HELP
 
 
 def _with_engine(args: argparse.Namespace, settings: Settings) -> Settings:
     import dataclasses
 
     return dataclasses.replace(settings, engine=args.engine) if args.engine else settings
-
-
-def _serve(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import create_app
-
-    settings = _with_engine(args, settings)
-    host = args.host or settings.host
-    port = args.port or settings.port
-    logging.getLogger(__name__).info("Tổng đài hub: http://%s:%s/webchat/", host, port)
-    web.run_app(create_app(settings), host=host, port=port, access_log=None, print=None)
-    return 0
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -63,20 +51,10 @@ def _migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-ENGINE_HELP = (
-    "bộ máy hội thoại (mặc định HUB_ENGINE hoặc auto = hub: chính sách hội thoại của hub; "
-    "rasa-dialogue: Rasa điều khiển cả hội thoại, để so sánh)"
-)
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hub", description="Tổng đài 1022 — omnichannel hub")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="chạy hub (web chat, webhooks, workers)")
-    s.add_argument("--host", help="địa chỉ lắng nghe (mặc định HUB_HOST hoặc 127.0.0.1)")
-    s.add_argument("--port", type=int, help="cổng (mặc định HUB_PORT hoặc 8022)")
-    s.add_argument("--engine", choices=ENGINES, help=ENGINE_HELP)
-    s.set_defaults(func=_serve)
+    serve.add_parser(sub)
     r = sub.add_parser("run", help="chạy Rasa (huấn luyện khi dữ liệu đổi) rồi hub; dừng cả hai cùng nhau")
     r.add_argument("--host")
     r.add_argument("--port", type=int)

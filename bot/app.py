@@ -27,6 +27,7 @@ from bot.lifecycle import stop_gracefully
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.relay import Relay, RetryPolicy
+from bot.roles import hear_wakes, heartbeat, heartbeat_name, runs_workers
 from bot.ticket_lookup import ChatLookup, lookup_limits
 from connectors.registry import ConnectorContext, ConnectorRegistry
 from faq.engine import EngineConfig
@@ -125,14 +126,16 @@ async def create_app(
         applier=ResultApplier(configured_calendar(settings.env or None), prefix),
         lookup=ChatLookup(sm, prefix, settings.public_url, lookup_limits(settings)),
     )
-    hub = Hub(settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, faq, redis)
+    hub = Hub(
+        settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, faq, redis, role=settings.role
+    )
     app = web.Application(client_max_size=settings.max_upload_bytes, middlewares=[routes.finish_requests])
     app[HUB] = hub
     routes.setup(app, registry)
     app.cleanup_ctx.append(_database)
     app.cleanup_ctx.append(_connectors)
     app.cleanup_ctx.append(_faq_index)
-    if run_workers:
+    if run_workers and runs_workers(settings.role):
         app.cleanup_ctx.append(_workers)
     return app
 
@@ -154,7 +157,8 @@ async def _connectors(app: web.Application) -> AsyncIterator[None]:
         log.warning("kênh %s đang tắt: %s", name, why)
     for connector in hub.registry:
         log.info("kênh %s đang bật", connector.name)
-        await connector.start(deliver_for(hub))
+        if runs_workers(hub.role):  # pollers (e-mail) run in workers; web processes take webhooks
+            await connector.start(deliver_for(hub))
     yield
     for connector in hub.registry:
         try:
@@ -251,9 +255,16 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     hub = app[HUB]
     pipeline = asyncio.create_task(hub.pipeline.run(), name="pipeline")
     relay = asyncio.create_task(hub.relay.run(), name="outbox-relay")
+    helpers = []
+    if hub.role == "worker":  # woken by the web processes; seen alive by their /healthz
+        helpers.append(asyncio.create_task(hear_wakes(hub.bus, hub.pipeline.notify, hub.relay.notify)))
+        helpers.append(asyncio.create_task(heartbeat(hub.sm, hub.clock, heartbeat_name())))
     yield
     hub.pipeline.stop()
     hub.relay.stop()
+    for task in helpers:
+        task.cancel()
+    await asyncio.gather(*helpers, return_exceptions=True)
     await stop_gracefully([pipeline, relay])
     for task in list(hub.tasks):
         task.cancel()

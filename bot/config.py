@@ -135,6 +135,10 @@ class Settings:
     lookup_window_seconds: int = 3600
     # the supervisors' addresses the monthly report is mailed to (bot.console.monthly_report)
     report_emails: tuple[str, ...] = ()
+    # what this process does (bot.roles): all, web (HTTP only) or worker (no HTTP); and how
+    # many processes ``serve`` starts (web ones share the port)
+    role: str = "all"
+    processes: int = 1
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -189,6 +193,8 @@ class Settings:
             report_emails=tuple(
                 a.strip() for a in (env.get("HUB_REPORT_EMAILS") or "").split(",") if a.strip()
             ),
+            role=(env.get("HUB_ROLE") or "all").strip().lower(),
+            processes=int(env.get("HUB_PROCESSES") or 1),
             env=env,
         )
 

@@ -19,6 +19,7 @@ from bot.faq_store import FaqIndex
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.relay import Relay
+from bot.roles import publish_wake, runs_workers, wake_event
 from connectors.registry import ConnectorRegistry
 from storage.clock import Clock
 from storage.session import SessionMaker
@@ -42,6 +43,7 @@ class Hub:
     relay: Relay
     faq: FaqIndex
     redis: Any = None
+    role: str = "all"  # bot.roles: what this process runs
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     started_at: float = field(default_factory=time.monotonic)
 
@@ -51,6 +53,21 @@ class Hub:
         self.tasks.add(task)
         task.add_done_callback(self._done)
         return task
+
+    def wake_conversation(self, conversation_id: int) -> None:
+        """A stored message needs an answer: this process's pipeline, or (a web process) the
+        workers through the bus."""
+        if runs_workers(self.role):
+            self.pipeline.notify(conversation_id)
+        else:
+            self.spawn(publish_wake(self.bus, wake_event(conversation_id)))
+
+    def wake_outbox(self) -> None:
+        """Something was queued to send: this process's relay, or the workers'."""
+        if runs_workers(self.role):
+            self.relay.notify()
+        else:
+            self.spawn(publish_wake(self.bus, wake_event()))
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self.tasks.discard(task)

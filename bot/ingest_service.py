@@ -85,7 +85,7 @@ async def _after_commit(hub: Hub, event: InboundMessage, res: IngestResult) -> N
         except Exception:
             log.exception("message %s stored but not published to the live views", res.message_id)
     if res.needs_processing and res.conversation_id is not None:
-        hub.pipeline.notify(res.conversation_id)
+        hub.wake_conversation(res.conversation_id)
     if res.new_identity:
         hub.spawn(fetch_profile(hub, event.channel, event.external_user_id))
 
@@ -97,7 +97,7 @@ async def _publish_replies(hub: Hub, message_ids: Sequence[int]) -> None:
             await _publish_stored(hub, message_id)
         except Exception:
             log.exception("message %s stored but not published to the live views", message_id)
-    hub.relay.notify()
+    hub.wake_outbox()
 
 
 def deliver_for(hub: Hub) -> Deliver:

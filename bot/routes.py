@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from bot import console, public, webchat
 from bot.console.core import CONSOLE
 from bot.hub import HUB, hub_of
 from bot.hub_services import HubActionServices
+from bot.roles import live_workers, runs_workers
 from connectors.base import PayloadError, SignatureError
 from connectors.registry import ConnectorRegistry
 from storage.models import Message, OutboxItem
@@ -36,6 +38,7 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
     app.router.add_get("/favicon.svg", favicon)
     app.router.add_get("/favicon.ico", favicon_ico)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/livez", livez)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/api/openapi.json", openapi)
     for connector in registry:
@@ -152,6 +155,19 @@ async def favicon_ico(request: web.Request) -> web.Response:
     raise web.HTTPMovedPermanently("/favicon.svg")
 
 
+async def livez(request: web.Request) -> web.Response:
+    """For a load balancer: this process can take and store deliveries (its database
+    answers). A web process stays in rotation while the workers are down: what it stores is
+    answered when they are back; ``/healthz`` says how the whole hub is."""
+    hub = hub_of(request)
+    try:
+        async with hub.sm() as s:
+            await s.execute(text("SELECT 1"))
+    except Exception as err:
+        return web.json_response({"status": "down", "database": err.__class__.__name__}, status=503)
+    return web.json_response({"status": "ok", "role": hub.role})
+
+
 async def healthz(request: web.Request) -> web.Response:
     hub = hub_of(request)
     checks: dict[str, object] = {}
@@ -163,12 +179,18 @@ async def healthz(request: web.Request) -> web.Response:
     except Exception as err:
         checks["database"] = f"lỗi: {err.__class__.__name__}"
         ok = False
-    stale = 3 * hub.settings.worker_poll_interval + 10
-    now = time.monotonic()
-    for name, beat in (("pipeline", hub.pipeline.last_beat), ("outbox", hub.relay.last_beat)):
-        alive = now - beat < stale
-        checks[name] = "ok" if alive else "dừng"
-        ok = ok and alive
+    checks["role"] = hub.role
+    if runs_workers(hub.role):
+        stale = 3 * hub.settings.worker_poll_interval + 10
+        now = time.monotonic()
+        for name, beat in (("pipeline", hub.pipeline.last_beat), ("outbox", hub.relay.last_beat)):
+            alive = now - beat < stale
+            checks[name] = "ok" if alive else "dừng"
+            ok = ok and alive
+    elif checks["database"] == "ok":  # a web process: are any workers answering?
+        workers = await live_workers(hub.sm, hub.clock.now())
+        checks["workers"] = workers
+        ok = ok and workers > 0
     if hub.redis is not None:
         try:
             await hub.redis.ping()
@@ -186,7 +208,8 @@ async def healthz(request: web.Request) -> web.Response:
     checks["channels"] = sorted(c.name for c in hub.registry)
     checks["channels_off"] = hub.registry.disabled
     return web.json_response(
-        {"status": "ok" if ok else "degraded", "checks": checks}, status=200 if ok else 503
+        {"status": "ok" if ok else "degraded", "pid": os.getpid(), "checks": checks},
+        status=200 if ok else 503,
     )
 
 

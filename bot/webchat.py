@@ -128,7 +128,7 @@ class HubWebchat:
     async def _publish(self, msg: Message) -> None:
         """After commit: live views see the message, the relay marks it delivered."""
         await publish_message(self.hub.bus, msg)
-        self.hub.relay.notify()
+        self.hub.wake_outbox()
 
     def connector(self) -> Connector:
         return self.hub.registry.get(CHANNEL)

@@ -6,10 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.session import normalise_url
 
+MIGRATION_LOCK = 1022_0001  # the advisory lock held while migrating (PostgreSQL)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -29,4 +31,6 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # several processes starting at once: one migrates
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         await conn.run_sync(_run)

@@ -35,6 +35,7 @@ from bot.console import (
 )
 from bot.console.core import ConsoleState, console_middleware
 from bot.hub import Hub
+from bot.roles import runs_workers
 from handoff.calendar import configured_calendar
 from handoff.deadlines import urgent_answer_within
 from handoff.seed import load_seed, seed
@@ -142,7 +143,8 @@ async def _startup(hub: Hub, state: ConsoleState, app: web.Application) -> None:
     state.signing_key = await prelogin.load_key(hub.sm, hub.clock.now())
     async with hub.sm() as s, s.begin():
         await seed(s, load_seed(hub.settings.env), hub.clock.now())
-    app[DEADLINE_TASK] = asyncio.create_task(live.deadline_worker(hub, state), name="console-deadlines")
+    if runs_workers(hub.role):  # the deadline checker is a worker's job (bot.roles)
+        app[DEADLINE_TASK] = asyncio.create_task(live.deadline_worker(hub, state), name="console-deadlines")
 
 
 async def _cleanup(app: web.Application) -> None:

@@ -354,7 +354,7 @@ async def publish_messages(hub: Hub, messages: list[Message]) -> None:
     for msg in messages:
         await publish_message(hub.bus, msg)
     if any(m.direction == "out" for m in messages):
-        hub.relay.notify()
+        hub.wake_outbox()
 
 
 def notification_event(n: Notification) -> dict[str, Any]:
@@ -386,4 +386,4 @@ async def publish_outcome(hub: Hub, out: Outcome) -> None:
             await hub.bus.publish(NOTICES_TOPIC, notification_event(n))
     except Exception:  # events are hints; the data is committed and the relay sweeps the outbox
         log.exception("publishing a ticket update failed")
-        hub.relay.notify()
+        hub.wake_outbox()

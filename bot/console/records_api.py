@@ -25,6 +25,7 @@ from bot.console.core import OVERSIGHT, ConsoleState, audit_action, bad_request,
 from bot.console.exports import csv_bytes
 from bot.console.report_files import XLSX, records_xlsx, report_pdf, report_xlsx
 from bot.hub import Hub, hub_of
+from bot.roles import runs_workers
 from handoff.calendar import HOTLINE_TZ
 from handoff.records import COLUMNS, load_records, record_cells
 from handoff.report_figures import PeriodError, figures, period
@@ -198,6 +199,8 @@ def setup(console: web.Application, hub: Hub, state: ConsoleState) -> None:
     r.add_get("/api/reports.pdf", reports_pdf_route)
 
     async def start(app: web.Application) -> None:
+        if not runs_workers(hub.role):  # scheduled reports are a worker's job (bot.roles)
+            return
         app[MONTHLY_TASK] = asyncio.create_task(
             monthly_report.worker(hub, state.calendar, compute_report), name="monthly-report"
         )
