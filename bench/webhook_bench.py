@@ -9,6 +9,20 @@ hub process (started here on a fresh database), all on loopback.
 
     .venv/bin/python bench/webhook_bench.py --db sqlite -n 400 -c 20
     .venv/bin/python bench/webhook_bench.py --db postgres -n 400 -c 20
+
+``--mode open`` and ``--mode saturate`` (PostgreSQL + Redis, the hub's conversation engine
+answering from the dev FAQ with its semantic model, ``bench/webhook_topology.py``):
+
+* open: ``--rate`` deliveries/s for ``--duration`` s, Zalo and Facebook taking turns, open
+  loop (``bench/webhook_load.py``); acknowledgement p50/p95/p99 per channel from the planned
+  send time and from the actual send, then messages answered and replies the simulators
+  received, at the end of the sending and after a drain (``--drain`` s at most).
+* saturate: closed loop at ``--concurrency`` for ``--duration`` s against the first web
+  process alone and against both, alternating, ``--repeat`` times each on the same
+  processes: acknowledgements per second, medians and their ratio (needs ``--web 2``).
+
+    .venv/bin/python bench/webhook_bench.py --mode open --web 1 --workers 1 --rate 50 --duration 30
+    .venv/bin/python bench/webhook_bench.py --mode saturate --web 2 --workers 1 -c 32 --duration 10
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.webchat_bench import database, drop_database, percentile  # noqa: E402
+from bench.webhook_modes import add_arguments, run_open, run_saturate  # noqa: E402
 from devtools.dovecot import DovecotServer  # noqa: E402
 from devtools.facebook import FacebookSimulator  # noqa: E402
 from devtools.net import free_port  # noqa: E402
@@ -195,12 +210,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
-    p.add_argument("-n", type=int, default=400, help="deliveries per webhook channel")
-    p.add_argument("-c", "--concurrency", type=int, default=20)
-    p.add_argument("--mails", type=int, default=200)
+    p.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite", help="closed mode")
+    p.add_argument("-n", type=int, default=400, help="deliveries per webhook channel (closed)")
+    p.add_argument("-c", "--concurrency", type=int, default=20, help="closed, saturate")
+    p.add_argument("--mails", type=int, default=200, help="closed")
+    p.add_argument("--json", help="also write the result to this file")
+    add_arguments(p)
     args = p.parse_args()
-    print(json.dumps(asyncio.run(run(args)), indent=2, ensure_ascii=False))
+    mode = {"closed": run, "open": run_open, "saturate": run_saturate}[args.mode]
+    result = json.dumps(asyncio.run(mode(args)), indent=2, ensure_ascii=False)
+    print(result)
+    if args.json:
+        Path(args.json).write_text(result + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
