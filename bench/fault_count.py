@@ -203,6 +203,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("web-chat questions meanwhile", "webchat_n", ""),
     ("  answered after, median (s)", "webchat_median_s", ""),
     ("  answered after, max (s)", "webchat_s", f"≤ {WEBCHAT_TARGET:.0f}"),
+    ("answered/s with 1 worker", "throughput_1_worker_per_s", ""),
+    ("answered/s with 2 workers", "throughput_2_worker_per_s", ""),
 ]
 
 

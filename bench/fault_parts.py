@@ -66,9 +66,13 @@ class FaultyZalo(ZaloSimulator):
         self.trap: Callable[[], Awaitable[None]] | None = None
         self.trap_accepts = False
         self.sprung = asyncio.Event()
+        self.peer_port = 0  # the client port of the send request the trap caught
 
     async def _send(self, request: web.Request) -> web.Response:
         trap, self.trap = self.trap, None
+        if trap is not None:
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            self.peer_port = int(peer[1]) if peer else 0
         if trap is not None:
             await trap()
             self.sprung.set()
@@ -111,7 +115,9 @@ class Post:
     first_try: float
     accepted_at: float | None = None
     acked_in: float | None = None  # seconds from the first POST to the 2xx
+    ack_s: float | None = None  # seconds the POST that got the 2xx took (the acknowledgement)
     attempts: int = 0
+    redelivered: list[int] = field(default_factory=list)  # statuses of deliberate duplicates
     errors: list[str] = field(default_factory=list)
 
 
@@ -237,8 +243,9 @@ class Rig:
 
     # ------------------------------------------------------------------ citizens
 
-    async def citizen(self, channel: str, text: str) -> Post:
-        """One citizen (a new user) writes once; redelivered until the hub answers 2xx."""
+    async def citizen(self, channel: str, text: str, duplicates: int = 0) -> Post:
+        """One citizen (a new user) writes once; redelivered until the hub answers 2xx; then
+        ``duplicates`` more deliveries of the same event on purpose, 1 s apart."""
         if channel == "zalo":
             user = self.zalo.add_user(f"Người dân {len(self.posts)}").user_id
             event = self.zalo.user_text(user, text)
@@ -252,6 +259,7 @@ class Rig:
         self.posts.append(post)
         for pause in (*REDELIVERY, None):
             post.attempts += 1
+            tried = time.time()
             try:
                 status = await asyncio.wait_for(send(post.attempts - 1), WEBHOOK_TIMEOUT)
             except (TimeoutError, aiohttp.ClientError, OSError) as err:
@@ -259,7 +267,12 @@ class Rig:
             else:
                 if 200 <= status < 300:
                     post.accepted_at = time.time()
-                    post.acked_in = post.accepted_at - post.first_try
+                    post.acked_in, post.ack_s = post.accepted_at - post.first_try, post.accepted_at - tried
+                    for n in range(duplicates):
+                        await asyncio.sleep(1.0)
+                        with contextlib.suppress(TimeoutError, aiohttp.ClientError, OSError):
+                            post.redelivered.append(await asyncio.wait_for(send(post.attempts + n),
+                                                                           WEBHOOK_TIMEOUT))  # fmt: skip
                     return post
                 post.errors.append(f"HTTP {status}")
             if pause is not None:
@@ -295,7 +308,8 @@ class Rig:
         for s in self.fb.sent:
             meta = s.message.get("metadata")
             key = meta if isinstance(meta, str) else f"{s.psid}\n{s.message.get('text', '')}"
-            out.append(Reply("facebook", s.psid, key, s.at, str(s.message.get("text", ""))))
+            stalled = s.mid in getattr(self.fb, "stalled", ())  # see bench/fault_vendors.py
+            out.append(Reply("facebook", s.psid, key, s.at, str(s.message.get("text", "")), stalled))
         return out
 
     def first_reply(self) -> dict[str, float]:
