@@ -122,7 +122,7 @@ def render_site(site: LoopbackSite, text: str | None = None) -> str:
         name = m.group("name")
         new = _replacement(name, m.group("body"), site, first=name not in seen)
         seen.add(name)
-        out += [f"{m.group('indent')}{directive};  # @site:{name} (loopback)" for directive in new]
+        out += [f"{m.group('indent')}{directive};  # @site:{name}" for directive in new]
     return "\n".join(out) + "\n"
 
 
