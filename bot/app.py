@@ -19,7 +19,7 @@ from bot.apply_result import ResultApplier
 from bot.config import ENGINES, NLUS, Settings
 from bot.engine import DialogueEngine, HandoffEngine
 from bot.engines.faq_engine import FaqDialogueEngine
-from bot.events import EventBus, LocalBus, RedisBus
+from bot.events import EventBus, build_bus
 from bot.faq_store import FaqIndex
 from bot.hub import HUB, Hub
 from bot.ingest_service import deliver_for
@@ -60,7 +60,10 @@ def _redis(settings: Settings) -> Any:
         return None
     import redis.asyncio as aioredis
 
-    return aioredis.from_url(settings.redis_url, decode_responses=False)
+    # a Redis that hangs is noticed: every read times out, idle connections are checked
+    return aioredis.from_url(
+        settings.redis_url, decode_responses=False, socket_connect_timeout=2, health_check_interval=10
+    )
 
 
 def build_registry(
@@ -92,7 +95,7 @@ async def create_app(
     sm = make_sessionmaker(db)
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
     redis = _redis(settings)
-    bus: EventBus = RedisBus(redis) if redis is not None else LocalBus()
+    bus: EventBus = build_bus(settings.database_url, redis)  # Redis, else LISTEN/NOTIFY, else local
     metrics = Metrics()
     registry = build_registry(settings, sm, http, clock, redis)
     faq = FaqIndex(sm, poll_interval=settings.faq_poll_interval, config=faq_config(settings))
