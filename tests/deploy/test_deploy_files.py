@@ -5,7 +5,9 @@ topology read with PyYAML (this machine's docker client has no compose plugin, s
 
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import re
 import shutil
 import subprocess
@@ -286,3 +288,36 @@ def test_docker_nginx_stage_changes_only_marked_lines(tmp_path: Path) -> None:
     port = services()["web1"]["environment"]["HUB_PORT"]  # type: ignore[index]
     assert upstream == [f"{n}:{port}" for n in web]
     assert not [line for line in after if "listen [::]" in line]
+
+
+def test_logrotate_file_parses_and_finds_rasas_logs(tmp_path: Path) -> None:
+    binary = shutil.which("logrotate") or "/usr/sbin/logrotate"
+    if not Path(binary).exists():
+        message = "logrotate is not installed (Debian: logrotate)"
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(message + " — required under CI", pytrace=False)
+        pytest.skip(message)
+    logs = tmp_path / "checkout" / "var" / "rasa"
+    logs.mkdir(parents=True)
+    (logs / "rasa.log").write_text("x\n", encoding="utf-8")
+    text = (DEPLOY / "logrotate" / "tongdai1022").read_text(encoding="utf-8")
+    assert "/opt/tongdai1022/var/rasa/*.log" in text  # where bot.rasa_process writes them
+    me = f"{pwd.getpwuid(os.geteuid()).pw_name} {grp.getgrgid(os.getegid()).gr_name}"
+    conf = tmp_path / "logrotate.conf"
+    text = text.replace(SHIPPED_ROOT, str(tmp_path / "checkout"))
+    conf.write_text(text.replace("su tongdai1022 tongdai1022", f"su {me}"))
+    result = subprocess.run(
+        [binary, "-d", "-s", str(tmp_path / "state"), str(conf)], capture_output=True, text=True, timeout=30
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0 and "error" not in output.lower(), output
+    assert "considering log" in output and "rasa.log" in output
+
+
+def test_backup_script_settings_are_documented() -> None:
+    script = (DEPLOY / "backup.sh").read_text(encoding="utf-8")
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    names = set(re.findall(r"\$\{(BACKUP_[A-Z_]+|HUB_[A-Z_]+):-", script))
+    assert names >= {"BACKUP_DIR", "BACKUP_KEEP_DAYS", "BACKUP_PASSPHRASE_FILE", "HUB_DIR"}
+    assert "HUB_SETTINGS_FILE" in names
+    assert [n for n in names if f"`{n}`" not in guide] == []
