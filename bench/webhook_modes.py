@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -28,6 +29,7 @@ def plan_of(args: argparse.Namespace, workdir: Path) -> Plan:
         worker_threads=args.worker_threads,
         web_threads=args.web_threads,
         reuseport=args.reuseport,
+        web_role=args.web_role,
     )
 
 
@@ -42,15 +44,27 @@ def load() -> str:
 
 
 def cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """User + system CPU seconds each process has used (``/proc/PID/stat``)."""
+    """User + system CPU seconds each process (and this client) has used (``/proc/PID/stat``)."""
     tick = os.sysconf("SC_CLK_TCK")
-    out = {}
+    mine = resource.getrusage(resource.RUSAGE_SELF)
+    out = {"client": round(mine.ru_utime + mine.ru_stime, 2)}
     for name, pid in pids.items():
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         out[name] = round((int(fields[11]) + int(fields[12])) / tick, 1)
+    return out
+
+
+def run_delay(pids: dict[str, int]) -> dict[str, float]:
+    """Seconds each process has spent runnable but waiting for a CPU (``/proc/PID/schedstat``)."""
+    out = {}
+    for name, pid in {**pids, "client": os.getpid()}.items():
+        try:
+            out[name] = int(Path(f"/proc/{pid}/schedstat").read_text().split()[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            continue
     return out
 
 
@@ -81,11 +95,15 @@ async def run_open(args: argparse.Namespace) -> dict[str, Any]:
         ):
             out["topology"] = topo.describe()
             spy = profile(topo, args)
-            cpu0, t0 = cpu_seconds(topo.pids()), time.perf_counter()
+            cpu0, t0, wait0 = cpu_seconds(topo.pids()), time.perf_counter(), run_delay(topo.pids())
             lag = await citizens.open_loop(topo.web_urls, args.rate, args.duration)
             if spy is not None:
                 await asyncio.to_thread(spy.wait, 30)
-            out["cpu_cores_used"] = _spent(cpu0, cpu_seconds(topo.pids()), time.perf_counter() - t0)
+            cpu1, wait1 = cpu_seconds(topo.pids()), run_delay(topo.pids())
+            out["cpu_cores_used"] = _spent(cpu0, cpu1, time.perf_counter() - t0)
+            out["runnable_waiting_share"] = _spent(wait0, wait1, time.perf_counter() - t0)
+            web_cpu = sum(cpu1[k] - cpu0[k] for k in cpu1 if k.startswith("web") and k in cpu0)
+            out["web_cpu_ms_per_delivery"] = round(1000 * web_cpu / max(1, len(citizens.sent)), 1)
             out["sender_lag_max_ms"] = round(lag * 1000, 1)
             out["acks"] = ack_report(citizens.sent)
             out["senders"] = {ch: len(u) for ch, u in citizens.users.items()}
@@ -133,6 +151,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=["closed", "open", "saturate"], default="closed")
     p.add_argument("--web", type=int, default=1, help="web processes (open/saturate)")
     p.add_argument("--workers", type=int, default=0, help="worker processes (needs serve --role)")
+    p.add_argument("--web-role", choices=["web", "all"], default="web", help="all: they also answer")
     p.add_argument("--reuseport", action="store_true", help="one `serve --role web --workers N` on one port")
     p.add_argument("--rate", type=float, default=50.0, help="deliveries per second (open)")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of sending (open, saturate)")

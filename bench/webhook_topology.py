@@ -63,6 +63,7 @@ class Plan:
     worker_threads: str | None = None  # FAQ_ENCODER_THREADS of the workers
     web_threads: str | None = None  # FAQ_ENCODER_THREADS of the web processes
     reuseport: bool = False  # one ``serve --role web --workers N`` on one port
+    web_role: str = "web"  # "all": the HTTP processes also answer (the one-process design)
     ready_timeout: float = 240.0
     source: Path = ROOT  # the checkout the hub runs from (see export())
 
@@ -163,9 +164,10 @@ class Topology:
 
     def _spawn_all(self, env: dict[str, str]) -> None:
         if self.plan.reuseport:
-            self._spawn("web", ["--role", "web", "--workers", str(self.plan.web)], env, free_port())
+            extra = ["--role", self.plan.web_role, "--workers", str(self.plan.web)]
+            self._spawn("web", extra, env, free_port())
         else:
-            role = ["--role", "web"] if self.roles else []
+            role = ["--role", self.plan.web_role] if self.roles else []
             for i in range(self.plan.web):
                 self._spawn(f"web{i}", role, env, free_port(), threads=self.plan.web_threads)
         for i in range(self.plan.workers):
@@ -245,9 +247,7 @@ class Topology:
         return {
             "web": self.plan.web,
             "workers": self.plan.workers,
-            "roles": "web/worker"
-            if self.roles
-            else "all (no --role yet: every process acknowledges and answers)",
+            "web_role": self.plan.web_role if self.roles else "all (no --role in this checkout)",
             "reuseport": self.plan.reuseport,
             "worker_nice": self.plan.worker_nice,
             "worker_encoder_threads": self.plan.worker_threads,
