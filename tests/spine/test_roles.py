@@ -59,16 +59,19 @@ async def _health(base: str, path: str = "/healthz") -> tuple[int, dict[str, Any
         return r.status, await r.json()
 
 
-async def test_web_stores_and_a_worker_woken_through_redis_answers(
-    database_url: str, redis_url: str, tmp_path: Path, hub_process: Any
+@pytest.mark.parametrize("bus", ["redis", "listen-notify"])
+async def test_web_stores_and_a_worker_woken_through_the_bus_answers(
+    database_url: str, bus: str, redis_url: str, tmp_path: Path, hub_process: Any
 ) -> None:
+    """Through Redis, or without it through PostgreSQL LISTEN/NOTIFY."""
+    more = {"HUB_REDIS_URL": redis_url} if bus == "redis" else {}
     vendor = await Vendor().start()
     try:
         creds = write_credentials(
             tmp_path / "c.yml", f"loopback:\n  module: tests.spine.loopback_channel\n  url: {vendor.url}\n"
         )
         # the workers' sweep would take a minute: an answer sooner came through the wake-up
-        env = _env(database_url, creds, HUB_REDIS_URL=redis_url, HUB_WORKER_POLL_INTERVAL="60")
+        env = _env(database_url, creds, HUB_WORKER_POLL_INTERVAL="60", **more)
         web_proc = hub_process(env)
         web_proc.args = ["--role", "web"]
         web_proc.start()
