@@ -97,6 +97,7 @@ async def measure_production(rig: ProdRig, chats: WebChats) -> Result:
     seen.windows = [(start, end + AFTER_FAULT) for start, end in rig.windows]
     per: dict[str, dict[str, Any]] = {}
     total = Result()
+    all_waits: list[float] = []
     for channel in CHANNELS:
         row = per[channel] = channel_row(channel, sent[channel], seen)
         if channel == "webchat":
@@ -109,12 +110,14 @@ async def measure_production(rig: ProdRig, chats: WebChats) -> Result:
             row["redelivered_on_purpose"] = sum(len(p.redelivered) for p in rig.posts if p.channel == channel)
             row["redeliveries_needed"] = sum(p.attempts - 1 for p in rig.posts if p.channel == channel)
         row["reply_p50_s"], row["reply_p95_s"] = percentile(waits, 0.5), percentile(waits, 0.95)
+        all_waits += waits
         for attr in TOTALS:
             setattr(total, attr, getattr(total, attr) + row[attr])
         total.vendor_timeouts += row.get("hub_flagged", 0)
         total.sent += row["delivered"]
     per["webchat"]["redeliveries_needed"] = sum(t.attempts - 1 for t in chats.turns)
     total.not_accepted = total.posted - total.accepted
+    total.latency_median_s, total.latency_max_s = percentile(all_waits, 0.5), max(all_waits, default=None)
     total.stuck_outbox, total.stuck_unprocessed = await rig.pending()
     total.extra["channels"] = per
     total.extra["rasa_down_answered"] = _answered_while_rasa_down(rig, chats)

@@ -7,7 +7,8 @@ effects can be told apart, each logged with its time:
 3. restart of PostgreSQL (the private cluster, ``pg_ctl restart -m fast``);
 4. Redis stopped for 10 s;
 5. the Zalo and Facebook send APIs answering HTTP 500 for a while, then hanging for 30 s
-   (each call accepted but answered after 12 s, past the hub's 10 s timeout);
+   (each call accepted but answered after 12 s (Zalo) or 17 s (Facebook), past the hub's 10 s and
+   15 s timeouts);
 6. Rasa killed with SIGKILL (started again 5 s later; the hub reads acts with its cues meanwhile).
 
 Then the backlog drains and ``bench/fault_prodcount.py`` counts."""
@@ -146,7 +147,7 @@ async def vendors(rig: ProdRig, plan: ProdPlan) -> None:
     rig.log(f"FAULT Zalo and Facebook send APIs answer HTTP 500 for {plan.vendor_500:.0f} s")
     await asyncio.sleep(plan.vendor_500)
     rig.zalo.mode = rig.fb.mode = "hang"  # type: ignore[attr-defined]
-    rig.log(f"FAULT Zalo and Facebook send APIs hang for {plan.vendor_hang:.0f} s (12 s per call)")
+    rig.log(f"FAULT Zalo and Facebook send APIs hang for {plan.vendor_hang:.0f} s (12 / 17 s per call)")
     await asyncio.sleep(plan.vendor_hang)
     rig.zalo.mode = rig.fb.mode = "ok"  # type: ignore[attr-defined]
     rig.log("Zalo and Facebook send APIs healthy again")

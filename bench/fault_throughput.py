@@ -2,15 +2,19 @@
 process, then two, on the production topology (two web processes behind nginx, private
 PostgreSQL and Redis; Rasa not run: the hub's cues read the acts, so the figure is the hub's).
 
-Each phase posts a burst of Zalo and Facebook citizens (``concurrency`` webhooks in flight)
-and counts, from the database, how fast their messages get answered (processed, with the
-bot's reply stored): answered / (last answered - first posted)."""
+Each phase pauses the workers (SIGSTOP), posts a burst of Zalo and Facebook citizens
+(``concurrency`` webhooks in flight, all stored), resumes one or two workers (SIGCONT) and
+counts, from the database, how fast the backlog gets answered (processed, with the bot's
+reply stored): answered / (last answered - resumed). Both workers run from the start (warm:
+FAQ index and embedding model loaded), so the figure is answering capacity, not start-up."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench.fault_count import Result
 from bench.fault_parts import QUESTIONS
@@ -34,32 +38,55 @@ ANSWERED = (
 )
 
 
-async def phase(rig: ProdRig, label: str, plan: TpPlan) -> tuple[float | None, int, int]:
-    """(answered per second, answered, accepted) of one burst."""
+def cpu_seconds(pids: list[int | None]) -> float:
+    """User + system CPU seconds the processes have used (all their threads)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+async def answered_since(rig: ProdRig, baseline: int) -> int:
+    return int((await rig.sql(ANSWERED, baseline))[0]["n"])
+
+
+async def phase(rig: ProdRig, label: str, plan: TpPlan, workers: int) -> tuple[float | None, int, int]:
+    """(answered per second, answered, accepted) of one burst: the workers are paused
+    (SIGSTOP) while the burst is posted and stored, then ``workers`` of them resume (SIGCONT)
+    and the backlog is timed from that moment until its last message is answered."""
     baseline = int((await rig.sql("SELECT coalesce(max(id), 0) AS n FROM messages"))[0]["n"])
+    for proc in rig.workers:
+        proc.pause()
     gate = asyncio.Semaphore(plan.concurrency)
-    started = time.time()
 
     async def one(i: int) -> bool:
         async with gate:
             post = await rig.citizen(("zalo", "facebook")[i % 2], QUESTIONS[i % len(QUESTIONS)])
             return post.accepted_at is not None
 
-    posting = asyncio.gather(*(one(i) for i in range(plan.burst)))
-    answered, last = 0, started
-    while time.time() - started < plan.cap:
+    accepted = sum(await asyncio.gather(*(one(i) for i in range(plan.burst))))
+    resumed = time.time()
+    pids = [p.pid for p in rig.workers[:workers]]
+    cpu0 = cpu_seconds(pids)
+    for proc in rig.workers[:workers]:
+        proc.resume()
+    answered, last = 0, resumed
+    while time.time() - resumed < plan.cap and answered < accepted:
         await asyncio.sleep(0.25)
-        now = int((await rig.sql(ANSWERED, baseline))[0]["n"])
+        now = await answered_since(rig, baseline)
         if now > answered:
             answered, last = now, time.time()
-        if posting.done() and answered >= sum(posting.result()):
-            break
-    accepted = sum(await posting)
-    rate = answered / (last - started) if answered and last > started else None
-    rig.log(
-        f"{label}: {answered} of {accepted} accepted answered in {last - started:.1f} s"
-        f" = {rate or 0:.1f} answered/s"
-    )
+    cores = (cpu_seconds(pids) - cpu0) / max(time.time() - resumed, 1e-3)
+    for proc in rig.workers:
+        proc.resume()
+    rate = answered / (last - resumed) if answered and last > resumed else None
+    rig.log(f"{label}: {answered} of {accepted} accepted answered in {last - resumed:.1f} s"
+            f" = {rate or 0:.1f} answered/s; the worker processes used {cores:.2f} CPU cores"
+            f" (machine load {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)")  # fmt: skip
     return rate, answered, accepted
 
 
@@ -67,11 +94,9 @@ async def throughput(rig: ProdRig, plan: TpPlan) -> Result:
     result = Result()
     if not rig.role_flag:
         rig.log("NOTE: no --role flag yet: the web processes also answer, so 1 vs 2 workers is not isolated")
-    await phase(rig, "warm-up", TpPlan(burst=8, concurrency=4, cap=30.0))
-    one = await phase(rig, "1 worker", plan)
-    worker = await rig.add_worker()
-    rig.log(f"{worker.name} started")
-    two = await phase(rig, "2 workers", plan)
+    await phase(rig, "warm-up, both workers", TpPlan(burst=8, concurrency=4, cap=30.0), workers=2)
+    one = await phase(rig, "1 worker", plan, workers=1)
+    two = await phase(rig, "2 workers", plan, workers=2)
     for (rate, answered, accepted), label in ((one, "1"), (two, "2")):
         result.posted += plan.burst
         result.accepted += accepted

@@ -184,6 +184,14 @@ class HubRole:
     def pid(self) -> int | None:
         return self.proc.pid if self.proc is not None else None
 
+    def pause(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL: no cleanup (as the OOM killer or a power cut would)."""
         if self.proc is not None and self.proc.poll() is None:

@@ -30,7 +30,7 @@ class FaultyFacebook(FacebookSimulator):
     def __init__(self, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self.mode = "ok"
-        self.hang_seconds = 12.0
+        self.hang_seconds = 17.0  # past the hub's Graph timeout (FACEBOOK_TIMEOUT, 15 s)
         self.stalled: set[str] = set()
         self.refused = 0
 

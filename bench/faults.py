@@ -258,7 +258,7 @@ async def run_topology(name: str, args: argparse.Namespace, workdir: Path) -> Re
     from bench.fault_throughput import TP_FULL, TP_QUICK, throughput
 
     if name == "throughput":
-        async with ProdRig(name, workdir, workers=1, rasa=False) as rig:
+        async with ProdRig(name, workdir, workers=2, rasa=False) as rig:
             return await throughput(rig, TP_QUICK if args.quick else TP_FULL)
     async with ProdRig(name, workdir) as rig:
         ticker = asyncio.ensure_future(rig.ticker())
