@@ -208,3 +208,26 @@ async def test_closed_and_hub_served_paths(front: Front) -> None:
         assert r.status == 404 and "X-Upstream" not in r.headers  # never reaches a hub
     async with front.http.get(front.https + "/console/static/app.html") as r:
         assert r.headers.get("X-Upstream") in {"web1", "web2"}  # only scripts and styles are static
+
+
+@pytest.mark.parametrize("how", ["stop", "kill"])
+async def test_nginx_stops_with_a_socket_open_and_frees_its_ports(nginx_prefix: Path, how: str) -> None:
+    """A graceful stop closes a still-open WebSocket within worker_shutdown_timeout (5 s); a
+    kill takes the workers with the master: nothing keeps listening on the site's ports."""
+    upstream = Upstream("web1")
+    await upstream.start()
+    site = loopback_site(nginx_prefix, [upstream.port])
+    nginx = NginxProcess(nginx_prefix, site)
+    await asyncio.to_thread(nginx.start)
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=False)) as http:
+            url = f"wss://127.0.0.1:{site.https_port}/webchat/ws"
+            async with http.ws_connect(url) as ws:
+                await ws.receive_json(timeout=5)
+                started = asyncio.get_running_loop().time()
+                await asyncio.to_thread(nginx.stop if how == "stop" else nginx.kill)
+                assert asyncio.get_running_loop().time() - started < 9
+                assert not nginx.listening()
+    finally:
+        await asyncio.to_thread(nginx.stop)
+        await upstream.stop()
