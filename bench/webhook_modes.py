@@ -68,9 +68,39 @@ def run_delay(pids: dict[str, int]) -> dict[str, float]:
     return out
 
 
+def machine_busy() -> float:
+    """CPU seconds the whole machine has been busy (``/proc/stat``: all but idle and iowait)."""
+    values = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+async def snapshot(topo: Topology) -> tuple[float, dict[str, float], dict[str, float]]:
+    pids = await topo.all_pids()
+    cpu = {**cpu_seconds(pids), "machine": machine_busy()}
+    return time.perf_counter(), cpu, run_delay(pids)
+
+
 def _spent(before: dict[str, float], after: dict[str, float], seconds: float) -> dict[str, float]:
-    """Share of one core each process used over ``seconds``."""
-    return {k: round((after[k] - before.get(k, 0.0)) / seconds, 2) for k in after}
+    """Cores each process used over ``seconds`` (PostgreSQL backends summed as ``postgres``;
+    ``others``: the machine's busy cores not used by the hub, its database or this client)."""
+    used: dict[str, float] = {}
+    for k, v in after.items():
+        name = "postgres" if k.startswith("pg:") else k
+        used[name] = used.get(name, 0.0) + (v - before.get(k, 0.0)) / seconds
+    if "machine" in used:
+        used["others"] = used.pop("machine") - sum(used.values())
+    return {k: round(v, 2) for k, v in used.items()}
+
+
+def usage(
+    first: tuple[float, dict[str, float], dict[str, float]],
+    last: tuple[float, dict[str, float], dict[str, float]],
+) -> dict[str, Any]:
+    seconds = last[0] - first[0]
+    cores = _spent(first[1], last[1], seconds)
+    waiting = _spent(first[2], last[2], seconds)
+    web = sum(last[1][k] - first[1].get(k, 0.0) for k in last[1] if k.startswith("web"))
+    return {"cpu_cores_used": cores, "runnable_waiting_share": waiting, "web_cpu_s": round(web, 2)}
 
 
 def profile(topo: Topology, args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
@@ -95,15 +125,15 @@ async def run_open(args: argparse.Namespace) -> dict[str, Any]:
         ):
             out["topology"] = topo.describe()
             spy = profile(topo, args)
-            cpu0, t0, wait0 = cpu_seconds(topo.pids()), time.perf_counter(), run_delay(topo.pids())
+            before = await snapshot(topo)
             lag = await citizens.open_loop(topo.web_urls, args.rate, args.duration)
             if spy is not None:
                 await asyncio.to_thread(spy.wait, 30)
-            cpu1, wait1 = cpu_seconds(topo.pids()), run_delay(topo.pids())
-            out["cpu_cores_used"] = _spent(cpu0, cpu1, time.perf_counter() - t0)
-            out["runnable_waiting_share"] = _spent(wait0, wait1, time.perf_counter() - t0)
-            web_cpu = sum(cpu1[k] - cpu0[k] for k in cpu1 if k.startswith("web") and k in cpu0)
-            out["web_cpu_ms_per_delivery"] = round(1000 * web_cpu / max(1, len(citizens.sent)), 1)
+            use = usage(before, await snapshot(topo))
+            out.update(use)
+            out["web_cpu_ms_per_delivery"] = round(
+                1000 * use.pop("web_cpu_s") / max(1, len(citizens.sent)), 1
+            )
             out["sender_lag_max_ms"] = round(lag * 1000, 1)
             out["acks"] = ack_report(citizens.sent)
             out["senders"] = {ch: len(u) for ch, u in citizens.users.items()}
@@ -131,11 +161,9 @@ async def run_saturate(args: argparse.Namespace) -> dict[str, Any]:
             for _ in range(args.repeat):
                 for n in (1, 2):
                     await asyncio.sleep(args.pause)
-                    cpu0, t0 = cpu_seconds(topo.pids()), time.perf_counter()
+                    before = await snapshot(topo)
                     result = await citizens.closed_loop(topo.web_urls[:n], args.concurrency, args.duration)
-                    result["cpu_cores_used"] = _spent(
-                        cpu0, cpu_seconds(topo.pids()), time.perf_counter() - t0
-                    )
+                    result.update(usage(before, await snapshot(topo)))
                     runs[n].append(result)
                     print(f"  {n} web: {result['acks_per_s']} acks/s", flush=True)
             out["at_end"] = await hub_counts(topo)

@@ -243,6 +243,12 @@ class Topology:
     def pids(self) -> dict[str, int]:
         return {p.name: p.proc.pid for p in self.procs}
 
+    async def all_pids(self) -> dict[str, int]:
+        """The hub's processes and the PostgreSQL backends serving its database (``pg:PID``)."""
+        assert self.conn is not None
+        rows = await self.conn.fetch("SELECT pid FROM pg_stat_activity WHERE datname = $1", self.db)
+        return {**self.pids(), **{f"pg:{r['pid']}": int(r["pid"]) for r in rows}}
+
     def describe(self) -> dict[str, Any]:
         return {
             "web": self.plan.web,
