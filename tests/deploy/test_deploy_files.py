@@ -200,7 +200,7 @@ def test_compose_healthchecks_and_start_order() -> None:
     svc = services()
     for name in ("web1", "web2"):
         probe = " ".join(svc[name]["healthcheck"]["test"])  # type: ignore[index]
-        assert "http://127.0.0.1:8022/healthz" in probe
+        assert "http://127.0.0.1:8022/livez" in probe  # in rotation while it can store
     for name in ("postgres", "redis", "rasa", "nginx"):
         assert svc[name]["healthcheck"]["test"], name  # type: ignore[index]
     started = {

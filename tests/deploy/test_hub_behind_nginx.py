@@ -1,7 +1,8 @@
-"""Two real web processes (`python -m bot serve --role web`) and a worker on PostgreSQL behind
-the shipped nginx site: health through nginx from both web processes (degraded until a worker
-runs), the web chat's WebSocket upgraded end to end, and the client address the hub records
-taken from X-Forwarded-For because nginx is a trusted proxy."""
+"""Two real web processes (`python -m bot serve --role web`) and a worker on PostgreSQL
+behind the shipped nginx site: health through nginx from both web processes (/healthz
+degraded until a worker runs, /livez ok throughout), the web chat's WebSocket upgraded end
+to end, and the client address the hub records taken from X-Forwarded-For because nginx is
+a trusted proxy."""
 
 from __future__ import annotations
 
@@ -109,8 +110,11 @@ async def _failed_login(stack: Stack, username: str, headers: dict[str, str]) ->
 
 async def test_web_processes_and_a_worker_behind_nginx(stack: Stack) -> None:
     web_pids = {w.proc.pid for w in stack.webs if w.proc is not None}
-    # no worker yet: both web processes store and acknowledge, and say the site is degraded
+    # no worker yet: both web processes say the hub is degraded, and stay in rotation (/livez)
     assert await _health(stack) == (web_pids, {"degraded"})
+    for _ in range(2):
+        async with stack.http.get(stack.base + "/livez") as r:
+            assert r.status == 200 and (await r.json())["status"] == "ok"
     await asyncio.to_thread(stack.worker.start)
 
     async def healthy() -> bool:
