@@ -31,6 +31,7 @@ class Turn:
     seq: int | None = None
     replied_at: float | None = None
     errors: list[str] = field(default_factory=list)
+    failed_at: list[float] = field(default_factory=list)
 
 
 class WebChats:
@@ -99,6 +100,7 @@ class WebChats:
                     turn.errors.append(f"HTTP {r.status}")
             except (TimeoutError, aiohttp.ClientError, OSError) as err:
                 turn.errors.append(type(err).__name__)
+            turn.failed_at.append(tried)
             if pause is not None:
                 await asyncio.sleep(pause)
 

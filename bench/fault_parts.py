@@ -119,6 +119,7 @@ class Post:
     attempts: int = 0
     redelivered: list[int] = field(default_factory=list)  # statuses of deliberate duplicates
     errors: list[str] = field(default_factory=list)
+    failed_at: list[float] = field(default_factory=list)  # when each failed delivery began
 
 
 @dataclass
@@ -264,6 +265,7 @@ class Rig:
                 status = await asyncio.wait_for(send(post.attempts - 1), WEBHOOK_TIMEOUT)
             except (TimeoutError, aiohttp.ClientError, OSError) as err:
                 post.errors.append(type(err).__name__)
+                post.failed_at.append(tried)
             else:
                 if 200 <= status < 300:
                     post.accepted_at = time.time()
@@ -275,6 +277,7 @@ class Rig:
                                                                            WEBHOOK_TIMEOUT))  # fmt: skip
                     return post
                 post.errors.append(f"HTTP {status}")
+                post.failed_at.append(tried)
             if pause is not None:
                 await asyncio.sleep(pause)
         return post

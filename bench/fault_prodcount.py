@@ -94,7 +94,7 @@ async def measure_production(rig: ProdRig, chats: WebChats) -> Result:
     for t in chats.turns:
         sent["webchat"].append((t.client_id, t.accepted_at, t.ack_s, t.first_try))
     seen = await look(rig)
-    seen.windows = [(start, end + AFTER_FAULT) for start, end in rig.windows]
+    seen.windows = [(start, end + AFTER_FAULT) for start, end, _ in rig.windows]
     per: dict[str, dict[str, Any]] = {}
     total = Result()
     all_waits: list[float] = []
@@ -121,6 +121,7 @@ async def measure_production(rig: ProdRig, chats: WebChats) -> Result:
     total.stuck_outbox, total.stuck_unprocessed = await rig.pending()
     total.extra["channels"] = per
     total.extra["rasa_down_answered"] = _answered_while_rasa_down(rig, chats)
+    total.extra["failures_by_fault"] = failures_by_fault(rig, chats)
     total.extra["events"] = [f"{t:6.1f}s  {what}" for t, what in rig.events]
     return total
 
@@ -179,6 +180,21 @@ def classify(
         detail.append(f"{copies[0].channel} message {ids}: {len(copies)} copies at {when}; "
                       f"{stalled} vendor-side timeout(s), {known} flagged by the hub")  # fmt: skip
     return excess, timeouts, hub, detail
+
+
+def failures_by_fault(rig: ProdRig, chats: WebChats) -> list[str]:
+    """Per fault: the deliveries and web-chat POSTs that got no 2xx and began during it or
+    within AFTER_FAULT s after it (each was redelivered), by channel."""
+    failed = [(p.channel, t) for p in rig.posts for t in p.failed_at]
+    failed += [("webchat", t) for turn in chats.turns for t in turn.failed_at]
+    out = []
+    for start, end, label in rig.windows:
+        hits = Counter(c for c, t in failed if start <= t <= end + AFTER_FAULT)
+        counts = ", ".join(f"{c} {hits[c]}" for c in CHANNELS)
+        out.append(f"{label} (+{start - rig.t0:.0f} s, {end - start:.0f} s + {AFTER_FAULT:.0f} s): {counts}")
+    calm = sum(not any(a <= t <= b + AFTER_FAULT for a, b, _ in rig.windows) for _, t in failed)
+    out.append(f"away from faults: {calm}")
+    return out
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -243,6 +259,9 @@ def render_channels(result: Result) -> str:
     dups = [d for c in CHANNELS for d in per[c].get("duplicate_detail", [])]
     if dups:
         lines.append("replies at a vendor more than once:\n  " + "\n  ".join(dups))
+    lines.append(
+        "no 2xx (then redelivered), by fault:\n  " + "\n  ".join(result.extra.get("failures_by_fault", []))
+    )
     lines.append("events:\n  " + "\n  ".join(result.extra.get("events", [])))
     return "\n".join(lines)
 

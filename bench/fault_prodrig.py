@@ -40,7 +40,7 @@ class ProdRig(Rig):
         self.events: list[tuple[float, str]] = []  # (seconds into the run, what happened)
         self.rasa_down: float | None = None  # when Rasa was killed (time.time())
         self.rasa_up: float | None = None  # when its restart answered a parse
-        self.windows: list[tuple[float, float]] = []  # (start, end) of each fault, time.time()
+        self.windows: list[tuple[float, float, str]] = []  # (start, end, fault), time.time()
         self.setup: list[str] = []  # logged once the run's clock starts
 
     def log(self, text: str) -> None:

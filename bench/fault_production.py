@@ -86,7 +86,7 @@ async def restart_later(rig: ProdRig, proc: HubRole, after: float = RESTART_AFTE
 async def kill_web(rig: ProdRig) -> asyncio.Future[None]:
     web = rig.webs[0]
     pid = web.pid
-    rig.windows.append((time.time(), time.time() + RESTART_AFTER))
+    rig.windows.append((time.time(), time.time() + RESTART_AFTER, "kill -9 web"))
     web.kill()
     rig.log(f"FAULT kill -9 {web.name} (pid {pid}, port {web.port}); nginx has the other")
     return asyncio.ensure_future(restart_later(rig, web))
@@ -116,7 +116,7 @@ async def kill_sending_worker(rig: ProdRig, cap: float = 20.0) -> asyncio.Future
         rig.log(f"FAULT kill -9 worker mid-send: the sender (port {rig.zalo.peer_port}) was not found")
         return None
     proc = killed[0]
-    rig.windows.append((time.time(), time.time() + RESTART_AFTER))
+    rig.windows.append((time.time(), time.time() + RESTART_AFTER, "kill -9 worker mid-send"))
     rig.log(
         f"FAULT kill -9 {proc.name} (pid {proc.proc.pid if proc.proc else '?'}, role {proc.role}) "
         "while its relay waited for Zalo to answer a send"
@@ -128,13 +128,13 @@ async def restart_postgres(rig: ProdRig) -> None:
     rig.log("FAULT PostgreSQL restart (pg_ctl restart -m fast) begins")
     began = time.time()
     took = await asyncio.to_thread(rig.pg.restart, "fast")
-    rig.windows.append((began, time.time()))
+    rig.windows.append((began, time.time(), "PostgreSQL restart"))
     rig.log(f"PostgreSQL accepting again after {took:.1f} s")
 
 
 async def stop_redis(rig: ProdRig, seconds: float) -> None:
     rig.redis.stop()
-    rig.windows.append((time.time(), time.time() + seconds))
+    rig.windows.append((time.time(), time.time() + seconds, "Redis stopped"))
     rig.log(f"FAULT Redis stopped for {seconds:.0f} s")
     await asyncio.sleep(seconds)
     await rig.redis.start()
@@ -143,7 +143,9 @@ async def stop_redis(rig: ProdRig, seconds: float) -> None:
 
 async def vendors(rig: ProdRig, plan: ProdPlan) -> None:
     rig.zalo.mode = rig.fb.mode = "500"  # type: ignore[attr-defined]
-    rig.windows.append((time.time(), time.time() + plan.vendor_500 + plan.vendor_hang))
+    rig.windows.append(
+        (time.time(), time.time() + plan.vendor_500 + plan.vendor_hang, "channel APIs 500/hang")
+    )
     rig.log(f"FAULT Zalo and Facebook send APIs answer HTTP 500 for {plan.vendor_500:.0f} s")
     await asyncio.sleep(plan.vendor_500)
     rig.zalo.mode = rig.fb.mode = "hang"  # type: ignore[attr-defined]
@@ -159,7 +161,7 @@ async def kill_rasa(rig: ProdRig) -> asyncio.Future[None] | None:
         return None
     pid = rig.rasa.kill()
     rig.rasa_down = time.time()
-    rig.windows.append((rig.rasa_down, rig.rasa_down + RASA_RESTART_AFTER))
+    rig.windows.append((rig.rasa_down, rig.rasa_down + RASA_RESTART_AFTER, "Rasa killed"))
     rig.log(f"FAULT kill -9 Rasa (pid {pid}); restarted in {RASA_RESTART_AFTER:.0f} s as systemd would")
 
     async def restart() -> None:

@@ -38,8 +38,9 @@ ANSWERED = (
 )
 
 
-def cpu_seconds(pids: list[int | None]) -> float:
-    """User + system CPU seconds the processes have used (all their threads)."""
+def cpu_seconds(pids: list[int | None], *, reaped: bool = False) -> float:
+    """User + system CPU seconds the processes have used (all their threads); ``reaped``:
+    also what their exited children used (PostgreSQL's backends come and go)."""
     total = 0
     for pid in pids:
         try:
@@ -47,6 +48,8 @@ def cpu_seconds(pids: list[int | None]) -> float:
         except (OSError, IndexError):
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+        if reaped:
+            total += int(fields[13]) + int(fields[14])  # cutime, cstime
     return total / os.sysconf("SC_CLK_TCK")
 
 
@@ -71,7 +74,8 @@ async def phase(rig: ProdRig, label: str, plan: TpPlan, workers: int) -> tuple[f
     accepted = sum(await asyncio.gather(*(one(i) for i in range(plan.burst))))
     resumed = time.time()
     pids = [p.pid for p in rig.workers[:workers]]
-    cpu0 = cpu_seconds(pids)
+    others: dict[str, list[int | None]] = {"web": [p.pid for p in rig.webs], "PostgreSQL": [*rig.pg.pids()]}
+    cpu0, other0 = cpu_seconds(pids), {k: cpu_seconds(v, reaped=True) for k, v in others.items()}
     for proc in rig.workers[:workers]:
         proc.resume()
     answered, last = 0, resumed
@@ -80,12 +84,15 @@ async def phase(rig: ProdRig, label: str, plan: TpPlan, workers: int) -> tuple[f
         now = await answered_since(rig, baseline)
         if now > answered:
             answered, last = now, time.time()
-    cores = (cpu_seconds(pids) - cpu0) / max(time.time() - resumed, 1e-3)
+    took = max(time.time() - resumed, 1e-3)
+    cores = (cpu_seconds(pids) - cpu0) / took
+    others["PostgreSQL"] = [*rig.pg.pids()]  # the backends alive now (the exited ones: reaped)
+    used = ", ".join(f"{k} {(cpu_seconds(v, reaped=True) - other0[k]) / took:.2f}" for k, v in others.items())
     for proc in rig.workers:
         proc.resume()
     rate = answered / (last - resumed) if answered and last > resumed else None
     rig.log(f"{label}: {answered} of {accepted} accepted answered in {last - resumed:.1f} s"
-            f" = {rate or 0:.1f} answered/s; the worker processes used {cores:.2f} CPU cores"
+            f" = {rate or 0:.1f} answered/s; CPU cores used: workers {cores:.2f}, {used}"
             f" (machine load {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs)")  # fmt: skip
     return rate, answered, accepted
 

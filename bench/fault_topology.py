@@ -92,6 +92,23 @@ class PrivatePostgres:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             self._ctl("stop", "-m", "immediate")
 
+    def pids(self) -> list[int]:
+        """The postmaster and its children (backends, checkpointer, WAL writer...)."""
+        try:
+            master = int((self.dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return []
+        return [master, *children(master)]
+
+
+def children(parent: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == parent:
+                out.append(int(stat.parent.name))
+    return out
+
 
 class PrivateRedis:
     """``redis-server`` on a free port, no persistence; stopped and started again on that port."""
