@@ -148,7 +148,7 @@ async def test_proxied_requests_carry_the_client_address_and_scheme(front: Front
     seen = set()
     for _ in range(4):
         async with front.http.post(front.https + "/webhooks/zalo", data=b"{}") as r:
-            assert r.status == 200
+            assert r.status == 200 and r.headers["Strict-Transport-Security"] == "max-age=31536000"
             got = await r.json()
         headers = got["headers"]
         assert headers["X-Forwarded-For"] == "127.0.0.1"
@@ -201,6 +201,7 @@ async def test_static_files_are_served_by_nginx(front: Front, path: str, file: s
         assert r.status == 200 and "X-Upstream" not in r.headers
         assert await r.read() == (ROOT / file).read_bytes()
         assert r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
 async def test_closed_and_hub_served_paths(front: Front) -> None:
