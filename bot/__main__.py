@@ -13,7 +13,7 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot import faq_cli, serve, users_cli
+from bot import backup_cli, faq_cli, serve, users_cli
 from bot.config import ENGINES, Settings
 from bot.serve import ENGINE_HELP
 
@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.set_defaults(func=_migrate)
     users_cli.add_parser(sub)
     faq_cli.add_parser(sub)
+    backup_cli.add_parser(sub)
     return p
 
 

@@ -81,12 +81,18 @@ def _retrieve(task: asyncio.Future[web.StreamResponse]) -> None:
         log.error("a request finished after its client left failed", exc_info=err)
 
 
+PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+
+
 def loopback_only(handler: Handler) -> Handler:
     """Rasa's action calls come from the loopback Rasa process only: the hub faces the
     internet, its action endpoint must not."""
 
     async def guarded(request: web.Request) -> web.StreamResponse:
-        if request.remote not in LOOPBACK:
+        # behind a reverse proxy on the same host every request comes from loopback: one
+        # that carries a proxy's forwarding headers came from outside
+        proxied = any(h in request.headers for h in PROXY_HEADERS)
+        if request.remote not in LOOPBACK or proxied:
             raise web.HTTPForbidden(text="chỉ dành cho tiến trình Rasa trên máy chủ")
         return await handler(request)
 

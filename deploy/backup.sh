@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Nightly backup of the Tổng đài 1022 hub (run by tongdai1022-backup.timer, or by hand):
-#   1. the database: `python -m bot.backup_cli backup` (pg_dump -Fc for PostgreSQL, SQLite's
+#   1. the database: `python -m bot backup` (pg_dump -Fc for PostgreSQL, SQLite's
 #      online backup for a small site), checked before it is kept;
 #   2. the attachments and call recordings (HUB_MEDIA_DIR) as a tar.gz;
 #   3. both encrypted with `gpg --symmetric` (AES256, the passphrase from a file that only
@@ -40,7 +40,7 @@ export GNUPGHOME
 GNUPGHOME=$(mktemp -d)
 trap 'gpgconf --kill gpg-agent >/dev/null 2>&1 || true; rm -rf "$work" "$GNUPGHOME"' EXIT
 
-(cd "$HUB_DIR" && "$PYTHON" -m bot.backup_cli backup --out "$work/hub-$stamp.db")
+(cd "$HUB_DIR" && "$PYTHON" -m bot backup --out "$work/hub-$stamp.db")
 if [ -d "$media" ]; then
     tar -C "$(dirname "$media")" -czf "$work/media-$stamp.tar.gz" "$(basename "$media")"
 fi

@@ -139,3 +139,21 @@ def test_every_domain_action_is_served(services: MemoryHubServices) -> None:
 
     domain = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
     assert sorted(domain["actions"]) == ActionExecutor.for_services(services).names()
+
+
+async def test_the_hub_refuses_action_calls_that_came_through_a_proxy(aiohttp_client: ClientFactory) -> None:
+    """Behind nginx on the same host every request comes from loopback: a forwarded one is
+    from outside, and only the loopback Rasa may call the actions."""
+    from bot.routes import loopback_only
+
+    app = web.Application()
+    app.router.add_post("/rasa/actions", loopback_only(make_action_handler(MemoryHubServices())))
+    client = await aiohttp_client(app)
+    direct = await client.post("/rasa/actions", json=golden("answer_faq"))
+    assert direct.status == 200
+    for header in ("X-Forwarded-For", "X-Real-IP", "Forwarded"):
+        forwarded = await client.post(
+            "/rasa/actions", json=golden("answer_faq"), headers={header: "203.0.113.9"}
+        )
+        assert forwarded.status == 403, header
+        assert "tiến trình Rasa" in await forwarded.text()
