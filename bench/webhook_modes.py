@@ -8,6 +8,7 @@ import os
 import resource
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -103,6 +104,14 @@ def usage(
     return {"cpu_cores_used": cores, "runnable_waiting_share": waiting, "web_cpu_s": round(web, 2)}
 
 
+def check_alive(topo: Topology) -> dict[str, int]:
+    """Processes that died during the run (the figures are then not valid), also on stderr."""
+    gone = topo.exited()
+    if gone:
+        print(f"NOT VALID: processes exited during the run: {gone}", file=sys.stderr)
+    return gone
+
+
 def profile(topo: Topology, args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
     """``--profile``: py-spy samples the first web process while the load runs (collapsed
     stacks in ``web0.folded`` of the work directory; ``.venv/bin/pip install py-spy``)."""
@@ -140,6 +149,7 @@ async def run_open(args: argparse.Namespace) -> dict[str, Any]:
             out["at_end_of_sending"] = await hub_counts(topo)
             out["after_drain"], out["drain_s"] = await drain(topo, args.drain)
             out["reply_latency"] = reply_latency(topo, citizens.sent)
+            out["exited"] = check_alive(topo)
     out["uptime_after"] = load()
     return out
 
@@ -167,6 +177,7 @@ async def run_saturate(args: argparse.Namespace) -> dict[str, Any]:
                     runs[n].append(result)
                     print(f"  {n} web: {result['acks_per_s']} acks/s", flush=True)
             out["at_end"] = await hub_counts(topo)
+            out["exited"] = check_alive(topo)
     out["uptime_after"] = load()
     out["runs"] = {f"{n}_web": r for n, r in runs.items()}
     medians = {n: statistics.median(r["acks_per_s"] for r in runs[n]) for n in runs}

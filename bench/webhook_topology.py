@@ -141,7 +141,11 @@ class Topology:
                 )
             if done.returncode:
                 raise SystemExit(f"{' '.join(step)} failed: see {log}")
-        self._spawn_all(env)
+        # the first process alone first: it seeds the agencies, and processes starting together
+        # on an empty database race there (handoff/seed.py, a unique violation ends the loser)
+        self._spawn_all(env, first_only=True)
+        await asyncio.to_thread(self._wait_ready)
+        self._spawn_all(env, first_only=False)
         await asyncio.to_thread(self._wait_ready)
         self.conn = await asyncpg.connect(f"postgresql://127.0.0.1:5432/{self.db}")
 
@@ -162,19 +166,26 @@ class Topology:
             "HUB_FAQ_EMBEDDINGS": EMBEDDINGS,  # kept between runs: only the first one encodes
         }
 
-    def _spawn_all(self, env: dict[str, str]) -> None:
+    def _spawn_all(self, env: dict[str, str], *, first_only: bool) -> None:
+        wanted: list[tuple[str, list[str], int | None, int, str | None]] = []
         if self.plan.reuseport:
             extra = ["--role", self.plan.web_role, "--workers", str(self.plan.web)]
-            self._spawn("web", extra, env, free_port())
+            wanted.append(("web", extra, free_port(), 0, self.plan.web_threads))
         else:
             role = ["--role", self.plan.web_role] if self.roles else []
             for i in range(self.plan.web):
-                self._spawn(f"web{i}", role, env, free_port(), threads=self.plan.web_threads)
+                wanted.append((f"web{i}", role, free_port(), 0, self.plan.web_threads))
         for i in range(self.plan.workers):
-            self._spawn(
-                f"worker{i}", ["--role", "worker"], env, None,
-                nice=self.plan.worker_nice, threads=self.plan.worker_threads,
-            )  # fmt: skip
+            threads = self.plan.worker_threads
+            wanted.append((f"worker{i}", ["--role", "worker"], None, self.plan.worker_nice, threads))
+        started = {p.name for p in self.procs}
+        for name, extra, port, nice, threads in wanted[:1] if first_only else wanted:
+            if name not in started:
+                self._spawn(name, extra, env, port, nice=nice, threads=threads)
+
+    def exited(self) -> dict[str, int]:
+        """Processes that are no longer running (name -> exit code): the run is not valid."""
+        return {p.name: code for p in self.procs if (code := p.proc.poll()) is not None}
 
     def _spawn(
         self, name: str, extra: list[str], env: dict[str, str], port: int | None,
