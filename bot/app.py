@@ -243,7 +243,7 @@ async def _faq_index(app: web.Application) -> AsyncIterator[None]:
     """Load the active FAQ before answering anyone, then follow activations."""
     hub = app[HUB]
     if hub.settings.faq_path is not None:
-        from bot.faq_store import seed_if_empty
+        from bot.faq_seed import seed_if_empty
 
         for v in await seed_if_empty(hub.sm, hub.clock, hub.settings.faq_path):
             log.info("đã nạp bộ câu hỏi %s (%s câu) từ HUB_FAQ_PATH", v.agency, v.entry_count)

@@ -386,19 +386,3 @@ async def import_entries_by_agency(
         )
         for name, group in sorted(groups.items())
     ]
-
-
-async def seed_if_empty(sm: SessionMaker, clock: Clock, path: Any) -> list[VersionInfo]:
-    """``HUB_FAQ_PATH``: import and activate a spreadsheet (or folder) when the hub has no
-    FAQ version at all yet — a convenient first start; later updates go through import."""
-    from pathlib import Path
-
-    from faq.importer import load_entries
-
-    async with sm() as s:
-        if (await s.execute(select(func.count()).select_from(FaqVersion))).scalar_one():
-            return []
-    entries = await asyncio.to_thread(load_entries, Path(path))
-    return await import_entries_by_agency(
-        sm, clock, entries, None, activate=True, source_name=str(path), created_by="HUB_FAQ_PATH"
-    )

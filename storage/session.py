@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -89,3 +89,14 @@ async def uncut(work: Awaitable[T], timeout: float) -> T:
 def _retrieve(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()  # seen: a failure after the caller stopped waiting is not "never retrieved"
+
+
+SEED_LOCK = 1022_0002  # the advisory lock held while seeding a new database (PostgreSQL)
+
+
+async def one_at_a_time(session: Any, key: int) -> None:
+    """Within ``session``'s transaction, wait until no other process holds ``key`` (a
+    PostgreSQL advisory lock released at commit); SQLite serialises writers by itself. For
+    start-up work that several processes may begin at once (seeding an empty database)."""
+    if session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})

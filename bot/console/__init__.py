@@ -40,6 +40,7 @@ from handoff.calendar import configured_calendar
 from handoff.deadlines import urgent_answer_within
 from handoff.seed import load_seed, seed
 from handoff.tickets import ticket_prefix
+from storage.session import SEED_LOCK, one_at_a_time
 
 # at most 18 digits: every id fits a 64-bit column (a longer one is a 404, never a 500)
 ID = r"{id:\d{1,18}}"
@@ -142,6 +143,7 @@ async def _to_console(request: web.Request) -> web.StreamResponse:
 async def _startup(hub: Hub, state: ConsoleState, app: web.Application) -> None:
     state.signing_key = await prelogin.load_key(hub.sm, hub.clock.now())
     async with hub.sm() as s, s.begin():
+        await one_at_a_time(s, SEED_LOCK)  # processes starting together on an empty database
         await seed(s, load_seed(hub.settings.env), hub.clock.now())
     if runs_workers(hub.role):  # the deadline checker is a worker's job (bot.roles)
         app[DEADLINE_TASK] = asyncio.create_task(live.deadline_worker(hub, state), name="console-deadlines")
