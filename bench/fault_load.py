@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from bench.fault_live import LiveView
 from bench.fault_parts import QUESTIONS, REDELIVERY, WEBHOOK_TIMEOUT, Post, Rig
 
 POLL = 0.5  # s between polls for the bot's reply
@@ -29,7 +30,10 @@ class Turn:
     ack_s: float | None = None
     attempts: int = 0
     seq: int | None = None
-    replied_at: float | None = None
+    conversation_id: int | None = None
+    replied_at: float | None = None  # the reply seen by polling the history
+    pushed_at: float | None = None  # the reply pushed on the page's WebSocket
+    refetches: list[float] = field(default_factory=list)  # the page's history fetches on reconnect
     errors: list[str] = field(default_factory=list)
     failed_at: list[float] = field(default_factory=list)
 
@@ -42,6 +46,7 @@ class WebChats:
         self.rig, self.n, self.pause = rig, n, pause
         self.turns: list[Turn] = []
         self.sessions_failed = 0
+        self.views: list[LiveView] = []
         self.random = random.Random(seed)
 
     async def run(self, until: float) -> None:
@@ -70,15 +75,25 @@ class WebChats:
         if token is None:
             return
         auth = {"Authorization": f"Bearer {token}"}
+        view = LiveView(self.rig, token)
+        self.views.append(view)
+        watching = asyncio.ensure_future(view.run(until + REPLY_CAP))
         n = 0
         while time.time() < until:
             turn = Turn(i, str(uuid.uuid4()), time.time())
             self.turns.append(turn)
+            view.current = turn
             await self._post(turn, auth, QUESTIONS[(i + n) % len(QUESTIONS)])
             n += 1
             if turn.seq is not None:
                 await self._await_reply(turn, auth)
             await asyncio.sleep(self.random.uniform(*self.pause))
+        last = view.current
+        for _ in range(20):  # the last reply's push may trail the poll that saw it (at most 2 s)
+            if last is None or last.pushed_at is not None or last.replied_at is None:
+                break
+            await asyncio.sleep(0.1)
+        watching.cancel()
 
     async def _post(self, turn: Turn, auth: dict[str, str], text: str) -> None:
         body = {"client_id": turn.client_id, "text": text}
@@ -95,7 +110,8 @@ class WebChats:
                     if r.status == 200:
                         turn.accepted_at = time.time()
                         turn.ack_s = turn.accepted_at - tried
-                        turn.seq = int((await r.json())["seq"])
+                        answer = await r.json()
+                        turn.seq, turn.conversation_id = int(answer["seq"]), answer["conversation_id"]
                         return
                     turn.errors.append(f"HTTP {r.status}")
             except (TimeoutError, aiohttp.ClientError, OSError) as err:

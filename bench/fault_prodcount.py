@@ -102,6 +102,7 @@ async def measure_production(rig: ProdRig, chats: WebChats) -> Result:
         row = per[channel] = channel_row(channel, sent[channel], seen)
         if channel == "webchat":
             row["replied_in_page"] = sum(t.replied_at is not None for t in chats.turns)
+            row.update(live_view(chats))
             waits = [t.replied_at - t.accepted_at for t in chats.turns if t.replied_at and t.accepted_at]
         else:
             first = rig.first_reply()
@@ -182,6 +183,22 @@ def classify(
     return excess, timeouts, hub, detail
 
 
+def live_view(chats: WebChats) -> dict[str, Any]:
+    """Of the replies seen by polling: pushed on the page's WebSocket; else shown by the
+    history fetch after a reconnect; else not on the screen until the next event."""
+    replied = [t for t in chats.turns if t.replied_at is not None]
+    pushed = [t for t in replied if t.pushed_at is not None]
+    refetched = [t for t in replied if t.pushed_at is None and any(f >= t.replied_at for f in t.refetches)]  # type: ignore[operator]
+    missed = [t for t in replied if t.pushed_at is None and t not in refetched]
+    return {
+        "live_pushed": len(pushed),
+        "live_refetched": len(refetched),
+        "live_missed": len(missed),
+        "live_missed_at": [t.replied_at for t in missed],
+        "live_connects": sum(v.connects for v in chats.views),
+    }
+
+
 def failures_by_fault(rig: ProdRig, chats: WebChats) -> list[str]:
     """Per fault: the deliveries and web-chat POSTs that got no 2xx and began during it or
     within AFTER_FAULT s after it (each was redelivered), by channel."""
@@ -194,6 +211,11 @@ def failures_by_fault(rig: ProdRig, chats: WebChats) -> list[str]:
         out.append(f"{label} (+{start - rig.t0:.0f} s, {end - start:.0f} s + {AFTER_FAULT:.0f} s): {counts}")
     calm = sum(not any(a <= t <= b + AFTER_FAULT for a, b, _ in rig.windows) for _, t in failed)
     out.append(f"away from faults: {calm}")
+    missed = live_view(chats)["live_missed_at"]
+    for start, end, label in rig.windows:
+        n = sum(start <= t <= end + AFTER_FAULT for t in missed)
+        if n:
+            out.append(f"web-chat replies not pushed live nor refetched during '{label}': {n}")
     return out
 
 
@@ -226,6 +248,10 @@ ROWS = [
     ("redelivered on purpose", "redelivered_on_purpose"),
     ("redeliveries after a non-2xx", "redeliveries_needed"),
     ("replied while the citizen watched", "replied_in_page"),
+    ("  pushed on the page's WebSocket", "live_pushed"),
+    ("  else shown by a reconnect's fetch", "live_refetched"),
+    ("  else off screen until next event", "live_missed"),
+    ("WebSocket (re)connections", "live_connects"),
     ("ack p50 (ms)", "ack_p50_ms"),
     ("ack p99 (ms)", "ack_p99_ms"),
     ("reply p50 (s)", "reply_p50_s"),
@@ -258,7 +284,8 @@ def render_channels(result: Result) -> str:
         lines.append(f"web chat replied while Rasa was down: {result.extra['rasa_down_answered']}")
     dups = [d for c in CHANNELS for d in per[c].get("duplicate_detail", [])]
     if dups:
-        lines.append("replies at a vendor more than once:\n  " + "\n  ".join(dups))
+        more = f"\n  ... {len(dups) - 10} more (all in --json)" if len(dups) > 10 else ""
+        lines.append("replies at a vendor more than once:\n  " + "\n  ".join(dups[:10]) + more)
     lines.append(
         "no 2xx (then redelivered), by fault:\n  " + "\n  ".join(result.extra.get("failures_by_fault", []))
     )
