@@ -125,15 +125,6 @@ class ProdRig(Rig):
             f"after {first:.1f} s, the rest {max(rest):.1f} s; nginx {self.nginx.url} ({self.nginx.source})"
         )
 
-    async def add_worker(self) -> HubRole:
-        role = "worker" if self.role_flag else "all"
-        proc = HubRole(
-            f"worker{len(self.workers) + 1}", role, self.env(), self.workdir, role_flag=self.role_flag
-        )
-        await proc.start()
-        self.workers.append(proc)
-        return proc
-
     @property
     def processes(self) -> list[HubRole]:
         return [*self.webs, *self.workers]

@@ -61,6 +61,7 @@ async def phase(rig: ProdRig, label: str, plan: TpPlan, workers: int) -> tuple[f
     """(answered per second, answered, accepted) of one burst: the workers are paused
     (SIGSTOP) while the burst is posted and stored, then ``workers`` of them resume (SIGCONT)
     and the backlog is timed from that moment until its last message is answered."""
+    await settle(rig)  # no worker paused with work in hand (a claim held while stopped)
     baseline = int((await rig.sql("SELECT coalesce(max(id), 0) AS n FROM messages"))[0]["n"])
     for proc in rig.workers:
         proc.pause()
@@ -97,6 +98,15 @@ async def phase(rig: ProdRig, label: str, plan: TpPlan, workers: int) -> tuple[f
     return rate, answered, accepted
 
 
+async def settle(rig: ProdRig, cap: float = 30.0) -> None:
+    """Wait (at most ``cap`` s) until nothing is pending: every reply sent, every message answered."""
+    started = time.time()
+    while time.time() - started < cap:
+        if await rig.pending() == (0, 0):
+            return
+        await asyncio.sleep(0.5)
+
+
 async def throughput(rig: ProdRig, plan: TpPlan) -> Result:
     result = Result()
     if not rig.role_flag:
@@ -110,9 +120,6 @@ async def throughput(rig: ProdRig, plan: TpPlan) -> Result:
         result.answered += answered
         result.extra[f"throughput_{label}_worker_per_s"] = rate
     result.not_accepted = result.posted - result.accepted
-    for _ in range(60):  # the last replies may still be on their way to the vendors
-        if await rig.pending() == (0, 0):
-            break
-        await asyncio.sleep(0.5)
+    await settle(rig)  # the last replies may still be on their way to the vendors
     result.stuck_outbox, result.stuck_unprocessed = await rig.pending()
     return result
