@@ -112,13 +112,24 @@ def check_alive(topo: Topology) -> dict[str, int]:
     return gone
 
 
+def first_web(pids: dict[str, int]) -> int:
+    """The first web process that takes HTTP (with ``--reuseport``: a child, not the parent)."""
+    webs = [name for name in pids if name.startswith("web")]
+    return pids[next((n for n in webs if ":" in n), webs[0])]
+
+
 def profile(topo: Topology, args: argparse.Namespace) -> subprocess.Popen[bytes] | None:
     """``--profile``: py-spy samples the first web process while the load runs (collapsed
     stacks in ``web0.folded`` of the work directory; ``.venv/bin/pip install py-spy``)."""
     if not args.profile:
         return None
     out = topo.workdir / "web0.folded"
-    command = [str(ROOT / ".venv" / "bin" / "py-spy"), "record", "--pid", str(topo.pids()["web0"])]
+    command = [
+        str(ROOT / ".venv" / "bin" / "py-spy"),
+        "record",
+        "--pid",
+        str(first_web(topo.pids())),
+    ]
     command += ["--duration", str(int(args.duration)), "--rate", "200", "--format", "raw", "-o", str(out)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

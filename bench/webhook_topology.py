@@ -252,7 +252,15 @@ class Topology:
         return list(await self.conn.fetch(query))
 
     def pids(self) -> dict[str, int]:
-        return {p.name: p.proc.pid for p in self.procs}
+        """Our processes; a supervisor's children (``--reuseport``) as ``web:PID``."""
+        out = {p.name: p.proc.pid for p in self.procs}
+        for p in self.procs:
+            try:
+                children = Path(f"/proc/{p.proc.pid}/task/{p.proc.pid}/children").read_text().split()
+            except OSError:
+                continue
+            out.update({f"{p.name}:{c}": int(c) for c in children})
+        return out
 
     async def all_pids(self) -> dict[str, int]:
         """The hub's processes and the PostgreSQL backends serving its database (``pg:PID``)."""
