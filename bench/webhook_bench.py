@@ -21,8 +21,15 @@ answering from the dev FAQ with its semantic model, ``bench/webhook_topology.py`
   process alone and against both, alternating, ``--repeat`` times each on the same
   processes: acknowledgements per second, medians and their ratio (needs ``--web 2``).
 
-    .venv/bin/python bench/webhook_bench.py --mode open --web 1 --workers 1 --rate 50 --duration 30
-    .venv/bin/python bench/webhook_bench.py --mode saturate --web 2 --workers 1 -c 32 --duration 10
+    .venv/bin/python bench/webhook_bench.py --mode open --web 2 --workers 1 --worker-nice 10 \
+        --worker-threads 1 --rate 50 --duration 20 --commit HEAD
+    .venv/bin/python bench/webhook_bench.py --mode saturate --web 2 --workers 1 --worker-nice 10 \
+        --worker-threads 1 -c 32 --duration 10 --repeat 3 --commit HEAD
+
+Every run also reports the cores each process used, the share of time each waited for a CPU
+and (open) the web processes' CPU per delivery; ``--commit`` runs the hub from a ``git
+archive`` of that commit; ``--profile`` samples the first web process with py-spy. Results
+and their reading: docs/benchmarks.md.
 """
 
 from __future__ import annotations
