@@ -29,8 +29,8 @@ A webhook that gets no 2xx is redelivered (1, 2, 4, 8 s later) as the vendors do
 a table of counts per scenario; the exit status is 1 when a target of issue 10 is missed.
 What each count means, and the figures: docs/benchmarks.md.
 
-    .venv/bin/python bench/faults.py                   # all scenarios, at most about 15 minutes
-    .venv/bin/python bench/faults.py --scenario production   # about 7 minutes
+    .venv/bin/python bench/faults.py                   # all scenarios, about 10-12 minutes
+    .venv/bin/python bench/faults.py --scenario production   # about 5 minutes
     .venv/bin/python bench/faults.py --quick           # a smaller smoke run (1-2 minutes)
     .venv/bin/python bench/faults.py --scenario vendor
 """
