@@ -22,7 +22,7 @@ from bot.engines.faq_engine import FaqDialogueEngine
 from bot.events import EventBus, build_bus
 from bot.faq_store import FaqIndex
 from bot.hub import HUB, Hub
-from bot.ingest_service import deliver_for
+from bot.ingest_service import deliver_for, fetch_profile_once
 from bot.lifecycle import stop_gracefully
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
@@ -91,7 +91,7 @@ async def create_app(
     freezes); database migrations and workers start in ``cleanup_ctx``."""
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
-    db = create_engine(settings.database_url)
+    db = create_engine(settings.database_url, **settings.engine_options())
     sm = make_sessionmaker(db)
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
     redis = _redis(settings)
@@ -259,8 +259,13 @@ async def _workers(app: web.Application) -> AsyncIterator[None]:
     pipeline = asyncio.create_task(hub.pipeline.run(), name="pipeline")
     relay = asyncio.create_task(hub.relay.run(), name="outbox-relay")
     helpers = []
+
+    def profile(channel: str, external_id: str) -> None:
+        hub.spawn(fetch_profile_once(hub, channel, external_id))
+
     if hub.role == "worker":  # woken by the web processes; seen alive by their /healthz
-        helpers.append(asyncio.create_task(hear_wakes(hub.bus, hub.pipeline.notify, hub.relay.notify)))
+        wakes = hear_wakes(hub.bus, hub.pipeline.notify, hub.relay.notify, profile)
+        helpers.append(asyncio.create_task(wakes))
         helpers.append(asyncio.create_task(heartbeat(hub.sm, hub.clock, heartbeat_name())))
     yield
     hub.pipeline.stop()

@@ -139,6 +139,10 @@ class Settings:
     # many processes ``serve`` starts (web ones share the port)
     role: str = "all"
     processes: int = 1
+    # PostgreSQL connections per process: the pool, and how many more it may open at a peak
+    # (processes x (pool + overflow + 2 for the event bus) must stay under max_connections)
+    db_pool_size: int = 10
+    db_max_overflow: int = 5
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -195,8 +199,16 @@ class Settings:
             ),
             role=(env.get("HUB_ROLE") or "all").strip().lower(),
             processes=int(env.get("HUB_PROCESSES") or 1),
+            db_pool_size=_positive_int(env, "HUB_DB_POOL_SIZE", 10),
+            db_max_overflow=int(env.get("HUB_DB_MAX_OVERFLOW") or 5),
             env=env,
         )
+
+    def engine_options(self) -> dict[str, int]:
+        """``storage.session.create_engine``'s pool options (SQLite keeps its one connection)."""
+        if self.database_url.startswith("sqlite"):
+            return {}
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     def text_limit(self, channel: str) -> int:
         """How many characters of one inbound message of ``channel`` are stored."""

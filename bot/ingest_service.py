@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from bot.greeting import greeting_source
+from bot.roles import profile_event, publish_wake, runs_workers
 from bot.serialize import publish_message
 from connectors.base import Attachment, Deliver, InboundMessage
 from connectors.text import storable_profile
@@ -19,11 +21,14 @@ from storage.media import content_path, write_file
 from storage.models import ChannelIdentity, Contact, Message
 from storage.record.inbound import TextLimits, fit_profile, ingest
 from storage.record.ingest import IngestResult
+from storage.record.state import DbLeases
 
 if TYPE_CHECKING:
     from bot.hub import Hub
 
 log = logging.getLogger(__name__)
+
+PROFILE_LEASE_SECONDS = 300.0  # one worker asks for a new sender's profile in this time
 
 
 def stash_attachments(media_dir: Path, event: InboundMessage) -> InboundMessage:
@@ -87,7 +92,10 @@ async def _after_commit(hub: Hub, event: InboundMessage, res: IngestResult) -> N
     if res.needs_processing and res.conversation_id is not None:
         hub.wake_conversation(res.conversation_id)
     if res.new_identity:
-        hub.spawn(fetch_profile(hub, event.channel, event.external_user_id))
+        if runs_workers(hub.role):
+            hub.spawn(fetch_profile(hub, event.channel, event.external_user_id))
+        else:  # a web process: a worker asks the channel (fetch_profile_once)
+            hub.spawn(publish_wake(hub.bus, profile_event(event.channel, event.external_user_id)))
 
 
 async def _publish_replies(hub: Hub, message_ids: Sequence[int]) -> None:
@@ -113,6 +121,14 @@ async def _publish_stored(hub: Hub, message_id: int) -> None:
         msg = await s.get(Message, message_id)
         if msg is not None:
             await publish_message(hub.bus, msg)
+
+
+async def fetch_profile_once(hub: Hub, channel: str, external_id: str) -> None:
+    """A worker heard of a new sender: of several workers, the one that takes the lease asks."""
+    leases, holder = DbLeases(hub.sm, hub.clock), secrets.token_hex(8)
+    name = f"profile:{channel}:{external_id}"[:200]
+    if await leases.acquire(name, holder, PROFILE_LEASE_SECONDS):
+        await fetch_profile(hub, channel, external_id)  # the lease expires by itself
 
 
 async def fetch_profile(hub: Hub, channel: str, external_id: str) -> None:

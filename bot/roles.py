@@ -68,6 +68,12 @@ def wake_event(conversation_id: int | None = None) -> Event:
     return {"conversation": conversation_id} if conversation_id is not None else {"outbox": True}
 
 
+def profile_event(channel: str, external_id: str) -> Event:
+    """A new sender whose name the channel can tell: a worker asks it (web processes never
+    call a vendor's API)."""
+    return {"profile": {"channel": channel, "user": external_id}}
+
+
 async def publish_wake(bus: EventBus, event: Event) -> None:
     """Best effort: the workers' sweep finds the work anyway."""
     try:
@@ -80,6 +86,7 @@ async def hear_wakes(
     bus: EventBus,
     on_conversation: Callable[[int], None],
     on_outbox: Callable[[], None],
+    on_profile: Callable[[str, str], None] = lambda channel, user: None,
     *,
     backoff: float = 1.0,
 ) -> None:
@@ -95,6 +102,8 @@ async def hear_wakes(
                     on_conversation(conv)
                 elif event.get("outbox"):
                     on_outbox()
+                elif isinstance(profile := event.get("profile"), dict):
+                    on_profile(str(profile.get("channel")), str(profile.get("user")))
         except asyncio.CancelledError:
             raise
         except Exception as err:

@@ -16,6 +16,7 @@ from aiohttp import web
 
 from connectors.base import (
     Connector,
+    ContactProfile,
     EventKind,
     InboundMessage,
     OutboundMessage,
@@ -69,6 +70,17 @@ class LoopbackConnector(Connector):
         except (TimeoutError, aiohttp.ClientError) as err:
             raise TransientSendError(f"network: {err!r}") from err
         return SendResult((str(body["id"]),))
+
+    async def fetch_profile(self, external_user_id: str) -> ContactProfile | None:
+        """``GET <url>/profile?user=`` → ``{"name"}``."""
+        try:
+            async with self.session.get(f"{self.url}/profile", params={"user": external_user_id}) as r:
+                if r.status != 200:
+                    return None
+                body = await r.json()
+        except (TimeoutError, aiohttp.ClientError):
+            return None
+        return ContactProfile(display_name=str(body["name"]))
 
 
 def create(ctx: ConnectorContext) -> LoopbackConnector:

@@ -14,8 +14,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+from sqlalchemy import select
 
 from devtools.hub_process import ROOT
+from storage.models import ChannelIdentity
+from storage.session import create_engine, make_sessionmaker
 from tests.conftest import wait_for, write_credentials
 from tests.spine.test_kill_restart import _outbound
 from tests.spine.vendor import Vendor
@@ -145,8 +148,22 @@ async def test_several_workers_answer_each_message_once(
         replies = await _outbound(database_url)
         assert len(replies) == 20 and len(vendor.received) == 20
         assert len({r.conversation_id for r in replies}) == 20
+        # twenty new senders: the web process asked no vendor, one of the two workers asked each once
+        await wait_for(lambda: len(vendor.profiles_asked) >= 20, timeout=30)
+        names = await _names(database_url)
+        assert sorted(vendor.profiles_asked) == sorted(f"u{n}" for n in range(20))
+        assert names == {f"Công dân u{n}" for n in range(20)}
     finally:
         await vendor.stop()
+
+
+async def _names(database_url: str) -> set[str | None]:
+    engine = create_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            return set((await s.execute(select(ChannelIdentity.display_name))).scalars())
+    finally:
+        await engine.dispose()
 
 
 def test_sqlite_refuses_several_processes(tmp_path: Path, database_url: str) -> None:

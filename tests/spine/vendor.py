@@ -27,6 +27,12 @@ class Vendor:
     got_request: asyncio.Event = field(default_factory=asyncio.Event)
     runner: web.AppRunner | None = None
     port: int = 0
+    profiles_asked: list[str] = field(default_factory=list)  # user ids, in order
+
+    async def profile(self, request: web.Request) -> web.Response:
+        user = request.query.get("user", "")
+        self.profiles_asked.append(user)
+        return web.json_response({"name": f"Công dân {user}"})
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.json()
@@ -44,6 +50,7 @@ class Vendor:
     async def start(self) -> Vendor:
         app = web.Application()
         app.router.add_post("/send", self.handle)
+        app.router.add_get("/profile", self.profile)
         self.runner = web.AppRunner(app, shutdown_timeout=0.1)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)
