@@ -141,6 +141,9 @@ class Settings:
     processes: int = 1
     # PostgreSQL connections per process: the pool, and how many more it may open at a peak
     # (processes x (pool + overflow + 2 for the event bus) must stay under max_connections)
+    # a worker process lowers its CPU priority by this much (0: not): acknowledgements wait
+    # on the CPU, answers can wait a few milliseconds (docs/benchmarks.md, issue 16)
+    worker_nice: int = 10
     db_pool_size: int = 10
     db_max_overflow: int = 5
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -199,6 +202,7 @@ class Settings:
             ),
             role=(env.get("HUB_ROLE") or "all").strip().lower(),
             processes=int(env.get("HUB_PROCESSES") or 1),
+            worker_nice=_worker_nice(env.get("HUB_WORKER_NICE")),
             db_pool_size=_positive_int(env, "HUB_DB_POOL_SIZE", 10),
             db_max_overflow=int(env.get("HUB_DB_MAX_OVERFLOW") or 5),
             env=env,
@@ -223,6 +227,14 @@ class Settings:
             raise ValueError(f"{self.credentials_file}: expected a mapping of channels")
         expanded: dict[str, dict[str, Any]] = expand_vars(raw, self.env)
         return expanded
+
+
+def _worker_nice(raw: str | None) -> int:
+    """``HUB_WORKER_NICE``: 0 to 19, unset: 10."""
+    value = int(raw) if raw and raw.strip() else 10
+    if not 0 <= value <= 19:
+        raise ValueError(f"HUB_WORKER_NICE={raw!r}: cần một số từ 0 đến 19")
+    return value
 
 
 def _home(raw: str | None) -> str:

@@ -101,6 +101,8 @@ async def run_worker(settings: Settings) -> None:
     the pollers, the scheduled jobs) without an HTTP site, until SIGTERM or SIGINT."""
     from bot.app import create_app
 
+    if settings.worker_nice > 0:
+        os.nice(settings.worker_nice)
     runner = web.AppRunner(await create_app(settings), handle_signals=False)
     await runner.setup()
     stop = asyncio.Event()

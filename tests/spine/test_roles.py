@@ -49,6 +49,10 @@ def _children(parent: int) -> set[int]:
     return kids
 
 
+def _nice(pid: int) -> int:
+    return int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[16])
+
+
 async def _post(base: str, n: int) -> int:
     async with aiohttp.ClientSession() as http:
         r = await http.post(
@@ -87,6 +91,7 @@ async def test_web_stores_and_a_worker_woken_through_the_bus_answers(
         worker = hub_process(env)
         worker.args = ["--role", "worker"]
         worker.start()
+        assert _nice(worker.proc.pid) == os.getpriority(os.PRIO_PROCESS, 0) + 10  # HUB_WORKER_NICE
         # the first message is found by the worker's first sweep at start; the second only by a wake-up
         await wait_for(lambda: len(vendor.received) == 1, timeout=30)
         assert await _post(web_proc.url, 2) == 200
