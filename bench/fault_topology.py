@@ -187,7 +187,11 @@ class HubRole:
         """Start; returns the seconds until it listens (a worker: until it has run 2 s)."""
         self.proc = await asyncio.to_thread(self._spawn)
         if self.listens:
-            return await wait_port(self.port, timeout, self.proc)
+            try:
+                return await wait_port(self.port, timeout, self.proc)
+            except (RuntimeError, TimeoutError) as err:
+                tail = self.log_path.read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"{self.name}: {err}; the end of {self.log_path}:\n{tail}") from err
         await asyncio.sleep(2.0)
         if self.proc.poll() is not None:
             raise RuntimeError(f"{self.name} exited with {self.proc.returncode}: see {self.log_path}")
