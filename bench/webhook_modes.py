@@ -27,6 +27,7 @@ def plan_of(args: argparse.Namespace, workdir: Path) -> Plan:
         faq=args.faq,
         redis_url=args.redis,
         worker_nice=args.worker_nice,
+        worker_idle=args.worker_idle,
         worker_threads=args.worker_threads,
         web_threads=args.web_threads,
         reuseport=args.reuseport,
@@ -212,6 +213,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--faq", default="dev-public-services", choices=["dev", "dev-public-services"])
     p.add_argument("--redis", default="redis://127.0.0.1:6379/10", help="Redis database (flushed at start)")
     p.add_argument("--worker-nice", type=int, default=0, help="nice -n for worker processes")
+    p.add_argument("--worker-idle", action="store_true", help="workers under SCHED_IDLE (chrt --idle 0)")
     p.add_argument("--worker-threads", help="FAQ_ENCODER_THREADS of the workers")
     p.add_argument("--web-threads", help="FAQ_ENCODER_THREADS of the web processes")
     p.add_argument("--profile", action="store_true", help="py-spy the first web process (open)")

@@ -60,6 +60,7 @@ class Plan:
     faq: str = "dev-public-services"
     redis_url: str = "redis://127.0.0.1:6379/10"
     worker_nice: int = 0
+    worker_idle: bool = False  # workers under SCHED_IDLE (chrt --idle 0): only CPU nobody else wants
     worker_threads: str | None = None  # FAQ_ENCODER_THREADS of the workers
     web_threads: str | None = None  # FAQ_ENCODER_THREADS of the web processes
     reuseport: bool = False  # one ``serve --role web --workers N`` on one port
@@ -199,7 +200,10 @@ class Topology:
         if threads:
             full["FAQ_ENCODER_THREADS"] = threads
         log = self.workdir / f"{name}.log"
-        command = [*(["nice", "-n", str(nice)] if nice else []), sys.executable, "-m", "bot", "serve", *extra]
+        prefix = ["nice", "-n", str(nice)] if nice else []
+        if self.plan.worker_idle and name.startswith("worker"):
+            prefix = ["chrt", "--idle", "0", *prefix]
+        command = [*prefix, sys.executable, "-m", "bot", "serve", *extra]
         with log.open("ab") as out:
             proc = subprocess.Popen(
                 command, cwd=self.plan.source, env=full, stdout=out, stderr=subprocess.STDOUT
@@ -275,6 +279,7 @@ class Topology:
             "web_role": self.plan.web_role if self.roles else "all (no --role in this checkout)",
             "reuseport": self.plan.reuseport,
             "worker_nice": self.plan.worker_nice,
+            "worker_sched_idle": self.plan.worker_idle,
             "worker_encoder_threads": self.plan.worker_threads,
             "faq": self.plan.faq,
         }
