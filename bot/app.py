@@ -40,6 +40,8 @@ from storage.session import SessionMaker, create_engine, make_sessionmaker
 
 log = logging.getLogger(__name__)
 
+MIDDLEWARES = (routes.finish_requests, routes.database_unavailable)
+
 
 @dataclass(frozen=True)
 class EngineParts:
@@ -132,7 +134,7 @@ async def create_app(
     hub = Hub(
         settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, faq, redis, role=settings.role
     )
-    app = web.Application(client_max_size=settings.max_upload_bytes, middlewares=[routes.finish_requests])
+    app = web.Application(client_max_size=settings.max_upload_bytes, middlewares=MIDDLEWARES)
     app[HUB] = hub
     routes.setup(app, registry)
     app.cleanup_ctx.append(_database)

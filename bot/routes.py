@@ -23,6 +23,7 @@ from connectors.base import PayloadError, SignatureError
 from connectors.registry import ConnectorRegistry
 from storage.models import Message, OutboxItem
 from storage.record.inbound import record_failure
+from storage.record.state import is_transient_db_error
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,28 @@ async def finish_requests(request: web.Request, handler: Handler) -> web.StreamR
     except asyncio.CancelledError:
         task.add_done_callback(_retrieve)
         raise
+
+
+@web.middleware
+async def database_unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A database that cannot be used right now (a restart, a cut connection) is a 503 with
+    Retry-After and a Vietnamese message on every route, as the webhooks answer, not a 500."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as err:
+        if not is_transient_db_error(err):
+            raise
+        log.warning("%s %s: database unavailable (%s)", request.method, request.path, err.__class__.__name__)
+        return web.json_response(
+            {"error": "Hệ thống tạm thời không truy cập được dữ liệu; xin thử lại sau ít giây."},
+            status=503,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+
+RETRY_AFTER_SECONDS = 5
 
 
 def _retrieve(task: asyncio.Future[web.StreamResponse]) -> None:
