@@ -21,17 +21,20 @@ from typing import Any
 
 from bot.local_events import (
     LOG_EVERY,
+    RESYNC_TYPE,
     Backoff,
     Event,
     EventBus,
     LocalBus,
     Subscription,
     Throttled,
+    resync_event,
 )
 
 __all__ = [
     "LOG_EVERY",
     "QUEUE_TOPIC",
+    "RESYNC_TYPE",
     "Backoff",
     "Event",
     "EventBus",
@@ -71,10 +74,15 @@ class _RedisSubscription:
         return True
 
     async def __aiter__(self) -> AsyncIterator[Event]:
+        dropped = False
         while not self._closing.is_set():
             if self._pubsub is None and not await self.connect():
+                dropped = True
                 await self._pause()
                 continue
+            if dropped:  # back after a drop: what was published meanwhile is lost
+                dropped = False
+                yield resync_event()
             try:
                 async for item in self._pubsub.listen():
                     self._backoff.reset()
@@ -85,6 +93,7 @@ class _RedisSubscription:
                     self._bus.warn.warning("listen", "Redis subscription lost, resubscribing: %r", err)
             pubsub, self._pubsub = self._pubsub, None
             await _aclose_pubsub(pubsub)
+            dropped = True
             await self._pause()
 
     async def _pause(self) -> None:

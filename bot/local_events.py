@@ -82,6 +82,15 @@ class _LocalSubscription:
             self.queue.put_nowait(None)
 
 
+RESYNC_TYPE = "resync"
+
+
+def resync_event() -> Event:
+    """Told to every subscriber after its bus connection came back: events published while it
+    was away are lost, so a live view reads what it missed from the database."""
+    return {"type": RESYNC_TYPE}
+
+
 class LocalBus:
     """One process's subscribers (also the local fan-out of ``PgBus``)."""
 
@@ -97,6 +106,12 @@ class LocalBus:
                 sub.queue.put_nowait(event)
             except asyncio.QueueFull:  # a stuck client: it will gap-fill from the database
                 log.warning("dropping event for a slow subscriber of %s", topic)
+
+    def resync(self) -> None:
+        """Every subscription once (``resync_event``)."""
+        for sub in {s for subs in self.subscribers.values() for s in subs}:
+            with contextlib.suppress(asyncio.QueueFull):
+                sub.queue.put_nowait(resync_event())
 
     async def subscribe(self, *topics: str) -> Subscription:
         sub = _LocalSubscription(self, topics)

@@ -153,6 +153,7 @@ class PgBus:
         self._local = LocalBus()
         self._pieces = Pieces()
         self._ready = asyncio.Event()  # set while the listener LISTENs
+        self._listened = False  # the listener has LISTENed before (a new LISTEN is a comeback)
         self._listener: asyncio.Task[None] | None = None
         self._pub: asyncpg.Connection | None = None
         self._pub_lock = asyncio.Lock()
@@ -244,6 +245,9 @@ class PgBus:
             await conn.add_listener(self.channel, self._on_notify)
             self._ready.set()
             backoff.reset()
+            if self._listened:  # back after a drop: what was notified meanwhile is lost
+                self._local.resync()
+            self._listened = True
             while not lost.is_set():
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self.ping_interval)

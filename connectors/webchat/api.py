@@ -33,7 +33,8 @@ from connectors.http_json import INT32_MAX, INT64_MAX, bad_request, int_param
 from connectors.webchat.backend import ConversationInfo, V, WebchatBackend
 
 PAGE = 500  # messages per GET
-LIVE_EVENTS = ("message", "processed", "typing")  # what the WebSocket pushes, announced in its hello
+# what the WebSocket pushes, announced in its hello
+LIVE_EVENTS = ("message", "processed", "typing", "resync")
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -164,6 +165,8 @@ class WebchatApi(Generic[V]):
                 elif event.get("type") == "processed":  # the bot's turn on a citizen message is over
                     done = {k: event.get(k) for k in ("message_id", "seq", "replies")}
                     await ws.send_json({"type": "processed", "conversation_id": conv_id, **done})
+                elif event.get("type") == "resync":  # the hub's bus was away: read what was missed
+                    await ws.send_json({"type": "resync", "conversation_id": conv_id})
                 elif event.get("type") == "typing":  # the officer holding it is writing
                     on = bool(event.get("on"))
                     await ws.send_json({"type": "typing", "conversation_id": conv_id, "on": on})

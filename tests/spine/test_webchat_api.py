@@ -108,7 +108,7 @@ async def test_websocket_pushes_every_new_message_then_the_end_of_the_turn(clien
     assert hello == {
         "type": "hello",
         "conversation_id": s["conversation_id"],
-        "events": ["message", "processed", "typing"],
+        "events": ["message", "processed", "typing", "resync"],
     }
     r = await client.post(
         "/webchat/api/messages",

@@ -118,6 +118,7 @@
   HC.views.audit = loadAudit;
   HC.views.admin = loadAdmin;
   HC.on("notification", loadNotices);
+  HC.on("resync", loadNotices);
 
   HC.wirers.push(function () {
     HC.onSubmit("call-form", function () {

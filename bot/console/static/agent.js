@@ -448,6 +448,10 @@
     }
     if (e.message && e.message.direction === "in") { loadQueue(); }  // unread counts
   });
+  HC.on("resync", function () {
+    loadQueue();
+    if (A.conv) { openConversation(A.conv.conversation.id); }
+  });
   HC.on("open", function () {
     if (A.conv && HC.ws) { HC.ws.send(JSON.stringify({ type: "watch", conversation_id: A.conv.conversation.id })); }
     loadQueue();

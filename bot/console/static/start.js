@@ -4,6 +4,14 @@
   "use strict";
   var HC = window.HC, $ = HC.$;
 
+  // the hub's live events were cut (each subscription says so): the views read what they
+  // missed, once for the lot
+  var resyncTimer = null;
+  function resyncSoon() {
+    clearTimeout(resyncTimer);
+    resyncTimer = setTimeout(function () { HC.emit({ type: "resync" }); }, 300);
+  }
+
   function connect() {
     var proto = window.location.protocol === "https:" ? "wss:" : "ws:";
     var ws = HC.ws = new WebSocket(proto + "//" + window.location.host + "/console/ws");
@@ -15,6 +23,7 @@
     ws.onmessage = function (ev) {
       var e;
       try { e = JSON.parse(ev.data); } catch (x) { return; }
+      if (e && e.type === "resync") { resyncSoon(); return; }
       if (e && typeof e.type === "string" && e.type !== "open" && e.type !== "reference") { HC.emit(e); }
     };
   }

@@ -133,6 +133,11 @@
 
   HC.views.tickets = loadTickets;
   HC.views.unclear = loadUnclear;
+  HC.on("resync", function () {
+    if (HC.isShown("tickets")) { loadTickets(); }
+    if (HC.isShown("unclear")) { loadUnclear(); }
+    if (T.current) { openTicket(T.current.id); }
+  });
   HC.on("ticket", function (e) {
     if (HC.isShown("tickets")) { loadTickets(); }
     if (HC.isShown("unclear")) { loadUnclear(); }

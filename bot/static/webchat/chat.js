@@ -178,6 +178,7 @@
         redraw();
         return;
       }
+      if (data.type === "resync") { fill().catch(function () {}); return; }  // the hub's live events were cut: read what was missed
       if (data.type !== "message") return;
       var known = state.msgs[data.message.id];
       merge(data.message);
