@@ -1,6 +1,7 @@
 """The web-chat page's live view, as ``bot/static/webchat/chat.js`` keeps it: one WebSocket
 per citizen (``/webchat/ws?token=``), reconnected with a backoff when it closes (a killed web
-process), the history fetched again on each (re)connect. Per turn it notes whether the bot's
+process), the history fetched again on each (re)connect and on a ``resync`` (the hub's
+live events were cut). Per turn it notes whether the bot's
 reply was pushed on the socket, or would have been shown by the fetch after a reconnect;
 a reply neither pushed nor refetched stays off the citizen's screen until the next event."""
 
@@ -63,6 +64,10 @@ class LiveView:
 
     def _event(self, event: dict[str, Any]) -> None:
         turn = self.current
+        if event.get("type") == "resync":  # the hub's live events were cut: chat.js reads the history
+            if turn is not None and turn.pushed_at is None:
+                turn.refetches.append(time.time())
+            return
         message = event.get("message") or {}
         if event.get("type") != "message" or message.get("direction") != "out" or turn is None:
             return

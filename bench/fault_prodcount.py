@@ -249,7 +249,7 @@ ROWS = [
     ("redeliveries after a non-2xx", "redeliveries_needed"),
     ("replied while the citizen watched", "replied_in_page"),
     ("  pushed on the page's WebSocket", "live_pushed"),
-    ("  else shown by a reconnect's fetch", "live_refetched"),
+    ("  else shown by a fetch (reconnect, resync)", "live_refetched"),
     ("  else off screen until next event", "live_missed"),
     ("WebSocket (re)connections", "live_connects"),
     ("ack p50 (ms)", "ack_p50_ms"),
