@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from bench.fault_load import Turn
     from bench.fault_parts import Rig
 
+RESYNC_AGAIN = 3.0  # s: chat.js reads the history again this long after a resync
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0)  # s between reconnects (chat.js: 0.5 s doubling, jittered)
 
 
@@ -65,8 +66,8 @@ class LiveView:
     def _event(self, event: dict[str, Any]) -> None:
         turn = self.current
         if event.get("type") == "resync":  # the hub's live events were cut: chat.js reads the history
-            if turn is not None and turn.pushed_at is None:
-                turn.refetches.append(time.time())
+            if turn is not None and turn.pushed_at is None:  # now and 3 s later
+                turn.refetches.extend((time.time(), time.time() + RESYNC_AGAIN))
             return
         message = event.get("message") or {}
         if event.get("type") != "message" or message.get("direction") != "out" or turn is None:

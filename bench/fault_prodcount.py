@@ -9,6 +9,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from bench.conversation_report import percentile
 from bench.fault_count import Result
 from bench.fault_parts import Reply
 
@@ -31,15 +32,6 @@ OUTBOUND = (
     " JOIN channel_identities i ON i.id = c.identity_id WHERE m.direction = 'out'"
 )
 FLAGGED = "SELECT message_id, possible_duplicates AS n FROM outbox WHERE possible_duplicates > 0"
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def _key(channel: str, mid: str) -> tuple[str, str]:

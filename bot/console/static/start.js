@@ -9,7 +9,10 @@
   var resyncTimer = null;
   function resyncSoon() {
     clearTimeout(resyncTimer);
-    resyncTimer = setTimeout(function () { HC.emit({ type: "resync" }); }, 300);
+    resyncTimer = setTimeout(function () {
+      HC.emit({ type: "resync" });
+      setTimeout(function () { HC.emit({ type: "resync" }); }, 3000);  // what other processes published before they noticed
+    }, 300);
   }
 
   function connect() {

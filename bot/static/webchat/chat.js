@@ -178,7 +178,9 @@
         redraw();
         return;
       }
-      if (data.type === "resync") { fill().catch(function () {}); return; }  // the hub's live events were cut: read what was missed
+      // the hub's live events were cut: read what was missed, and again once the hub's other
+      // processes have surely noticed the bus is back (what they published in between is lost too)
+      if (data.type === "resync") { fill().catch(function () {}); setTimeout(function () { fill().catch(function () {}); }, 3000); return; }
       if (data.type !== "message") return;
       var known = state.msgs[data.message.id];
       merge(data.message);
