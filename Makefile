@@ -33,7 +33,7 @@ system-packages:
 
 ## Install what the tests need, start what they need, run them all (SQLite and PostgreSQL).
 test: install system-packages services rasa
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider --durations=25
 
 lint: install
 	$(PY) -m ruff check .
