@@ -61,20 +61,10 @@ def _redis(settings: Settings) -> Any:
     if not settings.redis_url:
         return None
     import redis.asyncio as aioredis
-    from redis.asyncio.retry import Retry
-    from redis.backoff import NoBackoff
-    from redis.exceptions import ConnectionError as RedisConnectionError
 
     # a Redis that hangs is noticed: every read times out, idle connections are checked
-    # after a Redis restart a pooled connection is stale: one retry on a fresh one, so the
-    # first events after it comes back are not lost as well
     return aioredis.from_url(
-        settings.redis_url,
-        decode_responses=False,
-        socket_connect_timeout=2,
-        health_check_interval=10,
-        retry=Retry(NoBackoff(), 1),
-        retry_on_error=[RedisConnectionError],
+        settings.redis_url, decode_responses=False, socket_connect_timeout=2, health_check_interval=10
     )
 
 
