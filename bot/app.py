@@ -61,10 +61,19 @@ def _redis(settings: Settings) -> Any:
     if not settings.redis_url:
         return None
     import redis.asyncio as aioredis
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
 
     # a Redis that hangs is noticed: every read times out, idle connections are checked
+    # no retries inside redis-py (its default retries with a growing wait): a publish fails at
+    # once and is dropped (bot.events), and a pub/sub connection that drops is not quietly
+    # reconnected, so the subscription resubscribes itself and tells its views to resync
     return aioredis.from_url(
-        settings.redis_url, decode_responses=False, socket_connect_timeout=2, health_check_interval=10
+        settings.redis_url,
+        decode_responses=False,
+        socket_connect_timeout=2,
+        health_check_interval=10,
+        retry=Retry(NoBackoff(), 0),
     )
 
 
