@@ -26,8 +26,26 @@ class LiveView:
 
     def __init__(self, rig: Rig, token: str) -> None:
         self.rig, self.token = rig, token
-        self.current: Turn | None = None
+        self._current: Turn | None = None
+        self.turns: list[Turn] = []  # every turn of this citizen: a fetch shows any missed reply
         self.connects = 0
+
+    @property
+    def current(self) -> Turn | None:
+        return self._current
+
+    @current.setter
+    def current(self, turn: Turn | None) -> None:
+        self._current = turn
+        if turn is not None:
+            self.turns.append(turn)
+
+    def _fetched(self, *at: float) -> None:
+        """chat.js reads the whole history after its last message: every reply not pushed
+        and stored by then shows (the count compares ``at`` with when it was stored)."""
+        for turn in self.turns:
+            if turn.pushed_at is None:
+                turn.refetches.extend(at)
 
     async def run(self, until: float) -> None:
         """Stay connected until ``until`` (bounded: one connection at a time, a pause between)."""
@@ -49,9 +67,8 @@ class LiveView:
 
     def _refetched(self) -> None:
         """chat.js fetches the history on every (re)connect: a reply already stored shows."""
-        turn = self.current
-        if self.connects > 1 and turn is not None and turn.pushed_at is None:
-            turn.refetches.append(time.time())
+        if self.connects > 1:
+            self._fetched(time.time())
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse, until: float) -> None:
         while time.time() < until:
@@ -66,8 +83,7 @@ class LiveView:
     def _event(self, event: dict[str, Any]) -> None:
         turn = self.current
         if event.get("type") == "resync":  # the hub's live events were cut: chat.js reads the history
-            if turn is not None and turn.pushed_at is None:  # now and 3 s later
-                turn.refetches.extend((time.time(), time.time() + RESYNC_AGAIN))
+            self._fetched(time.time(), time.time() + RESYNC_AGAIN)  # now and 3 s later
             return
         message = event.get("message") or {}
         if event.get("type") != "message" or message.get("direction") != "out" or turn is None:
