@@ -83,7 +83,10 @@ async def uncut(work: Awaitable[T], timeout: float) -> T:
     work ends on its own, in its own task."""
     task = asyncio.ensure_future(work)
     task.add_done_callback(_retrieve)
-    return await asyncio.wait_for(asyncio.shield(task), timeout)
+    # not asyncio.wait_for: on Python 3.11 it returns the result, and loses the cancellation,
+    # when the caller is cancelled just as the work ends (a lease keeper then never stopped)
+    async with asyncio.timeout(timeout):
+        return await asyncio.shield(task)
 
 
 def _retrieve(task: asyncio.Future[Any]) -> None:

@@ -58,3 +58,26 @@ async def test_the_result_comes_back_within_the_limit(sm: SessionMaker) -> None:
     go = asyncio.Event()
     go.set()
     assert await uncut(_write_after(sm, "now", go), timeout=30) == "now"
+
+
+async def test_a_caller_cancelled_as_the_work_ends_is_still_cancelled() -> None:
+    """The race behind a lease keeper that never stopped (CI, issue 16): the caller is
+    cancelled in the same turn of the loop as the work ends. ``asyncio.wait_for`` on Python
+    3.11 returned the result and lost the cancellation; the caller must see it."""
+    for turns in range(8):  # the cancellation lands after 0, 1, … turns of the loop
+        done: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        async def work(done: asyncio.Future[str] = done) -> str:
+            return await done
+
+        caller = asyncio.create_task(uncut(work(), timeout=5))
+        for _ in range(3):
+            await asyncio.sleep(0)  # the caller waits inside uncut
+        done.set_result("committed")
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        if caller.done():  # the caller already had its answer: nothing to cancel
+            continue
+        caller.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await caller
