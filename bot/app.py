@@ -64,7 +64,7 @@ def _redis(settings: Settings) -> Any:
     from redis.asyncio.retry import Retry
     from redis.backoff import NoBackoff
 
-    # a Redis that hangs is noticed: every read times out, idle connections are checked
+    # connects time out and idle connections are checked (a Redis that hangs is noticed);
     # no retries inside redis-py (its default retries with a growing wait): a publish fails at
     # once and is dropped (bot.events), and a pub/sub connection that drops is not quietly
     # reconnected, so the subscription resubscribes itself and tells its views to resync

@@ -124,11 +124,27 @@ async def _publish_stored(hub: Hub, message_id: int) -> None:
 
 
 async def fetch_profile_once(hub: Hub, channel: str, external_id: str) -> None:
-    """A worker heard of a new sender: of several workers, the one that takes the lease asks."""
+    """A worker heard of a new sender: of several workers, the one that takes the lease asks,
+    unless another already did; the lease is released after (no row left per sender)."""
     leases, holder = DbLeases(hub.sm, hub.clock), secrets.token_hex(8)
     name = f"profile:{channel}:{external_id}"[:200]
-    if await leases.acquire(name, holder, PROFILE_LEASE_SECONDS):
-        await fetch_profile(hub, channel, external_id)  # the lease expires by itself
+    if not await leases.acquire(name, holder, PROFILE_LEASE_SECONDS):
+        return
+    try:
+        if not await _profile_fetched(hub, channel, external_id):
+            await fetch_profile(hub, channel, external_id)
+    finally:
+        await leases.release(name, holder)
+
+
+async def _profile_fetched(hub: Hub, channel: str, external_id: str) -> bool:
+    async with hub.sm() as s:
+        fetched = await s.scalar(
+            select(ChannelIdentity.profile_fetched_at).where(
+                ChannelIdentity.channel == channel, ChannelIdentity.external_id == external_id
+            )
+        )
+    return fetched is not None
 
 
 async def fetch_profile(hub: Hub, channel: str, external_id: str) -> None:

@@ -14,10 +14,10 @@ from typing import Any
 
 import aiohttp
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from devtools.hub_process import ROOT
-from storage.models import ChannelIdentity
+from storage.models import ChannelIdentity, Lease
 from storage.session import create_engine, make_sessionmaker
 from tests.conftest import wait_for, write_credentials
 from tests.spine.test_kill_restart import _outbound
@@ -158,6 +158,7 @@ async def test_several_workers_answer_each_message_once(
         names = await _names(database_url)
         assert sorted(vendor.profiles_asked) == sorted(f"u{n}" for n in range(20))
         assert names == {f"Công dân u{n}" for n in range(20)}
+        assert await _profile_leases(database_url) == 0  # released after: no row left per sender
     finally:
         await vendor.stop()
 
@@ -167,6 +168,15 @@ async def _names(database_url: str) -> set[str | None]:
     try:
         async with make_sessionmaker(engine)() as s:
             return set((await s.execute(select(ChannelIdentity.display_name))).scalars())
+    finally:
+        await engine.dispose()
+
+
+async def _profile_leases(database_url: str) -> int:
+    engine = create_engine(database_url)
+    try:
+        async with make_sessionmaker(engine)() as s:
+            return int(await s.scalar(select(func.count()).where(Lease.name.like("profile:%"))) or 0)
     finally:
         await engine.dispose()
 
