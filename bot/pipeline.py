@@ -196,7 +196,10 @@ class Pipeline:
         async def renew() -> bool:
             if token in self._freed:  # the last answer's commit released it: nothing to keep
                 return True
-            return await self.leases.renew(conv_id, token, self.lease_seconds)
+            if await self.leases.renew(conv_id, token, self.lease_seconds):
+                return True
+            # the renewal waited on the row lock of this work's last commit, which released it
+            return token in self._freed
 
         keeper = asyncio.create_task(keep_alive(renew, ttl=self.lease_seconds, every=every, clock=self.clock))
         try:
@@ -328,40 +331,45 @@ class Pipeline:
         message of the conversation may be waiting (read in the same transaction)."""
         msg, conv_id = pending.msg, pending.conv.id
         now = self.clock.now()
-        async with self.sm() as s, s.begin():
-            # lock order everywhere: conversation first, then its messages (no deadlocks)
-            conv = await s.get(Conversation, conv_id, with_for_update=True)
-            assert conv is not None
-            if conv.processing_by != token:  # our lease ran out and another worker took it
-                raise LeaseLost(f"conversation {conv_id}")
-            if (
-                result is not None
-                and result.decision is not None
-                and (conv.dialogue or {}) != pending.dialogue
-            ):
-                return True  # an operator changed the dialogue meanwhile: ask again from the new state
-            # re-check under the transaction: another worker may have answered it meanwhile
-            claimed = await s.execute(
-                update(Message)
-                .where(Message.id == msg.id, Message.processed.is_(False))
-                .values(processed=True, updated_at=now)
-            )
-            if not claimed.rowcount:  # type: ignore[attr-defined]
-                return True
-            replies: list[Message] = []
-            queue_changed = False
-            # an operator who took over (or closed it) meanwhile silences the bot
-            if result is not None and conv.state in ANSWERING:
-                engine = result.engine or self.engine.name
-                applied = await self.applier.apply(s, conv, result, now, engine)
-                replies, queue_changed = applied.replies, applied.queue_changed
-            conv.updated_at = now
-            state = conv.state
-            more = await has_pending(s, conv_id)
-            if not more:  # the lease goes with this commit: no transaction of its own
-                conv.processing_until, conv.processing_by = None, None
-        if not more:
-            self._freed.add(token)
+        try:
+            async with self.sm() as s, s.begin():
+                # lock order everywhere: conversation first, then its messages (no deadlocks)
+                conv = await s.get(Conversation, conv_id, with_for_update=True)
+                assert conv is not None
+                if conv.processing_by != token:  # our lease ran out and another worker took it
+                    raise LeaseLost(f"conversation {conv_id}")
+                if (
+                    result is not None
+                    and result.decision is not None
+                    and (conv.dialogue or {}) != pending.dialogue
+                ):
+                    return True  # an operator changed the dialogue meanwhile: ask again from the new state
+                # re-check under the transaction: another worker may have answered it meanwhile
+                claimed = await s.execute(
+                    update(Message)
+                    .where(Message.id == msg.id, Message.processed.is_(False))
+                    .values(processed=True, updated_at=now)
+                )
+                if not claimed.rowcount:  # type: ignore[attr-defined]
+                    return True
+                replies: list[Message] = []
+                queue_changed = False
+                # an operator who took over (or closed it) meanwhile silences the bot
+                if result is not None and conv.state in ANSWERING:
+                    engine = result.engine or self.engine.name
+                    applied = await self.applier.apply(s, conv, result, now, engine)
+                    replies, queue_changed = applied.replies, applied.queue_changed
+                conv.updated_at = now
+                state = conv.state
+                more = await has_pending(s, conv_id)
+                if not more:  # the lease goes with this commit: no transaction of its own
+                    conv.processing_until, conv.processing_by = None, None
+                    # marked before the commit: a renewal blocked on this row's lock finds the
+                    # lease gone once the commit is through, and must not call it lost
+                    self._freed.add(token)
+        except BaseException:
+            self._freed.discard(token)  # the release was rolled back with the rest: still ours
+            raise
         for reply in replies:
             await publish_message(self.bus, reply)
         await self.bus.publish(

@@ -207,3 +207,21 @@ async def test_a_message_that_comes_while_one_is_answered_is_answered_in_the_sam
     assert engine.calls == 2
     assert await _replies(hub) == 2
     assert hub.pipeline.queue.get_nowait() == conv  # looked at again once the lease is free
+
+
+async def test_a_renewal_that_meets_the_last_answers_commit_is_not_a_lost_lease(
+    hub: Any, engine: SlowEngine, clock: ManualClock
+) -> None:
+    """The final commit releases the lease while holding the row lock; a renewal waiting on
+    that lock then finds no lease. That is this work's own release: the answer stands and its
+    live events go out (the work used to be cancelled there, after the commit)."""
+    engine.gate.set()
+    hub.pipeline.renew_every = 0.001  # renew in a tight loop: a renewal is almost always in flight
+    done = []
+    for n in range(25):
+        conv = await _citizen_asks(hub, clock, f"Câu hỏi số {n}", message_id=f"in-{n}")
+        done.append(await hub.pipeline.process_conversation(conv))
+        clock.advance(seconds=1)
+    assert hub.metrics.leases_lost["conversation"] == 0
+    assert done == [1] * 25
+    assert await _replies(hub) == 25
