@@ -22,7 +22,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Run ``alembic upgrade`` on ``engine``'s database inside its own connection."""
 
     def _run(sync_conn: object) -> None:
