@@ -16,6 +16,7 @@ from aiohttp import web
 
 from bot import routes
 from bot.apply_result import ResultApplier
+from bot.background import worker_contexts
 from bot.config import ENGINES, NLUS, Settings
 from bot.engine import DialogueEngine, HandoffEngine
 from bot.engines.faq_engine import FaqDialogueEngine
@@ -151,6 +152,7 @@ async def create_app(
     app.cleanup_ctx.append(_faq_index)
     if run_workers and runs_workers(settings.role):
         app.cleanup_ctx.append(_workers)
+        app.cleanup_ctx.extend(worker_contexts())  # campaigns, outbound webhooks
     return app
 
 

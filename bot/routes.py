@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 
 from actions.server import Handler, make_action_handler
-from bot import console, public, webchat
+from bot import api_v1, console, public, webchat
 from bot.console.core import CONSOLE
 from bot.hub import HUB, hub_of
 from bot.hub_services import HubActionServices
@@ -49,6 +49,7 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
     app.router.add_post("/rasa/actions", loopback_only(make_action_handler(HubActionServices(hub))))
     webchat.setup(app)
     public.setup(app)  # the answers portal and the lookup (Điều 12), without login
+    api_v1.setup(app, hub)  # the integration API for other apps (issue 17)
     # the console's state on the hub's application: read through request.config_dict by the
     # console's routes and by the hub's own (bot.console.core.client_ip)
     app[CONSOLE] = state = console.console_state(hub)

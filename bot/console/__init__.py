@@ -22,10 +22,12 @@ from bot.console import (
     admin_api,
     audit_view,
     auth_routes,
+    campaigns_api,
     contacts_api,
     conversations,
     exports,
     faq_learning_api,
+    integrations_api,
     live,
     presence,
     publish_api,
@@ -127,6 +129,8 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     r.add_get(f"{api}/report", exports.report)
     faq_admin.setup(console)
     records_api.setup(console, hub, state)  # records (Điều 11.1), reports, the monthly mail
+    campaigns_api.setup(console, hub)  # Zalo announcements to followers (issue 17)
+    integrations_api.setup(console, hub)  # API tokens and outbound webhooks (issue 17)
     # A sub-application's signals run as handlers of the hub's, appended when it is mounted:
     # on_startup after every cleanup_ctx start of the hub's (the migrations included), and
     # on_shutdown before its cleanup_ctx closes the database and the bus (a cleanup_ctx of

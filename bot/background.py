@@ -1,0 +1,15 @@
+"""Background work of a worker process beyond the pipeline and the relay: campaigns'
+sending and outbound webhooks' delivery (issue 17). Each is a ``cleanup_ctx``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+from aiohttp import web
+
+WorkerContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def worker_contexts() -> list[WorkerContext]:
+    """The contexts ``bot.app`` starts in processes that run workers."""
+    return []

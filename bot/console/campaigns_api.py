@@ -1,0 +1,14 @@
+"""The console's campaigns (Thông báo): compose, audience, approval, report (issue 17)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from bot.hub import Hub
+
+
+def setup(console: web.Application, hub: Hub) -> None:
+    """Add the campaigns' routes to the console's application."""
