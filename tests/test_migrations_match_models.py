@@ -7,9 +7,12 @@ from typing import Any
 
 from sqlalchemy import inspect
 
+import storage.models_campaigns
 import storage.models_console
 import storage.models_faq
-import storage.models_public  # noqa: F401  (every model module registers its tables)
+import storage.models_integrations
+import storage.models_public
+import storage.models_webhooks  # noqa: F401  (every model module registers its tables)
 from storage.models import Base
 
 
