@@ -12,4 +12,6 @@ WorkerContext = Callable[[web.Application], AsyncIterator[None]]
 
 def worker_contexts() -> list[WorkerContext]:
     """The contexts ``bot.app`` starts in processes that run workers."""
-    return []
+    from bot import campaign_worker, webhook_worker
+
+    return [campaign_worker.worker_ctx, webhook_worker.worker_ctx]

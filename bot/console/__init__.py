@@ -34,6 +34,7 @@ from bot.console import (
     records_api,
     tickets_api,
     users_api,
+    webhooks_admin,
 )
 from bot.console.core import ConsoleState, console_middleware
 from bot.hub import Hub
@@ -130,7 +131,8 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     faq_admin.setup(console)
     records_api.setup(console, hub, state)  # records (Điều 11.1), reports, the monthly mail
     campaigns_api.setup(console, hub)  # Zalo announcements to followers (issue 17)
-    integrations_api.setup(console, hub)  # API tokens and outbound webhooks (issue 17)
+    integrations_api.setup(console, hub)  # API tokens (issue 17)
+    webhooks_admin.setup(console, hub)  # outbound webhooks and their delivery log (issue 17)
     # A sub-application's signals run as handlers of the hub's, appended when it is mounted:
     # on_startup after every cleanup_ctx start of the hub's (the migrations included), and
     # on_shutdown before its cleanup_ctx closes the database and the bus (a cleanup_ctx of
