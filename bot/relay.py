@@ -53,7 +53,7 @@ from storage.record.outbound import (
     renew_claims,
     settle_stored,
 )
-from storage.record.state import purge_expired, retry_db
+from storage.record.state import purge_dead_leases, purge_expired, retry_db
 from storage.session import SessionMaker, uncut
 
 log = logging.getLogger(__name__)
@@ -151,10 +151,11 @@ class Relay:
         return settled + len(claimed)
 
     async def purge_expired_state(self) -> int:
-        """Delete the state rows whose time ran out (how many); a failure is logged, the
-        next purge tries again."""
+        """Delete the state rows whose time ran out and the leases dead for an hour (how
+        many); a failure is logged, the next purge tries again."""
         try:
-            return await purge_expired(self.sm, self.clock.now())
+            now = self.clock.now()
+            return await purge_expired(self.sm, now) + await purge_dead_leases(self.sm, now)
         except Exception:
             log.exception("deleting expired channel_state rows failed")
             return 0

@@ -213,6 +213,21 @@ async def purge_expired(session_maker: SessionMaker, now: datetime, *, limit: in
         return int(res.rowcount)  # type: ignore[attr-defined]
 
 
+DEAD_LEASE_GRACE = timedelta(hours=1)
+
+
+async def purge_dead_leases(
+    session_maker: SessionMaker, now: datetime, *, grace: timedelta = DEAD_LEASE_GRACE, limit: int = 1000
+) -> int:
+    """Delete up to ``limit`` ``leases`` rows that ran out over ``grace`` ago (the heartbeats
+    of workers that were killed or stopped, connectors' locks); how many. A row that ran out
+    is free already (:meth:`DbLeases.acquire` takes it), so its absence changes nothing."""
+    async with session_maker() as s, s.begin():
+        names = select(Lease.name).where(Lease.expires_at <= now - grace).limit(limit)
+        res = await s.execute(delete(Lease).where(Lease.name.in_(names.scalar_subquery())))
+        return int(res.rowcount)  # type: ignore[attr-defined]
+
+
 class HubStateStore:
     def __init__(self, session_maker: SessionMaker, clock: Clock, prefix: str, redis: Any = None) -> None:
         self.sm, self.clock, self.prefix, self.redis = session_maker, clock, prefix, redis

@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors.base import STATE_TTL, EventKind, InboundMessage
 from storage.clock import ManualClock, as_utc
 from storage.migrate import upgrade
-from storage.models import ChannelState
+from storage.models import ChannelState, Lease
 from storage.record.ingest import ingest_one
 from storage.record.receipts import RECEIPT_TTL
-from storage.record.state import HubStateStore, purge_expired
+from storage.record.state import DbLeases, HubStateStore, purge_dead_leases, purge_expired
 from storage.session import SessionMaker, create_engine, make_sessionmaker
 
 
@@ -105,6 +105,23 @@ async def test_the_purge_deletes_only_what_ran_out(sm: SessionMaker, clock: Manu
     clock.advance(seconds=10)
     assert await purge_expired(sm, clock.now()) == 1
     assert await _rows(sm) == {"zalo:long": "2", "console:key": "k"}
+
+
+async def test_dead_workers_heartbeats_are_purged_an_hour_after_they_ran_out(
+    sm: SessionMaker, clock: ManualClock
+) -> None:
+    leases = DbLeases(sm, clock)
+    assert await leases.acquire("worker:killed", "w1", ttl=30)
+    assert await leases.acquire("worker:alive", "w2", ttl=30)
+    clock.advance(minutes=30)
+    assert await leases.acquire("worker:alive", "w2", ttl=30)  # renewed: alive
+    assert await purge_dead_leases(sm, clock.now()) == 0  # "killed" ran out, but not an hour ago
+    clock.advance(minutes=31)
+    assert await leases.acquire("worker:alive", "w2", ttl=3600)
+    assert await purge_dead_leases(sm, clock.now()) == 1
+    async with sm() as s:
+        assert set((await s.execute(select(Lease.name))).scalars()) == {"worker:alive"}
+    assert await leases.acquire("worker:killed", "w3", ttl=30)  # the name is free as before
 
 
 async def test_redis_lock_keys_expire(sm: SessionMaker, clock: ManualClock, redis_url: str) -> None:
