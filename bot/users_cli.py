@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 
-ROLES = ("operator", "agency", "supervisor", "admin")
+ROLES = ("operator", "agency", "supervisor", "admin", "communications")
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

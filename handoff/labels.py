@@ -131,6 +131,7 @@ ROLE: dict[str, str] = {
     Role.AGENCY: "Cán bộ đầu mối đơn vị",
     Role.SUPERVISOR: "Sở TT&TT (giám sát)",
     Role.ADMIN: "Quản trị",
+    Role.COMMUNICATIONS: "Cán bộ truyền thông",
 }
 
 CONVERSATION_STATE: dict[str, str] = {

@@ -30,6 +30,7 @@ class Role(enum.StrEnum):
     AGENCY = "agency"  # Cán bộ đầu mối (one agency)
     SUPERVISOR = "supervisor"  # Sở TT&TT
     ADMIN = "admin"
+    COMMUNICATIONS = "communications"  # Cán bộ truyền thông: campaigns (Thông báo) only, no agency
 
 
 class TicketStatus(enum.StrEnum):

@@ -47,9 +47,10 @@
       HC.api("POST", "/logout").then(function () { window.location.assign("/console/login"); }).catch(HC.fail);
     });
     HC.wirers.forEach(function (fn) { fn(); });
-    return HC.loadReference();
+    return HC.hasRole("communications") ? null : HC.loadReference();  // campaigns only: no tickets' data
   }).then(function () {
     connect();
+    if (HC.hasRole("communications")) { HC.show("campaigns"); return; }
     HC.loadNotices();
     HC.show(HC.hasRole("operator supervisor admin") ? "queue" : "tickets");
     openFromHash();
