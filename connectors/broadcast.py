@@ -26,6 +26,7 @@ from connectors.base import ChannelError
 NOT_FOLLOWER = "not_follower"
 USER_QUOTA = "user_quota"
 USER_RESTRICTED = "user_restricted"
+USER_INACTIVE = "user_inactive"  # the account is locked or long inactive
 # RetryLater reasons
 RATE_LIMITED = "rate_limited"
 NIGHT_TIME = "night_time"
@@ -87,7 +88,8 @@ class BroadcastError(ChannelError):
 class RecipientSkipped(BroadcastError):
     """This recipient cannot get the message; the campaign goes on with the others.
 
-    ``reason``: ``"not_follower"``, ``"user_quota"`` or ``"user_restricted"``."""
+    ``reason``: ``"not_follower"``, ``"user_quota"``, ``"user_restricted"`` or
+    ``"user_inactive"`` (the account is locked or long inactive)."""
 
 
 class RetryLater(BroadcastError):

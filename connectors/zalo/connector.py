@@ -25,6 +25,7 @@ from connectors.base import (
 )
 from connectors.registry import ConnectorContext
 from connectors.zalo import signature
+from connectors.zalo.broadcast import ZaloBroadcastClient, ZaloBroadcaster
 from connectors.zalo.buttons import BUTTONS, text_with_buttons
 from connectors.zalo.client import ZaloClient
 from connectors.zalo.errors import ZaloAPIError, is_token_error, to_send_error
@@ -175,6 +176,19 @@ class ZaloConnector(Connector):
             seed=TokenPair(settings.access_token, settings.refresh_token),
             clock=ctx.clock,
             key=settings.state_key,
+        )
+
+    def broadcaster(self) -> ZaloBroadcaster:
+        """Promotion messages, the follower list and article broadcasts (see
+        :func:`connectors.broadcast.broadcaster_of`), with this connector's token pair."""
+        client = ZaloBroadcastClient(
+            self.ctx.session,
+            api_base=self.settings.api_base,
+            oauth_base=self.settings.oauth_base,
+            timeout=self.settings.timeout,
+        )
+        return ZaloBroadcaster(
+            client=client, tokens=self.tokens, clock=self.ctx.clock, utc_offset=self.settings.utc_offset
         )
 
     # ----------------------------------------------------------------- inbound

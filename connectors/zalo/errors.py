@@ -11,7 +11,9 @@ subclass; callers raise the result ``from`` the original error so the vendor det
 
 from __future__ import annotations
 
+from connectors import broadcast as bc
 from connectors.base import PermanentSendError, RateLimited, SendError, TransientSendError
+from connectors.broadcast import BroadcastError, CampaignHalted, RecipientSkipped, RetryLater
 
 # --------------------------------------------------------------------------- codes
 
@@ -38,6 +40,7 @@ USER_INACTIVE = -227
 USER_NOT_INTERACTED_7D = -230
 USER_NO_INTERACTION = -232
 MESSAGE_TYPE_INVALID = -233
+NIGHT_TIME = -234  # promotion messages go out only between 06:00 and 22:00 (Vietnam time)
 USER_RESTRICTED = -244
 TOKEN_INVALID_LEGACY = -124
 
@@ -113,3 +116,80 @@ def to_send_error(err: ZaloAPIError) -> SendError:
     # -200 "send message failed", -100 attachment expired (we upload again on retry), and any code
     # we do not know: try again later; the outbox gives up after its own retry budget.
     return TransientSendError(f"Zalo tạm thời không gửi được tin (mã {code}: {err.message}).", code=code)
+
+
+# --------------------------------------------------------------------------- broadcasts
+
+TRANSIENT_RETRY_AFTER = 300.0  # -200 and unknown codes: Zalo's trouble, try again in a while
+NIGHT_FALLBACK_RETRY_AFTER = 600.0  # -234 while our clock says daytime (clocks disagree)
+DAY_START_HOUR, DAY_END_HOUR = 6, 22  # promotions only between 06:00 and 22:00 local time
+
+_SKIP: dict[int, tuple[str, str]] = {
+    USER_NOT_FOLLOWER: (bc.NOT_FOLLOWER, "Người dùng chưa quan tâm (hoặc đã bỏ quan tâm) OA: bỏ qua."),
+    OUT_OF_QUOTA_RECEIVE: (
+        bc.USER_QUOTA,
+        "Người dùng đã nhận đủ số tin truyền thông Zalo cho phép (trong ngày hoặc trong tháng): bỏ qua.",
+    ),
+    USER_RESTRICTED: (bc.USER_RESTRICTED, "Người dùng đã chặn nhận tin truyền thông từ OA: bỏ qua."),
+    USER_INACTIVE: (
+        bc.USER_INACTIVE,
+        "Tài khoản Zalo của người dùng bị khóa hoặc lâu không hoạt động: bỏ qua.",
+    ),
+}
+_HALT: dict[int, tuple[str, str]] = {
+    OUT_OF_QUOTA: (
+        bc.FEATURE_QUOTA,
+        "OA đã dùng hết hạn mức gửi tin truyền thông của gói dịch vụ: chiến dịch dừng lại.",
+    ),
+    OA_TIER_REQUIRED: (
+        bc.PACKAGE_TOO_LOW,
+        "Gói dịch vụ của OA không cho phép gửi tin truyền thông: cần nâng cấp gói, chiến dịch dừng lại.",
+    ),
+}
+
+
+def seconds_until_day(now: float, utc_offset_hours: float) -> float:
+    """Seconds from ``now`` (epoch) until 06:00 local time at ``utc_offset_hours`` east of UTC."""
+    local = now + utc_offset_hours * 3600.0
+    into_day = local % 86400.0
+    start, end = DAY_START_HOUR * 3600.0, DAY_END_HOUR * 3600.0
+    if into_day < start:
+        return start - into_day
+    if into_day >= end:
+        return 86400.0 - into_day + start
+    return NIGHT_FALLBACK_RETRY_AFTER
+
+
+def to_broadcast_error(err: ZaloAPIError, *, now: float, utc_offset_hours: float) -> BroadcastError:
+    """Our broadcast exception for a Zalo error code (the caller raises it ``from err``)."""
+    code = err.code
+    if code in _SKIP:
+        reason, text = _SKIP[code]
+        return RecipientSkipped(text, reason=reason, code=code)
+    if code in _HALT:
+        reason, text = _HALT[code]
+        return CampaignHalted(text, reason=reason, code=code)
+    if code == RATE_LIMIT:
+        return RetryLater(
+            "Zalo báo vượt giới hạn số lần gọi API; sẽ gửi lại sau.",
+            reason=bc.RATE_LIMITED,
+            retry_after=DEFAULT_RATE_LIMIT_RETRY_AFTER,
+            code=code,
+        )
+    if code == NIGHT_TIME:
+        return RetryLater(
+            "Zalo chỉ cho gửi tin truyền thông từ 06:00 đến 22:00; sẽ gửi tiếp lúc 06:00.",
+            reason=bc.NIGHT_TIME,
+            retry_after=seconds_until_day(now, utc_offset_hours),
+            code=code,
+        )
+    reason_text = _PERMANENT.get(code)
+    if reason_text is not None:
+        text = f"Zalo từ chối yêu cầu (mã {code}): {reason_text}"
+        return CampaignHalted(text, reason=bc.REJECTED, code=code)
+    return RetryLater(
+        f"Zalo tạm thời không gửi được tin (mã {code}: {err.message}); sẽ thử lại sau.",
+        reason=bc.TRANSIENT,
+        retry_after=TRANSIENT_RETRY_AFTER,
+        code=code,
+    )

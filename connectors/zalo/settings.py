@@ -34,6 +34,12 @@ SCHEMA = (
         meaning="seconds an event may be in the future",
     ),
     Key("state_key", "ZALO_STATE_KEY", default="zalo:oa_tokens", meaning="the token pair's StateStore key"),
+    Key(
+        "utc_offset",
+        "ZALO_UTC_OFFSET",
+        default=7.0,
+        meaning="hours east of UTC of Zalo's clock (promotions only 06:00-22:00 local): Vietnam, +7",
+    ),
 )
 NOT_A_NUMBER = "Zalo: giá trị {key}={text!r} không phải là số"
 NOT_POSITIVE = "Zalo: giá trị {key} phải lớn hơn 0"
@@ -52,6 +58,7 @@ class ZaloSettings:
     max_event_age: float = 7200.0  # Zalo redelivers for ~1 h 50 min with the original timestamp
     max_clock_skew: float = 300.0  # how far in the future an event timestamp may be
     state_key: str = "zalo:oa_tokens"
+    utc_offset: float = 7.0  # hours east of UTC: the local time of Zalo's 06:00-22:00 promotion window
 
 
 def load(settings: Mapping[str, Any]) -> ZaloSettings:
@@ -76,4 +83,5 @@ def load(settings: Mapping[str, Any]) -> ZaloSettings:
         max_event_age=number("max_event_age"),
         max_clock_skew=number("max_clock_skew"),
         state_key=section.text("state_key"),
+        utc_offset=section.number("utc_offset", invalid=NOT_A_NUMBER),
     )
