@@ -36,6 +36,7 @@ from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavai
 from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
 from bot.metrics import Metrics
+from bot.opt_out_reply import OptOutReply
 from bot.pending import Pending, has_pending, next_pending
 from bot.serialize import publish_message
 from bot.ticket_lookup import ChatLookup
@@ -81,6 +82,7 @@ class Pipeline:
         self.applier = applier or ResultApplier(configured_calendar())
         self.typing = typing
         self.lookup = lookup  # a ticket code in the message: its status, before the engine
+        self.opt_out = OptOutReply(sm)  # "hủy đăng ký" / "đăng ký nhận tin": before the engine too
         self.lease_seconds = lease_seconds
         self.renew_every = renew_every  # None: a third of the lease
         self.leases = ConversationLeases(sm, clock)
@@ -278,6 +280,8 @@ class Pipeline:
         return await self._commit(pending, token, result)
 
     async def _looked_up(self, pending: Pending) -> EngineResult | None:
+        if opted := await self.opt_out.answer(pending, self.clock.now()):
+            return opted
         if self.lookup is None:
             return None
         return await self.lookup.answer(pending.conv, pending.external_id, pending.msg.text, self.clock.now())
