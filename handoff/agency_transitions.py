@@ -19,6 +19,7 @@ from handoff.calendar import WorkingCalendar
 from handoff.deadlines import phone_writeup_due
 from handoff.loaders import load_for_officer
 from handoff.notify import Step, tell_citizen
+from handoff.webhook_events import record_ticket_event
 from handoff.workflow_base import (
     Actor,
     Outcome,
@@ -65,6 +66,7 @@ async def progress(
         text=text,
         agency_id=track.agency_id,
     )
+    await record_ticket_event(session, ticket, "ticket.progress", now, text=text)
     out = Outcome(ticket, track)
     said(
         out,

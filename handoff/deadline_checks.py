@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.calendar import WorkingCalendar
 from handoff.deadlines import ANSWER_WITHIN, DeadlineState, deadline_state, working_time_between
 from handoff.notify import format_time
+from handoff.webhook_events import record_ticket_event
 from handoff.workflow_base import Outcome, add_notice, utc
 from storage.clock import as_utc
 from storage.models import Ticket
@@ -107,6 +108,7 @@ async def check_deadlines(
                     due_at=due,
                 )
             )
+            await record_ticket_event(session, ticket, "ticket.overdue", now, missed_due_at=due)  # issue 17
         if track.breach_at is None and is_breach(track, now):
             track.breach_at = as_utc(track.answer_due_at)
             add_notice(

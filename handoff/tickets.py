@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.calendar import HOTLINE_TZ
 from handoff.deadlines import ANSWER_WITHIN
+from handoff.webhook_events import record_ticket_event
 from storage.dialect import dialect_insert
 from storage.models import Contact, Conversation, Ticket, TicketCounter
 from storage.models_console import Domain, TicketEvent, TicketStatus, TicketTrack
@@ -170,6 +171,7 @@ async def create_ticket(
         )
     )
     await session.flush()
+    await record_ticket_event(session, ticket, "ticket.created", now)  # outbound webhooks (issue 17)
     return ticket
 
 

@@ -21,6 +21,7 @@ from handoff.loaders import load
 from handoff.notify import Step, format_time, tell_citizen
 from handoff.ticket_domain import domain_at_forward
 from handoff.tickets import create_ticket
+from handoff.webhook_events import record_ticket_event
 from handoff.workflow_base import (
     OVERSIGHT,
     STAFF,
@@ -175,6 +176,7 @@ async def _forward(
         text=track.forward_note,
         agency_id=agency.id,
     )
+    await record_ticket_event(session, ticket, "ticket.forwarded", now)  # outbound webhooks (issue 17)
     out = Outcome(ticket, track)
     what = (
         "cuộc gọi được chuyển máy tới đơn vị, hạn cập nhật trả lời"
@@ -310,6 +312,7 @@ async def answer(session: AsyncSession, ticket_id: int, actor: Actor, now: datet
     track.answered_by_id = actor.user_id
     ticket.due_at = None
     move(session, ticket, actor, now, "answered", TicketStatus.ANSWERED, text=text, agency_id=track.agency_id)
+    await record_ticket_event(session, ticket, "ticket.answered", now)  # outbound webhooks (issue 17)
     out = Outcome(ticket, track)
     role = SenderRole.AGENCY if actor.role == Role.AGENCY else SenderRole.OPERATOR
     said(
