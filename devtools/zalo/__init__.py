@@ -25,13 +25,33 @@ also sends the ``oa_send_*`` echo and ``user_received_message`` after each API s
 sends when the person taps a query button of the last message the OA sent them: a signed
 ``user_send_text`` whose text is the button's payload.
 
+Announcements (:mod:`devtools.zalo.promotion`, :mod:`devtools.zalo.articles`), with Zalo's
+rules on the simulator's clock at ``utc_offset_hours`` (default +7):
+``POST /v3.0/oa/message/promotion`` (recorded in ``sim.promotions``),
+``POST /v3.0/oa/quota/message``, ``GET /v3.0/oa/user/getlist``, ``POST /v2.0/article/create``,
+``POST /v2.0/article/verify`` and ``POST /v2.0/oa/message`` (recorded in
+``sim.article_broadcasts``). ``sim.add_followers(n)`` adds followers; ``SimUser`` has
+``following`` and ``restricted_promotions``.
+
 Standalone demo: ``python -m devtools.zalo --port 9001 --webhook URL`` (see
 docs/zalo.md): it prints the environment variables to give the hub and offers
 ``POST /_sim/say`` (a citizen writes), ``POST /_sim/console`` (staff reply in the console),
 ``GET /_sim/sent`` and ``POST /_sim/faults``.
 """
 
+from devtools.zalo.articles import ArticleBroadcast, SimArticle
+from devtools.zalo.promotion import SentPromotion
 from devtools.zalo.server import ZaloSimulator
 from devtools.zalo.state import Delivery, Fault, SentMessage, SimUser, Upload
 
-__all__ = ["Delivery", "Fault", "SentMessage", "SimUser", "Upload", "ZaloSimulator"]
+__all__ = [
+    "ArticleBroadcast",
+    "Delivery",
+    "Fault",
+    "SentMessage",
+    "SentPromotion",
+    "SimArticle",
+    "SimUser",
+    "Upload",
+    "ZaloSimulator",
+]

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from devtools.zalo.api import OaApi
+from devtools.zalo.articles import ArticleApi
 from devtools.zalo.state import Fault
 
 
-class ZaloSimulator(OaApi):
+class ZaloSimulator(ArticleApi):
     """A faithful Zalo OA on loopback (see :mod:`devtools.zalo`)."""
 
     def app(self) -> web.Application:
@@ -19,6 +19,12 @@ class ZaloSimulator(OaApi):
         app.router.add_post("/v2.0/oa/upload/file", self._upload_file)
         app.router.add_get("/v3.0/oa/user/detail", self._user_detail)
         app.router.add_post("/v4/oa/access_token", self._oauth)
+        app.router.add_post("/v3.0/oa/message/promotion", self._promotion)
+        app.router.add_post("/v3.0/oa/quota/message", self._quota)
+        app.router.add_get("/v3.0/oa/user/getlist", self._getlist)
+        app.router.add_post("/v2.0/article/create", self._article_create)
+        app.router.add_post("/v2.0/article/verify", self._article_verify)
+        app.router.add_post("/v2.0/oa/message", self._broadcast)
         app.router.add_post("/_sim/say", self._ctl_say)
         app.router.add_post("/_sim/console", self._ctl_console)
         app.router.add_post("/_sim/tap", self._ctl_tap)

@@ -26,8 +26,13 @@ ERROR_MESSAGES = {
     -32: "Your application reached limit call api",
     -201: "Parameters are invalid",
     -210: "Parameter exceeds allowable limit",
+    -211: "Out of quota",
     -213: "User has not followed OA",
     -216: "Access token is invalid",
+    -218: "Out of quota receive",
+    -224: "OA must buy a package to use this feature",
+    -234: "Promotion messages can only be sent from 06:00 to 22:00",
+    -244: "User has restricted receiving this type of message",
     -230: "User has not interacted with the OA in the past 7 days",
 }
 OAUTH_INVALID_REFRESH = -14014  # simulated code for a spent/unknown refresh token
@@ -50,7 +55,8 @@ def new_msg_id() -> str:
 class Fault:
     """One scripted failure, consumed by the next request to ``endpoint``.
 
-    ``endpoint``: ``"message"``, ``"upload"``, ``"user"``, ``"oauth"`` or ``"*"``.
+    ``endpoint``: ``"message"``, ``"upload"``, ``"user"``, ``"oauth"``, ``"promotion"``,
+    ``"quota"``, ``"getlist"``, ``"article"`` (create and verify), ``"broadcast"`` or ``"*"``.
     ``kind``: ``"zalo"`` (HTTP 200 with ``error=code``), ``"http"`` (HTTP status ``code``,
     with ``Retry-After`` when given) or ``"hang"`` (never answers within ``seconds``).
     ``after``: let this many matching requests through first."""
@@ -98,6 +104,17 @@ class SimUser:
     follower: bool = True
     phone: str | None = None
     address: str | None = None
+    restricted_promotions: bool = False  # the user turned promotion messages off (-244)
+    last_interaction: float | None = None  # epoch seconds (getlist's last_interaction_period)
+
+    @property
+    def following(self) -> bool:
+        """Whether the user currently follows the OA (the same flag as ``follower``)."""
+        return self.follower
+
+    @following.setter
+    def following(self, value: bool) -> None:
+        self.follower = value
 
 
 @dataclass

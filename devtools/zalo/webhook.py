@@ -57,7 +57,11 @@ class WebhookSide(SimulatorState):
         return self.user_attachment("location", user_id, {"coordinates": coords})
 
     def follow(self, user_id: str, *, unfollow: bool = False) -> dict[str, Any]:
+        """A (un)follow event; a known user's ``follower`` flag follows it."""
         name = "unfollow" if unfollow else "follow"
+        user = self.users.get(user_id)
+        if user is not None:
+            user.follower = not unfollow
         return self.event(name, oa_id=self.oa_id, follower={"id": user_id}, source="oa_profile")
 
     def received(self, user_id: str, msg_id: str) -> dict[str, Any]:
