@@ -38,6 +38,11 @@ async def _serve(args: argparse.Namespace) -> None:
         f"# tap a button (0-based):  curl -s -X POST {sim.base_url}/_sim/tap -d "
         f'\'{{"user_id": "{args.user_id}", "button": 0}}\'',
         f"# expire the access token: curl -s -X POST {sim.base_url}/_sim/faults -d '{expire}'",
+        "# announcements (docs/zalo.md, Tin truyền thông / broadcasts):",
+        f"#   add followers:         curl -s -X POST {sim.base_url}/_sim/followers -d '{{\"count\": 300}}'",
+        f"#   OA state and rules:    curl -s -X POST {sim.base_url}/_sim/oa -d '{{\"utc_offset_hours\": 7}}'",
+        f"#   promotions accepted:   curl -s {sim.base_url}/_sim/promotions",
+        f"#   articles, broadcasts:  curl -s {sim.base_url}/_sim/broadcasts",
     ]
     print("\n".join(lines), flush=True)
     try:

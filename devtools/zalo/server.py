@@ -3,10 +3,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from devtools.zalo.articles import ArticleApi
 from devtools.zalo.state import Fault
+
+# what POST /_sim/oa may set, and the type of each
+OA_SETTINGS: dict[str, type] = {
+    "feature_quota_spent": bool,
+    "package_too_low": bool,
+    "promotion_monthly_quota": int,
+    "promotion_daily_per_user": int,
+    "promotion_daily_limit": int,
+    "utc_offset_hours": float,
+    "article_review_delay": float,
+}
 
 
 class ZaloSimulator(ArticleApi):
@@ -30,6 +43,10 @@ class ZaloSimulator(ArticleApi):
         app.router.add_post("/_sim/tap", self._ctl_tap)
         app.router.add_get("/_sim/sent", self._ctl_sent)
         app.router.add_post("/_sim/faults", self._ctl_faults)
+        app.router.add_post("/_sim/followers", self._ctl_followers)
+        app.router.add_post("/_sim/oa", self._ctl_oa)
+        app.router.add_get("/_sim/promotions", self._ctl_promotions)
+        app.router.add_get("/_sim/broadcasts", self._ctl_broadcasts)
         return app
 
     async def start(self) -> ZaloSimulator:
@@ -94,3 +111,50 @@ class ZaloSimulator(ArticleApi):
         else:
             self.script(*(Fault(**item) for item in (body if isinstance(body, list) else [body])))
         return web.json_response({"pending": self.pending_faults()})
+
+    # ----------------------------------------------------------------- announcement controls
+
+    async def _ctl_followers(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        count = body.get("count", 1) if isinstance(body, dict) else 1
+        restricted = bool(body.get("restricted_promotions")) if isinstance(body, dict) else False
+        if not isinstance(count, int) or not 0 < count <= 100_000:
+            return web.json_response({"error": "count must be 1..100000"}, status=400)
+        users = self.add_followers(count, restricted_promotions=restricted)
+        return web.json_response({"user_ids": [u.user_id for u in users], "followers": len(self.followers())})
+
+    def _oa_state(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in OA_SETTINGS}
+
+    async def _ctl_oa(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        if not isinstance(body, dict) or not set(body) <= set(OA_SETTINGS):
+            return web.json_response({"error": f"keys: {sorted(OA_SETTINGS)}"}, status=400)
+        for key, value in body.items():
+            kind = OA_SETTINGS[key]
+            if value is None and key == "promotion_daily_limit":
+                self.promotion_daily_limit = None
+            elif isinstance(value, bool) != (kind is bool) or not isinstance(value, int | float):
+                return web.json_response({"error": f"{key} must be {kind.__name__}"}, status=400)
+            else:
+                setattr(self, key, kind(value))
+        return web.json_response(self._oa_state())
+
+    async def _ctl_promotions(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            [
+                {"message_id": p.message_id, "user_id": p.user_id, "text": p.text, "at": p.at}
+                for p in self.promotions
+            ]
+        )
+
+    async def _ctl_broadcasts(self, request: web.Request) -> web.Response:
+        articles = [
+            {"token": a.token, "title": a.title, "id": a.article_id, "created_at": a.created_at}
+            for a in self.articles.values()
+        ]
+        sent = [
+            {"message_id": b.message_id, "target": b.target, "article_ids": b.article_ids, "at": b.at}
+            for b in self.article_broadcasts
+        ]
+        return web.json_response({"articles": articles, "broadcasts": sent})
