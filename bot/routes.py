@@ -264,4 +264,4 @@ async def metrics(request: web.Request) -> web.Response:
 
 async def openapi(request: web.Request) -> web.Response:
     spec = json.loads((STATIC / "openapi.json").read_text(encoding="utf-8"))
-    return web.json_response(spec)
+    return web.json_response(api_v1.openapi_document(spec))  # the web chat's, and /api/v1
