@@ -8,13 +8,18 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
+
+from bot.app import create_app
+from bot.config import Settings
+from storage.clock import ManualClock
+from tests.console.conftest import console_client, console_clock, people  # noqa: F401  (fixtures)
 
 
 @dataclass
@@ -92,3 +97,16 @@ async def receiver() -> AsyncIterator[Receiver]:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as session:
         yield session
+
+
+@pytest.fixture
+async def console_app(hub_settings: Settings, console_clock: ManualClock) -> web.Application:  # noqa: F811
+    """The console's hub app (its workers deliver webhooks) with a quick retry schedule."""
+    env = {
+        "HUB_DEADLINE_CHECK_SECONDS": "3600",
+        "HUB_WEBHOOK_POLL_SECONDS": "0.05",
+        "HUB_WEBHOOK_MAX_ATTEMPTS": "2",
+        "HUB_WEBHOOK_BASE_DELAY": "0",
+        "HUB_WEBHOOK_JITTER": "0",
+    }
+    return await create_app(replace(hub_settings, env=env), clock=console_clock)
