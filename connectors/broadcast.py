@@ -40,12 +40,15 @@ REJECTED = "rejected"  # the channel refused the content or the request itself
 
 @dataclass(frozen=True)
 class Promotion:
-    """A promotion message to one follower: text, optional banner image, optional link."""
+    """A promotion message to one follower: text, optional banner image, optional link, and
+    an optional title shown as the message's heading (without one, a channel may show the
+    text's short first line as the heading)."""
 
     text: str
     image_url: str | None = None
     link_url: str | None = None
     link_title: str | None = None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -131,7 +134,10 @@ class Broadcaster(Protocol):
         ...
 
     async def broadcast_articles(self, article_ids: list[str], target: dict[str, str]) -> str:
-        """Broadcast up to 5 articles to the followers matching ``target``; the message id."""
+        """Broadcast up to 5 articles to the followers matching ``target``; the message id.
+
+        ``target`` keys: ``city``, ``age``, ``gender``, ``platform`` (and ``location``); the
+        values are the channel's own codes, passed through unchanged."""
         ...
 
 

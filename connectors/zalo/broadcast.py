@@ -45,6 +45,13 @@ HEADER_MAX = 100  # a promotion's header element
 TEXT_MAX = 1000  # a promotion's text element
 TRANSIENT_RETRY_AFTER = 30.0  # timeouts, 5xx, unreadable answers
 DEFAULT_LINK_TITLE = "Xem chi tiết"
+TARGET_KEYS = {
+    "city": "cities",
+    "age": "ages",
+    "gender": "gender",
+    "platform": "platform",
+    "location": "locations",
+}
 
 
 def _text(data: Mapping[str, Any], key: str) -> str | None:
@@ -61,14 +68,17 @@ def _int(value: Any) -> int | None:
 
 def promotion_payload(user_id: str, promotion: Promotion) -> dict[str, Any]:
     """The body of ``POST /v3.0/oa/message/promotion``: a promotion template of a banner (the
-    image), a header (the text's first line when the text has several lines and that line is
-    short) and the text, with one ``oa.open.url`` button for the link."""
+    image), a header (the title; without one, the text's first line when the text has several
+    lines and that line is short) and the text, with one ``oa.open.url`` button for the link."""
     elements: list[dict[str, Any]] = []
     if promotion.image_url:
         elements.append({"type": "banner", "image_url": promotion.image_url})
     text = promotion.text.strip()
     first, _, rest = text.partition("\n")
-    if rest.strip() and len(first.strip()) <= HEADER_MAX:
+    if promotion.title and promotion.title.strip():
+        header = shorten(promotion.title, HEADER_MAX)
+        elements.append({"type": "header", "content": header, "align": "left"})
+    elif rest.strip() and len(first.strip()) <= HEADER_MAX:
         elements.append({"type": "header", "content": first.strip(), "align": "left"})
         text = rest.strip()
     elements.append({"type": "text", "content": text, "align": "left"})
@@ -98,11 +108,18 @@ def article_payload(article: Article) -> dict[str, Any]:
     return body
 
 
+def zalo_target(target: Mapping[str, str]) -> dict[str, str]:
+    """The generic target keys (``city``, ``age``, ``gender``, ``platform``, ``location``) as
+    Zalo names them (``cities``, ``ages``, ``gender``, ``platform``, ``locations``); Zalo's own
+    names pass through, values (Zalo's codes) unchanged."""
+    return {TARGET_KEYS.get(key, key): value for key, value in target.items()}
+
+
 def broadcast_payload(article_ids: list[str], target: Mapping[str, str]) -> dict[str, Any]:
     """The body of ``POST /v2.0/oa/message``: ``recipient.target`` and the articles."""
     elements = [{"media_type": "article", "attachment_id": article_id} for article_id in article_ids]
     attachment = {"type": "template", "payload": {"template_type": "media", "elements": elements}}
-    return {"recipient": {"target": dict(target)}, "message": {"attachment": attachment}}
+    return {"recipient": {"target": zalo_target(target)}, "message": {"attachment": attachment}}
 
 
 class ZaloBroadcastClient(ZaloClient):

@@ -85,6 +85,16 @@ async def test_promotion_goes_out_as_zalo_promotion_template(
     }
 
 
+async def test_title_is_the_header(sim: ZaloSimulator, broadcaster: Broadcaster) -> None:
+    promotion = Promotion("Dòng đầu\nDòng hai", title="Thông báo của UBND phường")
+    await broadcaster.send_promotion(USER_ID, promotion)
+    elements = sim.promotions[0].message["attachment"]["payload"]["elements"]
+    assert elements == [
+        {"type": "header", "content": "Thông báo của UBND phường", "align": "left"},
+        {"type": "text", "content": "Dòng đầu\nDòng hai", "align": "left"},
+    ]
+
+
 async def test_plain_text_promotion(sim: ZaloSimulator, broadcaster: Broadcaster) -> None:
     await broadcaster.send_promotion(USER_ID, Promotion("Thông báo lịch tiếp công dân tuần này."))
     payload = sim.promotions[0].message["attachment"]["payload"]
@@ -353,10 +363,11 @@ async def test_article_create_verify_broadcast(
     clock.advance(sim.article_review_delay)
     article_id = await broadcaster.verify_article(token)
     assert article_id is not None and await broadcaster.verify_article(token) == article_id
-    target = {"cities": "Thanh Hóa", "gender": "all"}
+    target = {"city": "4", "gender": "0", "age": "2,3", "platform": "1"}  # Zalo's codes
     message_id = await broadcaster.broadcast_articles([article_id], target)
     [sent] = sim.article_broadcasts
-    assert (sent.message_id, sent.target, sent.article_ids) == (message_id, target, [article_id])
+    zalo = {"cities": "4", "gender": "0", "ages": "2,3", "platform": "1"}
+    assert (sent.message_id, sent.target, sent.article_ids) == (message_id, zalo, [article_id])
 
 
 async def test_article_broadcast_limits(sim: ZaloSimulator, broadcaster: Broadcaster) -> None:
