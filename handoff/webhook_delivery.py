@@ -128,11 +128,13 @@ def check_events(events: Any) -> list[str]:
 
 
 def check_name(name: Any, url: str) -> str:
-    if name is None or name == "":
-        return urlsplit(url).hostname or url[:MAX_NAME]
-    if not isinstance(name, str) or len(name.strip()) > MAX_NAME or _control(name):
-        raise WebhookError(f"Tên điểm nhận phải là chuỗi tối đa {MAX_NAME} ký tự, không có ký tự điều khiển")
-    return name.strip() or (urlsplit(url).hostname or "")
+    """A label for people; control characters are dropped (default: the URL's host)."""
+    if name is not None and not isinstance(name, str):
+        raise WebhookError(f"Tên điểm nhận phải là chuỗi tối đa {MAX_NAME} ký tự")
+    clean = "".join(c for c in (name or "") if not _control(c)).strip()
+    if len(clean) > MAX_NAME:
+        raise WebhookError(f"Tên điểm nhận phải là chuỗi tối đa {MAX_NAME} ký tự")
+    return clean or (urlsplit(url).hostname or url)[:MAX_NAME]
 
 
 async def create_endpoint(
