@@ -72,6 +72,7 @@ async def claim_due(sm: SessionMaker, now: datetime, *, token: str, ttl: float, 
         )
         .order_by(R.next_attempt_at, R.id)
         .limit(limit)
+        .with_for_update(of=R, skip_locked=True)  # PostgreSQL: concurrent claimers take other rows
     )
     async with sm() as s, s.begin():
         picked = list((await s.execute(due)).scalars())

@@ -89,7 +89,10 @@ def audience(raw: Any, districts: tuple[District, ...]) -> dict[str, Any]:
     if kind == "all":
         return {"kind": "all"}
     if kind == "tag":
-        return {"kind": "tag", "tags": _names(raw.get("tags"), "tags", LIMITS["tag"])}
+        tags = _names(
+            [t.lower() if isinstance(t, str) else t for t in raw.get("tags") or []], "tags", LIMITS["tag"]
+        )
+        return {"kind": "tag", "tags": list(dict.fromkeys(" ".join(t.split()) for t in tags))}
     if kind == "district":
         names = _names(raw.get("districts"), "districts", 200)
         known = {d.name for d in districts}

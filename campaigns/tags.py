@@ -15,7 +15,7 @@ from storage.models_campaigns import ContactTag
 
 
 def clean_tag(raw: str) -> str:
-    tag = " ".join(raw.split())
+    tag = " ".join(raw.split()).lower()  # one tag whatever its case
     if not tag or len(tag) > LIMITS["tag"]:
         raise CampaignError(f"Nhãn phải khác rỗng, tối đa {LIMITS['tag']} ký tự")
     return tag
