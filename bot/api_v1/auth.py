@@ -110,9 +110,11 @@ def bearer(request: web.Request) -> str | None:
     return secret.strip() if kind.lower() == "bearer" and secret.strip() else None
 
 
-async def _redis_count(hub: Hub, token_id: int, window_start: int, window: int) -> int | None:
+async def _redis_count(hub: Hub, token_key: str, window_start: int, window: int) -> int | None:
+    """The request's number in the token's window, counted in Redis (None: Redis failed).
+    The key holds a part of the token's hash, not its id: hubs sharing a Redis never mix."""
     try:
-        key = f"hub:api:rate:{token_id}:{window_start}"
+        key = f"hub:api:rate:{token_key}:{window_start}"
         count = int(await hub.redis.incr(key))
         if count == 1:
             await hub.redis.expire(key, window * 2)
@@ -150,7 +152,7 @@ async def require_scope(request: web.Request, scope: str) -> ApiTokenInfo:
             outcome = _outcome(row.revoked_at, row.scopes, scope)
             if outcome == "ok":
                 if hub.redis is not None:
-                    count = await _redis_count(hub, row.id, window_start, limits.window)
+                    count = await _redis_count(hub, row.token_hash[:24], window_start, limits.window)
                 if count is None:
                     count = await api_tokens.count_request(s, row.id, window_start)
                 if count > limits.limit:

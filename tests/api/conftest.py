@@ -23,7 +23,7 @@ API_ENV = {"HUB_DEADLINE_CHECK_SECONDS": "3600", "HUB_API_RATE_LIMIT": "1000"}
 
 @pytest.fixture
 async def console_app(hub_settings: Settings, console_clock: ManualClock) -> web.Application:
-    return await create_app(replace(hub_settings, env=API_ENV), clock=console_clock)
+    return await create_app(replace(hub_settings, env=API_ENV, faq_semantic=False), clock=console_clock)
 
 
 async def new_token(app: web.Application, *scopes: str, name: str = "Phản hồi Thanh Hóa") -> tuple[int, str]:
