@@ -69,6 +69,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     extra = sorted(set(body) - FIELDS)
     if extra:
         raise api_problem(400, "invalid_request", f"Trường không hỗ trợ: {', '.join(extra)[:200]}")
+    for key in ("events", "name"):  # optional, but never null
+        if key in body and body[key] is None:
+            raise api_problem(400, "invalid_request", f"Trường {key} không được là null")
     return body
 
 
