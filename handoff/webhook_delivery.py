@@ -55,8 +55,8 @@ class RetryPolicy:
     """``max_attempts`` tries in all; the n-th failure waits ``base * 2**(n-1)`` seconds
     (at most ``max_delay``) plus up to ``jitter`` of it at random."""
 
-    max_attempts: int = 8
-    base_delay: float = 10.0
+    max_attempts: int = 10
+    base_delay: float = 30.0
     max_delay: float = 3600.0
     jitter: float = 0.2
 
