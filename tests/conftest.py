@@ -18,6 +18,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
+from hypothesis import settings as hypothesis_settings
 
 from bot.app import create_app
 from bot.config import Settings
@@ -26,6 +27,11 @@ from storage.clock import ManualClock
 from storage.migrate import upgrade
 from storage.session import SessionMaker, create_engine, make_sessionmaker
 from tests import hang_report
+
+# property tests check behaviour, not speed: no per-example deadline (Hypothesis's 200 ms
+# default fails examples on a loaded 2-core machine; speed is measured in bench/)
+hypothesis_settings.register_profile("hub", deadline=None)
+hypothesis_settings.load_profile("hub")
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HUB_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
