@@ -211,3 +211,31 @@ async def test_rejected_then_sent_with_its_report(
         assert await admin.locator("#recipients-rows tr").count() == 1
     sent = console_app[SIM].promotions
     assert sorted(p.user_id for p in sent) == sorted(FOLLOWERS[:2])
+
+
+async def test_an_article_is_composed_with_its_target(
+    console_app: web.Application, console_client: Any, people: Any
+) -> None:
+    base = str(console_client.make_url("")).rstrip("/")
+    async with browser() as b:
+        page = await _login(await b.new_context(viewport=SCREEN), base, "sv1")
+        await page.click("#tabs button[data-view='campaigns']")
+        await page.click("#campaign-new")
+        await page.select_option("#cmp-kind", "article")
+        assert await page.is_hidden("#cmp-text") and await page.is_visible("#cmp-art-body")
+        await page.fill("#cmp-title", "Cẩm nang phòng sốt xuất huyết")
+        await page.fill("#cmp-art-title", "Phòng sốt xuất huyết mùa mưa")
+        await page.fill("#cmp-art-description", "x" * 301)
+        await page.wait_for_selector("#cmp-art-description-count.over", timeout=WAIT)
+        assert await page.is_disabled("#cmp-save")
+        await page.fill("#cmp-art-description", "Năm việc cần làm để phòng bệnh")
+        await page.fill("#cmp-art-body", "Diệt lăng quăng, ngủ màn, …")
+        await page.fill("#cmp-target-city", "4")
+        await page.click("#cmp-save")
+        await page.wait_for_selector("#campaign-status:has-text('bản nháp')", timeout=WAIT)
+        assert "Phòng sốt xuất huyết mùa mưa" in await page.inner_text("#campaign-pane")
+    async with console_app[HUB].sm() as s:
+        query = select(Campaign).where(Campaign.title == "Cẩm nang phòng sốt xuất huyết")
+        c = (await s.execute(query)).scalar_one()
+        assert (c.kind, c.target, c.status) == ("article", {"city": "4"}, "draft")
+        assert c.article is not None and c.article["body"] == "Diệt lăng quăng, ngủ màn, …"

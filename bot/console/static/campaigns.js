@@ -45,7 +45,7 @@
     if (a.kind === "tag") { return "nhãn: " + (a.tags || []).join(", "); }
     if (a.kind === "district") { return "huyện: " + (a.districts || []).join(", "); }
     if (a.kind === "interaction") { return "tương tác trong " + a.days + " ngày"; }
-    if (a.kind === "target") { return "đối tượng của bài viết"; }
+    if (a.kind === "target") { return "đối tượng của bài viết (Zalo chọn)"; }
     return "tất cả người quan tâm";
   }
 
@@ -73,8 +73,9 @@
     return input;
   }
 
-  function checkLimits() {
-    var over = document.querySelectorAll("#campaign-form .counter.over").length > 0;
+  function checkLimits() {  // only the counters of the kind being composed
+    var over = Array.prototype.some.call(document.querySelectorAll("#campaign-form .counter.over"),
+      function (c) { return !c.closest("fieldset[hidden]"); });
     ["cmp-save", "cmp-submit"].forEach(function (id) { if ($(id)) { $(id).disabled = over; } });
   }
 
@@ -90,24 +91,28 @@
     var form = el("form", "stack narrow"); form.id = "campaign-form";
     var channel = field(form, "cmp-channel", "Kênh", el("select"));
     opts.channels.forEach(function (ch) { var o = el("option", null, HC.L("channel", ch)); o.value = ch; channel.appendChild(o); });
+    var type = field(form, "cmp-kind", "Loại", el("select"));
+    Object.keys(opts.kinds).forEach(function (k) { var o = el("option", null, opts.kinds[k]); o.value = k; type.appendChild(o); });
     var title = counted(form, "cmp-title", "Tiêu đề", "input", limit("title"));
-    var text = counted(form, "cmp-text", "Nội dung", "textarea", limit("text"));
+    var promo = el("fieldset", "stack plain-set"); promo.id = "cmp-promotion"; form.appendChild(promo);
+    var text = counted(promo, "cmp-text", "Nội dung", "textarea", limit("text"));
     text.rows = 6;
-    var image = field(form, "cmp-image", "Ảnh (địa chỉ https, không bắt buộc)", el("input"));
+    var image = field(promo, "cmp-image", "Ảnh (địa chỉ https, không bắt buộc)", el("input"));
     image.type = "url"; image.placeholder = "https://…";
-    var link = field(form, "cmp-link", "Liên kết (không bắt buộc)", el("input"));
+    var link = field(promo, "cmp-link", "Liên kết (không bắt buộc)", el("input"));
     link.type = "url"; link.placeholder = "https://…";
-    var linkTitle = counted(form, "cmp-link-title", "Tên nút liên kết", "input", limit("link_title"));
-    var kind = field(form, "cmp-audience", "Người nhận", el("select"));
+    var linkTitle = counted(promo, "cmp-link-title", "Tên nút liên kết", "input", limit("link_title"));
+    var kind = field(promo, "cmp-audience", "Người nhận", el("select"));
     Object.keys(AUDIENCES).forEach(function (k) { var o = el("option", null, AUDIENCES[k]); o.value = k; kind.appendChild(o); });
-    var tags = field(form, "cmp-tags", "Nhãn (cách nhau bằng dấu phẩy)", el("input"));
-    var districts = field(form, "cmp-districts", "Huyện/thị xã/thành phố (giữ Ctrl để chọn nhiều)", el("select"));
+    var tags = field(promo, "cmp-tags", "Nhãn (cách nhau bằng dấu phẩy)", el("input"));
+    var districts = field(promo, "cmp-districts", "Huyện/thị xã/thành phố (giữ Ctrl để chọn nhiều)", el("select"));
     districts.multiple = true; districts.size = 6;
     opts.districts.forEach(function (d) { var o = el("option", null, d); o.value = d; districts.appendChild(o); });
-    var days = field(form, "cmp-days", "Có nhắn tin với tổng đài trong (ngày)", el("input"));
+    var days = field(promo, "cmp-days", "Có nhắn tin với tổng đài trong (ngày)", el("input"));
     days.type = "number"; days.min = 1; days.max = 365; days.value = 30;
     var preview = el("p", "preview-count"); preview.id = "cmp-preview";
-    form.appendChild(preview);
+    promo.appendChild(preview);
+    var art = articleFields(form);
     var when = field(form, "cmp-when", "Lịch gửi (để trống: gửi ngay khi được duyệt)", el("input"),
       "Chỉ gửi trong khung " + opts.hours.start + "–" + opts.hours.end + " (giờ Việt Nam); ngoài khung giờ, thông báo chờ đến sáng hôm sau.");
     when.type = "datetime-local";
@@ -120,6 +125,7 @@
 
     if (c) {
       channel.value = c.channel; title.value = c.title; text.value = c.text || "";
+      type.value = c.kind; art.fill(c.article || {}, c.target || {});
       image.value = c.image_url || ""; link.value = c.link_url || ""; linkTitle.value = c.link_title || "";
       var a = c.audience || { kind: "all" };
       kind.value = a.kind in AUDIENCES ? a.kind : "all";
@@ -129,6 +135,9 @@
       if (c.scheduled_at) { when.value = localInput(c.scheduled_at); }
     }
     [title, text, linkTitle].forEach(function (i) { i.update(); });
+    function showKind() { promo.hidden = type.value !== "promotion"; art.box.hidden = !promo.hidden; checkLimits(); }
+    type.addEventListener("change", showKind);
+    showKind();
     function showAudience() {
       [["tag", tags], ["district", districts], ["interaction", days]].forEach(function (p) {
         var hide = kind.value !== p[0];
@@ -145,6 +154,9 @@
       if (kind.value === "tag") { a.tags = tags.value.split(",").map(function (t) { return t.trim(); }).filter(Boolean); }
       if (kind.value === "district") { a.districts = Array.prototype.filter.call(districts.options, function (o) { return o.selected; }).map(function (o) { return o.value; }); }
       if (kind.value === "interaction") { a.days = parseInt(days.value, 10); }
+      if (type.value === "article") {
+        return { channel: channel.value, kind: "article", title: title.value, article: art.article(), target: art.target(), scheduled_at: when.value || null };
+      }
       return {
         channel: channel.value, kind: "promotion", title: title.value, text: text.value,
         image_url: image.value.trim() || null, link_url: link.value.trim() || null,
@@ -182,6 +194,42 @@
     }
   }
 
+  // a news article (Zalo reviews it, then broadcasts it to the target it names)
+  function articleFields(form) {
+    var box = el("fieldset", "stack plain-set"); box.id = "cmp-article"; form.appendChild(box);
+    var f = {
+      title: counted(box, "cmp-art-title", "Tiêu đề bài viết", "input", limit("article.title")),
+      description: counted(box, "cmp-art-description", "Mô tả ngắn", "textarea", limit("article.description")),
+      body: counted(box, "cmp-art-body", "Nội dung bài viết", "textarea", limit("article.body")),
+      author: counted(box, "cmp-art-author", "Tác giả (không bắt buộc)", "input", limit("article.author")),
+      cover_url: field(box, "cmp-art-cover", "Ảnh bìa (địa chỉ https, không bắt buộc)", el("input"))
+    };
+    f.body.rows = 8; f.cover_url.type = "url";
+    var t = {};
+    box.appendChild(el("p", "hint", "Đối tượng nhận (mã của Zalo; để trống: mọi người quan tâm). Zalo duyệt bài khoảng 30 phút trước khi gửi."));
+    opts.target_keys.forEach(function (k) {
+      var names = { city: "Tỉnh/thành (mã)", age: "Độ tuổi (mã)", gender: "Giới tính (mã)", platform: "Nền tảng (mã)" };
+      t[k] = field(box, "cmp-target-" + k, names[k] || k, el("input"));
+    });
+    return {
+      box: box,
+      fill: function (a, target) {
+        Object.keys(f).forEach(function (k) { f[k].value = a[k] || ""; if (f[k].update) { f[k].update(); } });
+        Object.keys(t).forEach(function (k) { t[k].value = target[k] || ""; });
+      },
+      article: function () {
+        var out = {};
+        Object.keys(f).forEach(function (k) { if (f[k].value.trim()) { out[k] = f[k].value; } });
+        return out;
+      },
+      target: function () {
+        var out = {};
+        Object.keys(t).forEach(function (k) { if (t[k].value.trim()) { out[k] = t[k].value.trim(); } });
+        return out;
+      }
+    };
+  }
+
   function localInput(iso) {  // an instant as the value of a datetime-local input, Việt Nam time
     var d = new Date(new Date(iso).getTime() + 7 * 3600 * 1000);
     return d.toISOString().slice(0, 16);
@@ -205,7 +253,11 @@
     st.appendChild(badge); box.appendChild(st);
     var dl = el("dl", "fields");
     function row(k, v) { if (v === null || v === undefined || v === "") { return; } dl.appendChild(el("dt", null, k)); dl.appendChild(el("dd", null, v)); }
-    row("Kênh", HC.L("channel", c.channel));
+    row("Kênh", HC.L("channel", c.channel) + " · " + ((opts && opts.kinds[c.kind]) || c.kind));
+    if (c.article) {
+      row("Bài viết", c.article.title + (c.article.description ? " — " + c.article.description : ""));
+      row("Đối tượng", Object.keys(c.target || {}).map(function (k) { return k + ": " + c.target[k]; }).join(", ") || "mọi người quan tâm");
+    }
     row("Nội dung", c.text);
     row("Ảnh", c.image_url);
     row("Liên kết", c.link_url ? (c.link_title ? c.link_title + " — " : "") + c.link_url : "");
