@@ -4,7 +4,7 @@ Vietnamese message naming the field, and nothing is half-saved.
 Limits relied on (Zalo OA's promotion template and article API, see docs/campaigns.md):
 a promotion's title ≤ 100 characters, its text ≤ 1000, a button (link) title ≤ 100; an
 article's title ≤ 150, description ≤ 300, body ≤ 50,000; the broadcast target's keys are
-city, age, gender, platform (Zalo's codes)."""
+city, age, gender, platform, location (Zalo's codes), at least one."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from campaigns.errors import CampaignError
 
 KINDS = {"promotion": "tin truyền thông", "article": "bài viết"}
 AUDIENCES = ("all", "tag", "district", "interaction")
-TARGET_KEYS = ("city", "age", "gender", "platform")
+TARGET_KEYS = ("city", "age", "gender", "platform", "location")
 LIMITS = {
     "title": 100,
     "text": 1000,
@@ -155,8 +155,8 @@ def _article(raw: Any) -> dict[str, str]:
 
 
 def _target(raw: Any) -> dict[str, str]:
-    if raw is None:
-        return {}
+    if not raw:
+        raise CampaignError("Bài viết cần đối tượng nhận (target), ví dụ {\"gender\": \"0\"} cho mọi người")
     if not isinstance(raw, dict) or any(k not in TARGET_KEYS for k in raw):
         raise CampaignError(f"Đối tượng bài viết (target) chỉ gồm: {', '.join(TARGET_KEYS)}")
     target: dict[str, str] = {}

@@ -18,7 +18,7 @@ from bot.hub import HUB, Hub
 from bot.opt_out_reply import OPTED_IN_TEXT, OPTED_OUT_TEXT
 from campaigns.opt_out import is_opted_out
 from devtools.zalo import ZaloSimulator
-from storage.models import ChannelIdentity, Direction, Message
+from storage.models import ChannelIdentity, Conversation, Direction, Message
 from tests.conftest import settings_with, wait_for, write_credentials
 from tests.connectors.zalo.test_e2e_hub import ZaloHub, credentials
 
@@ -81,5 +81,15 @@ async def test_opt_out_is_recorded_confirmed_through_zalo_and_undone(zalo_hub: Z
 
 async def test_a_question_with_the_words_is_not_an_opt_out(zalo_hub: ZaloHub) -> None:
     reply = await _say(zalo_hub, "Cho tôi hỏi thủ tục hủy đăng ký thường trú cần những giấy tờ gì?")
+    assert reply not in (OPTED_OUT_TEXT, OPTED_IN_TEXT)
+    assert not await _opted_out(zalo_hub.hub)
+
+
+async def test_a_contact_form_in_progress_keeps_its_words(zalo_hub: ZaloHub) -> None:
+    await _say(zalo_hub, "Tôi muốn phản ánh đường vào thôn 3 bị ngập nặng")
+    async with zalo_hub.hub.sm() as s:
+        conv = (await s.execute(select(Conversation))).scalar_one()
+    assert (conv.dialogue or {}).get("form"), conv.dialogue  # the bot is asking for the contact
+    reply = await _say(zalo_hub, "hủy đăng ký")
     assert reply not in (OPTED_OUT_TEXT, OPTED_IN_TEXT)
     assert not await _opted_out(zalo_hub.hub)
