@@ -169,11 +169,10 @@ async def _create(
     request: web.Request, hub: Hub, token: ApiTokenInfo, key: str, fp: str, new: NewTicket, now: datetime
 ) -> tuple[dict[str, Any], Outcome]:
     async with hub.sm() as s, s.begin():
+        # this token's expired keys are forgotten (the one being reused among them)
         await s.execute(
             delete(ApiIdempotencyKey).where(
-                ApiIdempotencyKey.token_id == token.id,
-                ApiIdempotencyKey.key == key,
-                ApiIdempotencyKey.expires_at <= now,
+                ApiIdempotencyKey.token_id == token.id, ApiIdempotencyKey.expires_at <= now
             )
         )
         domain = await _domain(s, new.domain)

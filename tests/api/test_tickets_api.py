@@ -10,8 +10,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy import func, select
 
 from bot.hub import HUB
+from storage.clock import ManualClock
 from storage.models import Ticket
 from storage.models_console import AuditLog, TicketTrack
+from storage.models_integrations import ApiIdempotencyKey
 from tests.api.conftest import bearer, citizen_request, new_token
 
 Client = TestClient[Any, Any]
@@ -203,3 +205,26 @@ async def test_bad_input_gets_json_errors_in_vietnamese(
         assert error["code"] == code, (path, error)
         assert not error["message"].isascii(), error  # Vietnamese
     assert await _count_tickets(console_app) == before
+
+
+async def test_an_idempotency_key_is_kept_for_its_hours(
+    console_app: web.Application, console_client: Client, console_clock: ManualClock
+) -> None:
+    _, secret = await new_token(console_app, "tickets:create")
+    headers = bearer(secret, **{"Idempotency-Key": "daily-1"})
+    first = await console_client.post("/api/v1/tickets", json=citizen_request(), headers=headers)
+    assert first.status == 201
+    console_clock.advance(hours=23, minutes=59)
+    other = await console_client.post(
+        "/api/v1/tickets", json=citizen_request(content="Khác"), headers=headers
+    )
+    assert other.status == 422
+    console_clock.advance(minutes=1)  # 24 hours (HUB_API_IDEMPOTENCY_HOURS): the key is forgotten
+    later = await console_client.post(
+        "/api/v1/tickets", json=citizen_request(content="Khác"), headers=headers
+    )
+    assert later.status == 201
+    assert (await later.json())["ticket"]["code"] != (await first.json())["ticket"]["code"]
+    async with console_app[HUB].sm() as s:
+        keys = (await s.execute(select(func.count()).select_from(ApiIdempotencyKey))).scalar_one()
+    assert keys == 1  # the expired one was purged
