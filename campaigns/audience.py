@@ -43,7 +43,7 @@ async def members(
             ChannelIdentity.id, ChannelIdentity.external_id, ChannelIdentity.following, opted, Contact.address
         )
         .join(Contact, Contact.id == ChannelIdentity.contact_id)
-        .where(ChannelIdentity.channel == channel, Contact.merged_into_id.is_(None))
+        .where(ChannelIdentity.channel == channel)
         .order_by(ChannelIdentity.id)
     )
     query = query.where(_condition(audience, now))
