@@ -58,10 +58,15 @@ def create(s: AsyncSession, data: CampaignInput, user_id: int, now: datetime) ->
     return row
 
 
-async def edit(s: AsyncSession, campaign_id: int, data: CampaignInput, now: datetime) -> Campaign:
-    """A draft's (or a rejected campaign's, which becomes a draft again) content."""
+async def edit(
+    s: AsyncSession, campaign_id: int, data: CampaignInput, user_id: int, now: datetime
+) -> Campaign:
+    """A draft's (or a rejected campaign's, which becomes a draft again) content, by its
+    author only: whoever wrote the words can never be the one who approves them."""
     c = await load(s, campaign_id, lock=True)
     _must_be(c, (St.DRAFT, St.REJECTED), "sửa")
+    if user_id != c.created_by_id:
+        raise CampaignError("Chỉ người soạn mới sửa được thông báo này", 403)
     for key, value in asdict(data).items():
         setattr(c, key, value)
     c.status, c.reject_reason, c.submitted_by_id = St.DRAFT.value, None, None

@@ -162,7 +162,9 @@ async def get_one(request: web.Request) -> web.Response:
 @_guard
 async def edit(request: web.Request) -> web.Response:
     data = await _input(request, await json_body(request))
-    return await _change(request, "campaign_edit", lambda s, u, now: states.edit(s, _id(request), data, now))
+    return await _change(
+        request, "campaign_edit", lambda s, u, now: states.edit(s, _id(request), data, u.id, now)
+    )
 
 
 @_guard

@@ -60,14 +60,17 @@ async def test_four_eyes_and_the_states(sm: Any) -> None:
             await states.reject(s, cid, third, "  ", NOW)
         await states.reject(s, cid, third, "Sai ngày tiêm", NOW)
     async with sm() as s, s.begin():
-        c = await states.edit(s, cid, draft(text="Lịch tiêm sởi ngày 6/3"), NOW)  # back to a draft
+        with pytest.raises(CampaignError, match="Chỉ người soạn") as not_author:
+            await states.edit(s, cid, draft(text="Lịch tiêm sởi ngày 7/3"), third, NOW)
+        assert not_author.value.status == 403
+        c = await states.edit(s, cid, draft(text="Lịch tiêm sởi ngày 6/3"), author, NOW)  # back to a draft
         assert (c.status, c.reject_reason, c.text) == ("draft", None, "Lịch tiêm sởi ngày 6/3")
         await states.submit(s, cid, author, NOW)
         c = await states.approve(s, cid, third, NOW)
         assert (c.status, c.decided_by_id) == ("approved", third)
     async with sm() as s, s.begin():
         with pytest.raises(CampaignError, match="Không thể sửa") as edit_late:
-            await states.edit(s, cid, draft(), NOW)
+            await states.edit(s, cid, draft(), author, NOW)
         assert edit_late.value.status == 409
         assert await states.start_sending(s, cid, NOW) is True
         assert await states.start_sending(s, cid, NOW) is False  # one worker starts it

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -160,6 +161,25 @@ async def test_rate_limit_is_retried_after_its_time(bench: Bench) -> None:
     await bench.tick()
     assert {p.user_id for p in bench.sim.promotions} == set(users)
     assert (await campaign(bench, cid))["campaign"]["status"] == "done"
+
+
+async def test_zalos_night_time_waits_for_its_morning(bench: Bench) -> None:
+    """Our hours (here from 05:00) say yes but Zalo says night (-234): the recipient waits,
+    its tries not counted, until Zalo's 06:00."""
+    (user,) = bench.sim.add_followers(1)
+    await resync(bench)
+    bench.sender.cfg = replace(bench.sender.cfg, start=time(5, 0))
+    cid = await approved(bench)
+    bench.at(MORNING.replace(hour=5, minute=30))
+    await bench.tick()
+    (row,) = (await recipients(bench, cid)).values()
+    assert (row.status, row.attempts) == ("pending", 0) and bench.sim.promotions == []
+    bench.clock.advance(29 * 60)  # 05:59
+    await bench.tick()
+    assert bench.sim.promotions == []
+    bench.clock.advance(60)
+    await bench.tick()
+    assert [p.user_id for p in bench.sim.promotions] == [user.user_id]
 
 
 async def test_a_recipient_failing_past_the_retry_limit_is_failed(bench: Bench) -> None:
