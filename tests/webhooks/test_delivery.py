@@ -211,3 +211,13 @@ async def test_two_senders_never_deliver_one_delivery_twice_at_once(
     assert receiver.overlaps == 0
     assert receiver.most_at_once > 1  # the senders did work at the same time
     assert sorted(ids) == sorted({r.delivery for r in receiver.seen})  # none twice
+
+
+def test_settings_come_from_the_environment_and_bad_values_stop_the_start() -> None:
+    s = WebhookSettings.from_env({"HUB_WEBHOOK_MAX_ATTEMPTS": "3", "HUB_WEBHOOK_TIMEOUT_SECONDS": "30"})
+    assert s.policy.max_attempts == 3 and s.claim_seconds >= 35 and s.poll_seconds == 2.0
+    assert RetryPolicy(base_delay=30, max_delay=3600, jitter=0).delay(9) == timedelta(hours=1)
+    assert timedelta(seconds=30) <= RetryPolicy(base_delay=30, jitter=0.2).delay(1) <= timedelta(seconds=36)
+    for bad in ("abc", "-1", "nan", "inf"):
+        with pytest.raises(ValueError, match="HUB_WEBHOOK_BASE_DELAY"):
+            WebhookSettings.from_env({"HUB_WEBHOOK_BASE_DELAY": bad})
