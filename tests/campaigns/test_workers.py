@@ -103,3 +103,21 @@ async def test_tags_and_districts_pick_the_audience(bench: Bench) -> None:
     await bench.tick()
     assert [p.user_id for p in bench.sim.promotions] == [users[0].user_id]
     assert list(await recipients(bench, cid)) == [users[0].user_id]
+
+
+async def test_follower_resync_follows_the_channels_list(bench: Bench) -> None:
+    users = bench.sim.add_followers(3)
+    op = await bench.login("op1")
+    status, body = await op.post(f"{API}/followers/resync", {"channel": "zalo"})
+    assert status == 403  # an admin's or supervisor's action
+    first = await resync(bench)
+    assert (first["listed"], first["created"], first["no_longer_following"]) == (3, 3, 0)
+    users[0].following = False  # unfollowed while the webhook was lost
+    again = await resync(bench)
+    assert (again["listed"], again["created"], again["no_longer_following"]) == (2, 0, 1)
+    async with bench.hub.sm() as s:
+        flags = dict((await s.execute(select(ChannelIdentity.external_id, ChannelIdentity.following))).all())
+    assert flags == {users[0].user_id: False, users[1].user_id: True, users[2].user_id: True}
+    sv = await bench.login("sv1")
+    status, body = await sv.post(f"{API}/followers/resync", {"channel": "webchat"})
+    assert status == 400 and "danh sách người quan tâm" in body["error"]
