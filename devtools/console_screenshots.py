@@ -1,7 +1,8 @@
 """Screenshots of the console for ``docs/console.md``: the operator's agent screen, the
-agency officer's ticket page and the supervisor's report, at 1366×768 in real headless
-Chromium, against a hub started as a child process on a throw-away SQLite database with a
-few demonstration conversations and tickets (all on loopback)::
+agency officer's ticket page, the supervisor's report and an announcement waiting for the
+supervisor's approval ("Thông báo Zalo"), at 1366×768 in real headless Chromium, against a
+hub started as a child process on a throw-away SQLite database with a few demonstration
+conversations and tickets, its Zalo OA the simulator (all on loopback)::
 
     .venv/bin/python -m devtools.console_screenshots [--out docs/img]
 """
@@ -23,6 +24,7 @@ from typing import Any
 import aiohttp
 
 from devtools.hub_process import ROOT, HubProcess
+from devtools.zalo import ZaloSimulator
 
 WIDTH, HEIGHT = 1366, 768
 PASSWORD = "mat-khau-minh-hoa-2026"
@@ -30,6 +32,11 @@ ACCOUNTS = (  # username, role, agency, full name
     ("lan.op", "operator", None, "Lê Thị Lan"),
     ("minh.yte", "agency", "so-yte", "Phạm Văn Minh"),
     ("thu.stt", "supervisor", None, "Hoàng Thị Thu"),
+    ("hoa.tt", "communications", None, "Lê Thị Hoa"),
+)
+ANNOUNCEMENT = (
+    "Từ 7 giờ sáng thứ Bảy, các trạm y tế xã, phường tiêm bù vắc xin sởi miễn phí cho trẻ từ 1 "
+    "đến 5 tuổi chưa tiêm đủ 2 mũi. Phụ huynh mang theo sổ tiêm chủng của trẻ."
 )
 FAQ = (  # id, domain, agency, question, answer
     (
@@ -166,7 +173,31 @@ async def stage(base: str) -> dict[str, Any]:
             f"/console/api/tickets/{ticket['id']}/forward",
             {"agency_id": health["agency_id"], "note": "Đề nghị Sở Y tế hướng dẫn lịch tiêm bù"},
         )
-    return {"held": held, "ticket": ticket}
+    return {"held": held, "ticket": ticket, "campaign": await announcement(base)}
+
+
+async def announcement(base: str) -> dict[str, Any]:
+    """The OA's followers read from the simulator; an announcement the communications officer
+    composed and submitted (sent once approved, within the allowed hours)."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        supervisor = await Staff(http, base).login("thu.stt")
+        await supervisor.post("/console/api/campaigns/followers/resync", {"channel": "zalo"})
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        officer = await Staff(http, base).login("hoa.tt")
+        made = await officer.post(
+            "/console/api/campaigns",
+            {
+                "channel": "zalo",
+                "title": "Tiêm bù vắc xin sởi cho trẻ",
+                "text": ANNOUNCEMENT,
+                "link_url": "https://thanhhoa.gov.vn/",
+                "link_title": "Xem địa điểm tiêm",
+                "audience": {"kind": "all"},
+            },
+        )
+        submitted = await officer.post(f"/console/api/campaigns/{made['campaign']['id']}/submit")
+    campaign: dict[str, Any] = submitted["campaign"]
+    return campaign
 
 
 async def shoot(base: str, out: Path, staged: dict[str, Any]) -> list[Path]:
@@ -209,6 +240,11 @@ async def shoot(base: str, out: Path, staged: dict[str, Any]) -> list[Path]:
         await supervisor.wait_for_selector("#report-rows tr")
         shots.append(out / "console-supervisor.png")
         await supervisor.screenshot(path=str(shots[-1]))
+        await supervisor.click("#tabs button[data-view='campaigns']")
+        await supervisor.click(f"#campaigns-list li[data-id='{staged['campaign']['id']}']")
+        await supervisor.wait_for_selector("#cmp-approve")
+        shots.append(out / "console-campaigns.png")
+        await supervisor.screenshot(path=str(shots[-1]))
         await browser.close()
     return shots
 
@@ -216,13 +252,16 @@ async def shoot(base: str, out: Path, staged: dict[str, Any]) -> list[Path]:
 async def run(out: Path) -> list[Path]:
     with tempfile.TemporaryDirectory(prefix="console-shots-") as tmp:
         work = Path(tmp)
-        env = prepare(work)
-        hub = HubProcess(env, work / "hub.log").start(timeout=180)
-        try:
-            staged = await stage(hub.url)
-            return await shoot(hub.url, out, staged)
-        finally:
-            hub.stop()
+        async with ZaloSimulator() as sim:  # the OA the announcements go to
+            sim.add_followers(240)
+            env = {**prepare(work), **sim.env()}
+            hub = HubProcess(env, work / "hub.log").start(timeout=180)
+            sim.webhook_url = f"{hub.url}/webhooks/zalo"
+            try:
+                staged = await stage(hub.url)
+                return await shoot(hub.url, out, staged)
+            finally:
+                hub.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
