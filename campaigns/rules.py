@@ -156,7 +156,7 @@ def _article(raw: Any) -> dict[str, str]:
 
 def _target(raw: Any) -> dict[str, str]:
     if not raw:
-        raise CampaignError("Bài viết cần đối tượng nhận (target), ví dụ {\"gender\": \"0\"} cho mọi người")
+        raise CampaignError('Bài viết cần đối tượng nhận (target), ví dụ {"gender": "0"} cho mọi người')
     if not isinstance(raw, dict) or any(k not in TARGET_KEYS for k in raw):
         raise CampaignError(f"Đối tượng bài viết (target) chỉ gồm: {', '.join(TARGET_KEYS)}")
     target: dict[str, str] = {}
