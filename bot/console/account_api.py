@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.auth import accounts
-from bot.console.core import audit_action, hub_of, json_body, require
+from bot.console.core import audit_action, current_user, hub_of, json_body
 from handoff.workflow import WorkflowError
 from storage.models_console import User
 
@@ -38,13 +38,13 @@ def email_field(body: dict[str, Any]) -> str | None:
 
 
 async def my_notices(request: web.Request) -> web.Response:
-    user = require(request)
+    user = current_user(request)
     return web.json_response(notices_dict(user))
 
 
 async def save_my_notices(request: web.Request) -> web.Response:
     """``{email, email_notices}`` (either may be left out); one ``edit_user`` audit row."""
-    user = require(request)
+    user = current_user(request)
     hub = hub_of(request)
     body = await json_body(request)
     if "email" not in body and "email_notices" not in body:

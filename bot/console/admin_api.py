@@ -258,9 +258,9 @@ async def faq_search(request: web.Request) -> web.Response:
 
 async def change_own_password(request: web.Request) -> web.Response:
     """Any user, with the current password; other sessions end, this one gets a new id."""
-    from bot.console.core import set_cookie
+    from bot.console.core import current_user, set_cookie
 
-    user = require(request)
+    user = current_user(request)
     hub = hub_of(request)
     body = await json_body(request)
     now = hub.clock.now()

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.console.core import OVERSIGHT, require
+from bot.console.core import OVERSIGHT, current_user, require
 from bot.hub import hub_of
 from handoff.labels import as_json, label
 from storage.clock import as_utc
@@ -96,5 +96,5 @@ def _iso(a: AuditLog) -> str | None:
 
 async def labels(request: web.Request) -> web.Response:
     """The translation table (every signed-in user: the page maps values to labels)."""
-    require(request)
+    current_user(request)
     return web.json_response(as_json())

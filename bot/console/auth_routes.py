@@ -40,6 +40,7 @@ STATIC_FILES = frozenset(
         "account.js",
         "report.js",
         "publish.js",
+        "campaigns.js",
     }
 )
 PAGE_HEADERS = {"Cache-Control": "no-store"}  # the security headers: bot.console.core.SECURITY_HEADERS

@@ -36,6 +36,8 @@ def _visible(user: User, event: dict[str, Any]) -> bool:
     kind = event.get("type")
     if kind == RESYNC_TYPE:  # the bus was away: every view reads what it missed
         return True
+    if user.role == Role.COMMUNICATIONS:  # campaigns only: no ticket events, no notices
+        return False
     if user.role != Role.AGENCY:
         if kind == "notification":
             wanted = (
