@@ -141,6 +141,10 @@ class Sender:
         except ChannelError as err:  # anything else the channel says: a transient failure
             async with self.sm() as s, s.begin():
                 await self._retry(s, c, 0.0, str(err))
+        except Exception as err:  # a fault of ours: counted, so one recipient cannot loop forever
+            log.exception("sending campaign %s to recipient %s failed", campaign.id, c.id)
+            async with self.sm() as s, s.begin():
+                await self._retry(s, c, 0.0, f"Lỗi nội bộ khi gửi: {type(err).__name__}")
         else:
             async with self.sm() as s, s.begin():
                 await recipients.sent(s, c, self.token, vendor_id, self.clock.now())
