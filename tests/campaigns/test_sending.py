@@ -281,3 +281,17 @@ async def test_bad_input_is_refused_in_vietnamese_and_nothing_is_stored(bench: B
     assert (status, listed["campaigns"]) == (200, [])
     status, options = await tt1.get(f"{API}/options")
     assert options["channels"] == ["zalo"] and "Huyện Hoằng Hóa" in options["districts"]
+
+
+async def test_a_server_error_is_retried_later(bench: Bench) -> None:
+    bench.sim.add_followers(2)
+    await resync(bench)
+    cid = await approved(bench)
+    bench.sim.script(Fault(kind="http", code=502, endpoint="promotion"))
+    await bench.tick()
+    (waiting,) = [r for r in (await recipients(bench, cid)).values() if r.status == "pending"]
+    assert waiting.attempts == 1 and len(bench.sim.promotions) == 1
+    bench.clock.advance(31)
+    await bench.tick()
+    assert len(bench.sim.promotions) == 2
+    assert (await campaign(bench, cid))["counts"]["by_status"]["sent"] == 2
