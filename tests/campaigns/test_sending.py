@@ -295,3 +295,16 @@ async def test_a_server_error_is_retried_later(bench: Bench) -> None:
     await bench.tick()
     assert len(bench.sim.promotions) == 2
     assert (await campaign(bench, cid))["counts"]["by_status"]["sent"] == 2
+
+
+async def test_a_cancelled_campaign_sends_nothing(bench: Bench) -> None:
+    bench.sim.add_followers(2)
+    await resync(bench)
+    cid = await approved(bench)
+    tt1 = await bench.login("tt1")
+    status, body = await tt1.post(f"{API}/{cid}/cancel")
+    assert (status, body["campaign"]["status"]) == (200, "cancelled")
+    await bench.tick()
+    assert bench.sim.promotions == [] and await recipients(bench, cid) == {}
+    status, body = await tt1.post(f"{API}/{cid}/cancel")
+    assert status == 409 and "đã hủy" in body["error"]
