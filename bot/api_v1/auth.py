@@ -86,7 +86,13 @@ def api_problem(
         return web.HTTPMethodNotAllowed(
             "", [], text=_error_body(code, message_vi), content_type="application/json"
         )
-    exc = cls(text=_error_body(code, message_vi), content_type="application/json")
+    exc = (
+        web.HTTPRequestEntityTooLarge(
+            0, 0, text=_error_body(code, message_vi), content_type="application/json"
+        )  # the sizes only feed aiohttp's default text, replaced here
+        if cls is web.HTTPRequestEntityTooLarge
+        else cls(text=_error_body(code, message_vi), content_type="application/json")
+    )
     exc.headers.update(headers or {})
     return exc
 

@@ -56,10 +56,7 @@ def _id(request: web.Request) -> int:
 async def _body(request: web.Request) -> dict[str, Any]:
     raw = await request.content.read(MAX_BODY + 1)
     if len(raw) > MAX_BODY:
-        message = {"error": {"code": "too_large", "message": f"Nội dung yêu cầu dài quá {MAX_BODY} byte"}}
-        raise web.HTTPRequestEntityTooLarge(  # (api_problem cannot build a 413 yet)
-            MAX_BODY, len(raw), text=json.dumps(message, ensure_ascii=False), content_type="application/json"
-        )
+        raise api_problem(413, "too_large", f"Nội dung yêu cầu dài quá {MAX_BODY} byte")
     try:
         body = json.loads(raw.decode("utf-8"), parse_constant=_no_constant)
     except (UnicodeDecodeError, ValueError) as err:
