@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -179,4 +179,5 @@ def _when(raw: Any, zone: tzinfo) -> datetime | None:
         raise CampaignError("Thời điểm gửi (scheduled_at) không hợp lệ (ISO 8601)") from err
     if not 2000 <= when.year <= 2999:
         raise CampaignError("Thời điểm gửi (scheduled_at): năm phải từ 2000 đến 2999")
-    return when if when.tzinfo else when.replace(tzinfo=zone)
+    local = when if when.tzinfo else when.replace(tzinfo=zone)
+    return local.astimezone(UTC)  # stored in UTC: SQLite keeps no offset and reads UTC back

@@ -13,8 +13,9 @@ from sqlalchemy import select
 from campaigns import audience, districts, recipients, rules, settings, states, tags
 from campaigns.errors import CampaignError
 from campaigns.opt_out import opt_out
+from storage.clock import as_utc
 from storage.models import ChannelIdentity, Contact, Conversation
-from storage.models_campaigns import CampaignRecipient, CampaignStatus
+from storage.models_campaigns import Campaign, CampaignRecipient, CampaignStatus
 from storage.models_console import User
 from storage.record.ingest import identity_for
 
@@ -162,3 +163,16 @@ async def test_recipients_are_claimed_once_by_concurrent_workers(sm: Any) -> Non
     async with sm() as s:
         rows = (await s.execute(select(CampaignRecipient))).scalars().all()
         assert len(rows) == 40
+
+
+async def test_a_local_schedule_is_read_back_as_the_same_instant(sm: Any) -> None:
+    """08:00 in Việt Nam is 01:00 UTC on either database (SQLite keeps no offset: a local
+    time stored as such was read back 7 hours late)."""
+    async with sm() as s, s.begin():
+        (author,) = await users(s, "tt9")
+        c = states.create(s, draft(scheduled_at="2027-03-05T08:00"), author, NOW)
+        await s.flush()
+        cid = c.id
+    async with sm() as s:
+        stored = (await s.execute(select(Campaign.scheduled_at).where(Campaign.id == cid))).scalar_one()
+    assert as_utc(stored) == datetime(2027, 3, 5, 1, 0, tzinfo=UTC)
