@@ -101,6 +101,33 @@ AUDIT_ACTION: dict[str, str] = {
     "faq.mark_wrong": "đánh dấu câu trả lời sai",
     "faq.accept_phrasing": "nhận cách hỏi mới",
     "faq.reject_phrasing": "bỏ cách hỏi đề xuất",
+    # announcements to followers (issue 17)
+    "campaign_create": "soạn thông báo",
+    "campaign_edit": "sửa thông báo",
+    "campaign_submit": "gửi duyệt thông báo",
+    "campaign_approve": "duyệt thông báo",
+    "campaign_reject": "từ chối thông báo",
+    "campaign_cancel": "hủy thông báo",
+    "campaign_resume": "gửi tiếp thông báo",
+    "campaign_export": "xuất báo cáo thông báo",
+    "campaign_sending": "bắt đầu gửi thông báo",
+    "campaign_done": "gửi xong thông báo",
+    "campaign_halted": "thông báo bị dừng",
+    "followers_resync": "đồng bộ người quan tâm",
+    "contact_tags": "gắn nhãn công dân",
+    # the integration API and outbound webhooks (issue 17)
+    "api_request": "ứng dụng khác gọi API",
+    "api_forbidden": "API: mã truy cập thiếu quyền",
+    "api_revoked": "API: dùng mã truy cập đã thu hồi",
+    "api_rate_limited": "API: vượt giới hạn số yêu cầu",
+    "api_create_ticket": "ứng dụng khác lập phiếu qua API",
+    "api_token_create": "tạo mã truy cập API",
+    "api_token_revoke": "thu hồi mã truy cập API",
+    "webhook_created": "tạo điểm nhận webhook",
+    "webhook_disabled": "tạm dừng điểm nhận webhook",
+    "webhook_enabled": "bật lại điểm nhận webhook",
+    "webhook_deleted": "xoá điểm nhận webhook",
+    "webhook_redelivered": "gửi lại webhook",
 }
 
 # the kinds of object an audit row names (AuditLog.object_type)
@@ -115,6 +142,11 @@ AUDIT_OBJECT: dict[str, str] = {
     "canned": "câu trả lời mẫu",
     "faq_version": "bộ câu hỏi",
     "faq_phrasing": "cách hỏi đề xuất",
+    "campaign": "thông báo",
+    "channel": "kênh",
+    "api_token": "mã truy cập API",
+    "webhook_endpoint": "điểm nhận webhook",
+    "webhook_delivery": "lần gửi webhook",
 }
 
 # connectors.registry.BUILTIN, plus "phone" for tickets of a logged call
@@ -124,6 +156,7 @@ CHANNEL: dict[str, str] = {
     "facebook": "Facebook",
     "email": "Thư điện tử",
     "phone": "Điện thoại",
+    "api": "Ứng dụng khác (API)",
 }
 
 ROLE: dict[str, str] = {

@@ -32,6 +32,7 @@ AUDIT_CALLS = {
     "_post_text": 1,
     "_end_hold": 3,
     "_audit": 2,
+    "_change": 1,
 }
 # call name -> index of the positional argument that is a ticket event action
 EVENT_CALLS = {"move": 4, "_forward": 8}
