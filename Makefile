@@ -37,7 +37,7 @@ test: install system-packages services rasa
 
 lint: install
 	$(PY) -m ruff check .
-	$(PY) -m mypy storage bot connectors faq handoff campaigns actions devtools
+	$(PY) -m mypy storage bot connectors faq handoff campaigns privacy actions devtools
 
 clean:
 	rm -rf $(VENV) var

@@ -7,11 +7,14 @@ from typing import Any
 
 from sqlalchemy import inspect
 
+import storage.models_breaches
 import storage.models_campaigns
 import storage.models_console
 import storage.models_faq
 import storage.models_integrations
+import storage.models_privacy
 import storage.models_public
+import storage.models_retention
 import storage.models_webhooks  # noqa: F401  (every model module registers its tables)
 from storage.models import Base
 

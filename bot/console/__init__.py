@@ -22,6 +22,7 @@ from bot.console import (
     admin_api,
     audit_view,
     auth_routes,
+    breaches_api,
     campaigns_api,
     contacts_api,
     conversations,
@@ -30,6 +31,7 @@ from bot.console import (
     integrations_api,
     live,
     presence,
+    privacy_api,
     publish_api,
     records_api,
     tickets_api,
@@ -133,6 +135,8 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     campaigns_api.setup(console, hub)  # Zalo announcements to followers (issue 17)
     integrations_api.setup(console, hub)  # API tokens (issue 17)
     webhooks_admin.setup(console, hub)  # outbound webhooks and their delivery log (issue 17)
+    privacy_api.setup(console, hub)  # data requests, a contact's export and access log (issue 18)
+    breaches_api.setup(console, hub)  # the breach register (issue 18)
     # A sub-application's signals run as handlers of the hub's, appended when it is mounted:
     # on_startup after every cleanup_ctx start of the hub's (the migrations included), and
     # on_shutdown before its cleanup_ctx closes the database and the bus (a cleanup_ctx of

@@ -7,11 +7,14 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import storage.models_breaches
 import storage.models_campaigns
 import storage.models_console
 import storage.models_faq
 import storage.models_integrations
+import storage.models_privacy
 import storage.models_public
+import storage.models_retention
 import storage.models_webhooks  # noqa: F401  (every table's module, for autogenerate)
 from storage.models import Base
 from storage.session import create_engine
