@@ -24,6 +24,7 @@ from bot.console import (
     auth_routes,
     breaches_api,
     campaigns_api,
+    contact_data_api,
     contacts_api,
     conversations,
     exports,
@@ -137,6 +138,7 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     webhooks_admin.setup(console, hub)  # outbound webhooks and their delivery log (issue 17)
     privacy_api.setup(console, hub)  # data requests, a contact's export and access log (issue 18)
     breaches_api.setup(console, hub)  # the breach register (issue 18)
+    contact_data_api.setup(console, hub)  # a contact's export and access log (issue 18)
     # A sub-application's signals run as handlers of the hub's, appended when it is mounted:
     # on_startup after every cleanup_ctx start of the hub's (the migrations included), and
     # on_shutdown before its cleanup_ctx closes the database and the bus (a cleanup_ctx of
