@@ -22,9 +22,13 @@ log = logging.getLogger(__name__)
 PREFIX = "/api/v1"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 BODY_LIMITS = JsonLimits(max_bytes=64 * 1024, max_depth=8, max_items=100, max_string=20_000)
-# a value with something visible in it (what the OpenAPI document's ``pattern`` says)
-VISIBLE = re.compile(r"[^\s\x00-\x1f\x7f]")
-VISIBLE_PATTERN = "[^\\s\\u0000-\\u001f\\u007f]"
+# spaces and control characters, spelled out: ``\s`` means other characters in Python's ``re``
+# (\x1c-\x1f, \x85) than in the ECMA regexes of JSON Schema (\ufeff), and the document's
+# patterns must accept exactly what the server does
+BLANK = "\\u0000-\\u0020\\u007f-\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff"
+# a value with something visible in it (the OpenAPI document's ``pattern`` is the same text)
+VISIBLE_PATTERN = f"[^{BLANK}]"
+VISIBLE = re.compile(VISIBLE_PATTERN)
 DEFAULT_MESSAGES = {
     400: ("bad_request", "Yêu cầu không hợp lệ"),
     401: ("unauthorized", "Cần mã truy cập API"),

@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.api_v1.common import VISIBLE_PATTERN
-from bot.api_v1.tickets import KINDS, LIMITS, REQUIRED
+from bot.api_v1.tickets import EMAIL_PATTERN, KINDS, LIMITS, PHONE_RE, REQUIRED
 from storage.search import MAX_QUERY
 
 REF_ERROR = {"$ref": "#/components/responses/ApiError"}
 NULLABLE_STR = {"type": ["string", "null"]}
 TIME = {"type": "string", "format": "date-time"}
 NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
-PATTERNS = {"phone": r"^\+?[0-9][0-9 .()-]{6,30}$", "email": r"^[^@\s]+@[^@\s]+$"}
+PATTERNS = {"phone": PHONE_RE.pattern, "email": EMAIL_PATTERN}
 SECURITY: dict[str, list[str]] = {"apiToken": []}
 
 

@@ -20,7 +20,7 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from bot.api_v1.auth import ApiTokenInfo, api_problem, require_scope
-from bot.api_v1.common import invalid, json_object, text_field, unknown_fields
+from bot.api_v1.common import BLANK, invalid, json_object, text_field, unknown_fields
 from bot.auth.audit import record
 from bot.console.core import client_ip, publish_outcome
 from bot.hub import Hub, hub_of
@@ -36,7 +36,8 @@ from storage.models_integrations import ApiIdempotencyKey, ApiTicketSource
 
 KEY_RE = re.compile(r"^[\x21-\x7e]{1,200}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9 .()-]{6,30}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+$")
+EMAIL_PATTERN = f"^[^@{BLANK}]+@[^@{BLANK}]+$"  # the same in Python and in JSON Schema
+EMAIL_RE = re.compile(EMAIL_PATTERN)
 IDEMPOTENCY_ENV = "HUB_API_IDEMPOTENCY_HOURS"
 CHANNEL = "api"
 KINDS = ("request", "incident")
