@@ -336,5 +336,6 @@ async def contacts_search(request: web.Request) -> web.Response:
             .scalars()
             .all()
         )
-        audit_action(s, request, user, "search_contacts", "contact", None, hub.clock.now(), detail={"q": q})
+        shown = {"q": q, "contact_ids": [c.id for c in rows]}  # the access log per contact reads the ids
+        audit_action(s, request, user, "search_contacts", "contact", None, hub.clock.now(), detail=shown)
     return web.json_response({"contacts": [contact_dict(c) for c in rows]})
