@@ -41,6 +41,7 @@ STATIC_FILES = frozenset(
         "report.js",
         "publish.js",
         "campaigns.js",
+        "integrations.js",
     }
 )
 PAGE_HEADERS = {"Cache-Control": "no-store"}  # the security headers: bot.console.core.SECURITY_HEADERS
