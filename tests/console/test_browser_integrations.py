@@ -126,6 +126,19 @@ async def _webhooks(page: Any, app: web.Application, receiver: Receiver) -> None
     await page.select_option("#delivery-status", "")
     await page.wait_for_selector(f"#deliveries-rows tr.wh-row-delivered:has-text('{code}')", timeout=WAIT)
 
+    # paging, newest first (20 a page): 20 more tickets put the first one on page 2
+    for _ in range(20):
+        await _ticket(app)
+    await page.fill("#delivery-ticket", "")
+    await page.click("#delivery-filter")
+    await page.wait_for_selector("#deliveries-page:has-text('Trang 1/2 · 21 lần gửi')", timeout=WAIT)
+    assert code not in await page.inner_text("#deliveries-rows")
+    assert await page.is_disabled("#deliveries-prev")
+    await page.click("#deliveries-next")
+    await page.wait_for_selector("#deliveries-page:has-text('Trang 2/2 · 21 lần gửi')", timeout=WAIT)
+    assert code in await page.inner_text("#deliveries-rows")
+    assert await page.is_disabled("#deliveries-next")
+
     await page.click(f"{endpoint} button:has-text('Tạm dừng')")
     await page.wait_for_selector(f"{endpoint}:has-text('tạm dừng')", timeout=WAIT)
     page.once("dialog", lambda d: d.accept())
