@@ -12,7 +12,7 @@ from aiohttp import web
 
 from actions.fields import normalize_phone
 from bot.console.conversation_views import contact_dict
-from bot.console.core import STAFF, audit_action, hub_of, json_body, require
+from bot.console.core import STAFF, audit_action, audit_view, hub_of, json_body, require
 from bot.events import QUEUE_TOPIC
 from handoff.workflow import WorkflowError
 from storage.models import Contact
@@ -103,6 +103,8 @@ async def edit_contact(request: web.Request) -> web.Response:
                 now,
                 detail={"fields": sorted(changed)},
             )
+        else:  # nothing changed, but the answer shows the contact: a look at its data
+            await audit_view(s, request, user, "view_contact", "contact", contact_id, now)
         body = contact_dict(contact)
     if changed:
         await hub.bus.publish(

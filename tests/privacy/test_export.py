@@ -138,6 +138,8 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     assert (await op.get(f"/console/api/conversations/{convs['facebook']}"))[0] == 200
     status, found = await op.get("/console/api/contacts?q=Hồng Nhung")
     assert status == 200 and [x["id"] for x in found["contacts"]] == [contact]
+    status, body = await op.post(f"/console/api/contacts/{contact}", {"full_name": FULL_NAME})
+    assert status == 200 and body["changed"] == []  # no change, but the answer shows the contact
     op2 = await people("op2")  # another citizen's data: not in this contact's log
     assert (await op2.get(f"/console/api/conversations/{other_conv}"))[0] == 200
     assert (await op2.get("/console/api/contacts?q=someone"))[0] == 200
@@ -175,6 +177,7 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     assert ("op1", "view_conversation", "conversation", str(convs["facebook"])) in seen
     assert ("op1", "search_contacts", "contact", None) in seen
     assert ("op1", "merge_contacts", "contact", str(contact)) in seen
+    assert ("op1", "view_contact", "contact", str(contact)) in seen
     view = next(r for r in log if r["action"] == "view_ticket")
     assert (view["role"], view["at"], view["ip"]) == ("operator", look_at.isoformat(), "127.0.0.1")
     assert not any(r["username"] == "op2" for r in log)
