@@ -27,8 +27,6 @@ if TYPE_CHECKING:
     from bot.hub import Hub
 
 ID = r"{id:\d{1,18}}"
-EXPORT_ACTION = "contact_export"
-ACCESS_LOG_ACTION = "contact_access_log"
 FORMATS = ("json", "xlsx", "pdf")
 ACCESS_LOG_MAX = 2000
 
@@ -64,7 +62,7 @@ async def _export(request: web.Request, fmt: str) -> web.Response:
     async with hub.sm() as s, s.begin():
         if await s.get(Contact, contact_id) is None:
             raise WorkflowError("Không tìm thấy liên hệ", 404)
-        audit_action(s, request, user, EXPORT_ACTION, "contact", contact_id, now, detail={"format": fmt})
+        audit_action(s, request, user, "contact_export", "contact", contact_id, now, detail={"format": fmt})
         await s.flush()  # the export lists itself in its access log
         try:
             data = await contact_export(s, contact_id, now)
@@ -99,7 +97,7 @@ async def contact_access_log(request: web.Request) -> web.Response:
     async with hub.sm() as s, s.begin():
         if await s.get(Contact, contact_id) is None:
             raise WorkflowError("Không tìm thấy liên hệ", 404)
-        await audit_view(s, request, user, ACCESS_LOG_ACTION, "contact", contact_id, now)
+        await audit_view(s, request, user, "contact_access_log", "contact", contact_id, now)
         await s.flush()
         rows = await access_log(s, contact_id, limit=int(raw))
     return web.json_response({"contact_id": contact_id, "access_log": rows})
