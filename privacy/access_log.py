@@ -29,6 +29,7 @@ from storage.models_console import AuditLog
 SEARCH_ACTION = "search_contacts"
 # how many of the newest search rows are read to find those that showed this contact
 SEARCH_SCAN = 5000
+HIDDEN_DETAIL = frozenset({"q", "contact_ids"})
 
 
 async def contact_ids(s: AsyncSession, contact_id: int) -> list[int]:
@@ -70,6 +71,15 @@ def _iso(value: datetime | None) -> str | None:
     return at.isoformat() if at else None
 
 
+def _detail(detail: Any) -> dict[str, Any] | None:
+    """The row's detail without what a search carried: the words typed (often this or another
+    citizen's name or phone) and the other contacts it showed."""
+    if not isinstance(detail, dict):
+        return None
+    kept = {k: v for k, v in detail.items() if k not in HIDDEN_DETAIL}
+    return kept or None
+
+
 def row_dict(row: AuditLog) -> dict[str, Any]:
     """One line of the access log (JSON-able)."""
     return {
@@ -82,7 +92,7 @@ def row_dict(row: AuditLog) -> dict[str, Any]:
         "object_type": row.object_type,
         "object_id": row.object_id,
         "ip": row.ip,
-        "detail": row.detail,
+        "detail": _detail(row.detail),
     }
 
 

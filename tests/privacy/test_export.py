@@ -178,6 +178,8 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     assert ("op1", "search_contacts", "contact", None) in seen
     assert ("op1", "merge_contacts", "contact", str(contact)) in seen
     assert ("op1", "view_contact", "contact", str(contact)) in seen
+    search = next(r for r in log if r["action"] == "search_contacts")
+    assert search["detail"] is None  # the words typed and the other contacts shown stay in the audit log
     view = next(r for r in log if r["action"] == "view_ticket")
     assert (view["role"], view["at"], view["ip"]) == ("operator", look_at.isoformat(), "127.0.0.1")
     assert not any(r["username"] == "op2" for r in log)
