@@ -1,8 +1,10 @@
 """Screenshots of the console for ``docs/console.md``: the operator's agent screen, the
-agency officer's ticket page, the supervisor's report and an announcement waiting for the
-supervisor's approval ("Thông báo Zalo"), at 1366×768 in real headless Chromium, against a
-hub started as a child process on a throw-away SQLite database with a few demonstration
-conversations and tickets, its Zalo OA the simulator (all on loopback)::
+agency officer's ticket page, the supervisor's report, an announcement waiting for the
+supervisor's approval ("Thông báo Zalo") and the admin's "Tích hợp" page (an API token just
+created, shown once; the webhooks' delivery log, one receiver up and one down), at 1366×768
+in real headless Chromium, against a hub started as a child process on a throw-away SQLite
+database with a few demonstration conversations and tickets, its Zalo OA the simulator, the
+webhook receiver a small server here (all on loopback)::
 
     .venv/bin/python -m devtools.console_screenshots [--out docs/img]
 """
@@ -22,8 +24,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from devtools.hub_process import ROOT, HubProcess
+from devtools.net import free_port
 from devtools.zalo import ZaloSimulator
 
 WIDTH, HEIGHT = 1366, 768
@@ -33,6 +37,7 @@ ACCOUNTS = (  # username, role, agency, full name
     ("minh.yte", "agency", "so-yte", "Phạm Văn Minh"),
     ("thu.stt", "supervisor", None, "Hoàng Thị Thu"),
     ("hoa.tt", "communications", None, "Lê Thị Hoa"),
+    ("an.qt", "admin", None, "Nguyễn Văn An"),
 )
 ANNOUNCEMENT = (
     "Từ 7 giờ sáng thứ Bảy, các trạm y tế xã, phường tiêm bù vắc xin sởi miễn phí cho trẻ từ 1 "
@@ -84,6 +89,7 @@ def prepare(work: Path) -> dict[str, str]:
         "HUB_ENGINE": "hub",
         "HUB_NLU": "cues",
         "HUB_FAQ_POLL_INTERVAL": "0.5",
+        "HUB_WEBHOOK_POLL_SECONDS": "0.5",
     }
     _cli(env, "migrate")
     _cli(env, "users", "seed")
@@ -116,7 +122,7 @@ class Staff:
         headers = {"X-CSRF-Token": self.csrf}
         async with self.http.post(self.base + path, json=body or {}, headers=headers) as r:
             data = await r.json()
-            if r.status != 200:
+            if r.status not in (200, 201):
                 raise RuntimeError(f"{path}: {r.status} {data}")
             return data
 
@@ -139,8 +145,21 @@ async def citizen(base: str, name: str, texts: list[str]) -> int:
     return int(session["conversation_id"])
 
 
-async def stage(base: str) -> dict[str, Any]:
+async def webhooks(base: str, up: str) -> None:
+    """Two of the province's apps subscribed to every ticket event before the tickets are
+    made: ``up`` answers, the other's address has nobody listening."""
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        admin = await Staff(http, base).login("an.qt")
+        down = f"http://127.0.0.1:{free_port()}/hub1022"
+        for name, url in (("Phản hồi Thanh Hóa", up), ("Smart Thanh Hóa", down)):
+            await admin.post("/console/api/webhooks", {"name": name, "url": url})
+        token = {"name": "Cổng thông tin tỉnh", "scopes": ["answers:read", "faq:read"]}
+        await admin.post("/console/api/integrations/tokens", token)
+
+
+async def stage(base: str, receiver: str) -> dict[str, Any]:
     """Conversations waiting and held, a forwarded ticket: what the screenshots show."""
+    await webhooks(base, receiver)
     convs = [await citizen(base, name, texts) for name, texts in CITIZENS]
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         op = await Staff(http, base).login("lan.op")
@@ -245,8 +264,39 @@ async def shoot(base: str, out: Path, staged: dict[str, Any]) -> list[Path]:
         await supervisor.wait_for_selector("#cmp-approve")
         shots.append(out / "console-campaigns.png")
         await supervisor.screenshot(path=str(shots[-1]))
+        shots += await integrations(await login("an.qt"), out)
         await browser.close()
     return shots
+
+
+async def integrations(admin: Any, out: Path) -> list[Path]:
+    """The admin creates a token (shown once), then the delivery log."""
+    await admin.click("#tabs button[data-view='integrations']")
+    await admin.fill("#token-name", "Phản hồi Thanh Hóa")
+    for scope in ("tickets:create", "tickets:read"):
+        await admin.check(f"#token-scopes input[value='{scope}']")
+    await admin.click("#token-create")
+    await admin.wait_for_selector("#token-secret:visible")
+    await admin.screenshot(path=str(out / "console-integrations.png"))
+    await admin.click("#deliveries-refresh")
+    await admin.wait_for_selector("#deliveries-rows tr.wh-row-delivered", timeout=20000)
+    await admin.eval_on_selector("#webhooks-table", "e => e.scrollIntoView()")
+    await admin.screenshot(path=str(out / "console-webhooks.png"))
+    return [out / "console-integrations.png", out / "console-webhooks.png"]
+
+
+async def receiver() -> web.AppRunner:
+    """An app's webhook endpoint on loopback that accepts every delivery."""
+
+    async def accept(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/hub1022", accept)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    return runner
 
 
 async def run(out: Path) -> list[Path]:
@@ -257,11 +307,15 @@ async def run(out: Path) -> list[Path]:
             env = {**prepare(work), **sim.env()}
             hub = HubProcess(env, work / "hub.log").start(timeout=180)
             sim.webhook_url = f"{hub.url}/webhooks/zalo"
+            app = await receiver()
+            port = free_port()
+            await web.TCPSite(app, "127.0.0.1", port).start()
             try:
-                staged = await stage(hub.url)
+                staged = await stage(hub.url, f"http://127.0.0.1:{port}/hub1022")
                 return await shoot(hub.url, out, staged)
             finally:
                 hub.stop()
+                await app.cleanup()
 
 
 def main(argv: list[str] | None = None) -> int:

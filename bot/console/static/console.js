@@ -1,5 +1,6 @@
 /* Operator console of the 1022 hub: the shared core (window.HC). The other scripts —
-   agent.js (the three-pane agent screen), tickets.js, admin.js — add their views to it and
+   agent.js (the three-pane agent screen), tickets.js, admin.js, campaigns.js, integrations.js
+   (the admin's API tokens and webhooks) — add their views to it and
    start.js boots the page. Rule: every text from the server (citizens' messages above all)
    is written with textContent / createTextNode — never innerHTML. */
 (function () {

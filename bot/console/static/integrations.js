@@ -121,6 +121,11 @@
   }
 
   // ------------------------------------------------------------------ webhook endpoints
+  function events(list) {
+    var all = Object.keys(EVENTS).every(function (k) { return list.indexOf(k) >= 0; });
+    return all ? "mọi sự kiện" : list.map(function (x) { return label(EVENTS, x); }).join("; ");
+  }
+
   function loadEndpoints() {
     return HC.api("GET", "/webhooks").then(function (d) {
       endpoints = d.items;
@@ -130,7 +135,7 @@
         var actions = td();
         actions.appendChild(button(e.active ? "Tạm dừng" : "Bật lại", null, function () { setActive(e, !e.active); }));
         actions.appendChild(button("Xoá", null, function () { remove(e); }));
-        var tr = row([e.name, td(el("code", null, e.url)), e.events.map(function (x) { return label(EVENTS, x); }).join("; "),
+        var tr = row([e.name, td(el("code", null, e.url)), events(e.events),
           e.active ? "đang bật" : "tạm dừng", actions]);
         tr.dataset.id = e.id; tr.className = "endpoint" + (e.active ? "" : " inactive");
         body.appendChild(tr);
