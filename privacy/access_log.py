@@ -7,7 +7,9 @@ The console already audits every look at a citizen's data (``bot/console/core.py
   export (``contact_export``), the access log itself (``contact_access_log``);
 * ``object_type="conversation"``: ``view_conversation``, take over, replies, notes, close;
 * ``object_type="ticket"``: ``view_ticket``, every workflow action, a recording's download;
-* ``search_contacts`` rows name the contacts a search showed in ``detail["contact_ids"]``.
+* ``search_contacts`` rows name the contacts a search showed in ``detail["contact_ids"]``;
+* ``api_request`` rows of the integration API (``bot/api_v1/auth.py``, no user: the token's
+  name is in ``detail["token"]``) whose path reads one of the contact's tickets.
 
 This module only reads: it finds the contact's ids (itself and the contacts merged into it),
 its conversations and its tickets, and returns the audit rows that name any of them.
@@ -19,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Text, and_, cast, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.clock import as_utc
@@ -27,6 +29,7 @@ from storage.models import Contact, Conversation, Ticket
 from storage.models_console import AuditLog
 
 SEARCH_ACTION = "search_contacts"
+API_READ = "api_request"  # bot/api_v1/auth.py: one row per request, detail {token, method, path, scope}
 # how many of the newest search rows are read to find those that showed this contact
 SEARCH_SCAN = 5000
 HIDDEN_DETAIL = frozenset({"q", "contact_ids"})
@@ -117,6 +120,27 @@ async def _searches(s: AsyncSession, ids: Sequence[int], limit: int) -> list[Aud
     return found
 
 
+async def _api_reads(s: AsyncSession, tickets: Sequence[int], limit: int) -> list[AuditLog]:
+    """Requests of the integration API that read one of these tickets (``GET
+    /api/v1/tickets/{code}``): the audit row names the token, its path names the ticket."""
+    if not tickets:
+        return []
+    codes = [
+        str(c).upper() for c in (await s.execute(select(Ticket.code).where(Ticket.id.in_(tickets)))).scalars()
+    ]
+    detail = cast(AuditLog.detail, Text)
+    rows = (
+        await s.execute(
+            select(AuditLog)
+            .where(AuditLog.action == API_READ, or_(*(detail.ilike(f"%/tickets/{code}%") for code in codes)))
+            .order_by(AuditLog.id.desc())
+            .limit(limit)
+        )
+    ).scalars()
+    suffixes = tuple(f"/TICKETS/{code}" for code in codes)
+    return [r for r in rows if str((r.detail or {}).get("path", "")).upper().endswith(suffixes)]
+
+
 async def access_log(s: AsyncSession, contact_id: int, *, limit: int = 500) -> list[dict[str, Any]]:
     """Who looked at or acted on this contact's data: audit rows naming the contact (or a
     contact merged into it), one of its conversations or one of its tickets, and the contact
@@ -135,5 +159,6 @@ async def access_log(s: AsyncSession, contact_id: int, *, limit: int = 500) -> l
         ).scalars()
     )
     rows += await _searches(s, ids, limit)
+    rows += await _api_reads(s, tickets, limit)
     rows.sort(key=lambda r: r.id, reverse=True)
     return [row_dict(r) for r in rows[:limit]]

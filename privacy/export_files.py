@@ -208,12 +208,18 @@ def _requests(data: dict[str, Any]) -> Table:
     return "Yêu cầu về dữ liệu", ["Mã yêu cầu", "Chi tiết"], rows
 
 
+def _who(row: dict[str, Any]) -> str:
+    """The account, or the application whose API token made the request."""
+    token = (row.get("detail") or {}).get("token")
+    return text(row["username"]) if row["username"] or not token else f"Ứng dụng: {token}"
+
+
 def _access(data: dict[str, Any]) -> Table:
     heads = ["Thời gian", "Tài khoản", "Vai trò", "Việc", "Đối tượng", "Mã đối tượng", "Địa chỉ IP"]
     rows = [
         [
             when(a["at"]),
-            text(a["username"]),
+            _who(a),
             label("role", a["role"]) if a["role"] else "",
             label("audit_action", a["action"]),
             label("audit_object", a["object_type"]),

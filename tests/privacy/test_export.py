@@ -21,6 +21,7 @@ import pytest
 from aiohttp import web
 from openpyxl import load_workbook
 
+from bot.auth import api_tokens
 from bot.hub import HUB
 from campaigns.opt_out import opt_out
 from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage
@@ -140,6 +141,16 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     assert status == 200 and [x["id"] for x in found["contacts"]] == [contact]
     status, body = await op.post(f"/console/api/contacts/{contact}", {"full_name": FULL_NAME})
     assert status == 200 and body["changed"] == []  # no change, but the answer shows the contact
+    async with app[HUB].sm() as s, s.begin():  # another app reads the ticket through /api/v1
+        token, secret = await api_tokens.create_token(
+            s, name="Cổng phản ánh", scopes=["tickets:read"], now=look_at
+        )
+    app_reader = await people()
+    for code in (c["code"], c["code"] + "9"):
+        async with app_reader.http.get(
+            app_reader.base + f"/api/v1/tickets/{code}", headers={"Authorization": f"Bearer {secret}"}
+        ) as r:
+            assert r.status == (200 if code == c["code"] else 404)
     op2 = await people("op2")  # another citizen's data: not in this contact's log
     assert (await op2.get(f"/console/api/conversations/{other_conv}"))[0] == 200
     assert (await op2.get("/console/api/contacts?q=someone"))[0] == 200
@@ -178,6 +189,12 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     assert ("op1", "search_contacts", "contact", None) in seen
     assert ("op1", "merge_contacts", "contact", str(contact)) in seen
     assert ("op1", "view_contact", "contact", str(contact)) in seen
+    (api,) = [r for r in log if r["action"] == "api_request"]
+    assert (api["object_id"], api["detail"]["path"], api["at"]) == (
+        str(token.id),
+        f"/api/v1/tickets/{c['code']}",
+        look_at.isoformat(),
+    )
     search = next(r for r in log if r["action"] == "search_contacts")
     assert search["detail"] is None  # the words typed and the other contacts shown stay in the audit log
     view = next(r for r in log if r["action"] == "view_ticket")
@@ -192,6 +209,7 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     cells = {str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v}
     assert {*TEXTS.values(), FULL_NAME, "anh-ngap.jpg", c["code"]} <= cells
     assert "Tin nhắn" in wb.sheetnames and "Nhật ký truy cập" in wb.sheetnames
+    assert "Ứng dụng: Cổng phản ánh" in cells and "Cán bộ trực tổng đài" in cells
     async with sv.http.get(sv.base + f"/console/api/contacts/{contact}/export.pdf") as r:
         assert r.status == 200 and r.content_type == "application/pdf"
         pdf = await r.read()
