@@ -10,9 +10,21 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.models import Contact, Conversation, Ticket
 from storage.models_retention import HOLD_KINDS, LegalHold
 
 MAX_REASON = 2000
+HOLD_NOT_FOUND = "Không tìm thấy lệnh giữ hồ sơ"
+MODELS: dict[str, type[Contact] | type[Ticket] | type[Conversation]] = {
+    "contact": Contact,
+    "ticket": Ticket,
+    "conversation": Conversation,
+}
+NOT_FOUND = {
+    "contact": "Không tìm thấy liên hệ",
+    "ticket": "Không tìm thấy phiếu",
+    "conversation": "Không tìm thấy cuộc hội thoại",
+}
 
 
 class LegalHoldError(ValueError):
@@ -35,6 +47,8 @@ async def place(
     reason = reason.strip()
     if not reason:
         raise LegalHoldError("Cần ghi lý do giữ hồ sơ")
+    if await s.get(MODELS[kind], object_id) is None:
+        raise LegalHoldError(NOT_FOUND[kind])
     if len(reason) > MAX_REASON:
         raise LegalHoldError(f"Lý do dài quá {MAX_REASON} ký tự")
     hold = LegalHold(
@@ -48,7 +62,7 @@ async def place(
 async def release(s: AsyncSession, hold_id: int, now: datetime, *, by: str | None) -> LegalHold:
     hold = await s.get(LegalHold, hold_id)
     if hold is None:
-        raise LegalHoldError("Không tìm thấy lệnh giữ hồ sơ")
+        raise LegalHoldError(HOLD_NOT_FOUND)
     if hold.released_at is not None:
         raise LegalHoldError("Lệnh giữ hồ sơ này đã được gỡ")
     hold.released_at, hold.released_by = now, by
