@@ -32,6 +32,7 @@ from dataclasses import replace
 from sqlalchemy import or_, select, update
 
 from bot.apply_result import ResultApplier
+from bot.data_request_reply import DataRequestReply
 from bot.engine import DialogueEngine, EngineRequest, EngineResult, EngineUnavailable, engine_sender_id
 from bot.events import QUEUE_TOPIC, EventBus, conversation_topic
 from bot.lifecycle import Stopper, stop_gracefully
@@ -83,6 +84,7 @@ class Pipeline:
         self.typing = typing
         self.lookup = lookup  # a ticket code in the message: its status, before the engine
         self.opt_out = OptOutReply(sm)  # "hủy đăng ký" / "đăng ký nhận tin": before the engine too
+        self.data_requests = DataRequestReply(sm, self.applier.calendar)  # issue 18; restricted: operator
         self.lease_seconds = lease_seconds
         self.renew_every = renew_every  # None: a third of the lease
         self.leases = ConversationLeases(sm, clock)
@@ -282,6 +284,8 @@ class Pipeline:
     async def _looked_up(self, pending: Pending) -> EngineResult | None:
         if opted := await self.opt_out.answer(pending, self.clock.now()):
             return opted
+        if asked := await self.data_requests.answer(pending, self.clock.now()):
+            return asked
         if self.lookup is None:
             return None
         return await self.lookup.answer(pending.conv, pending.external_id, pending.msg.text, self.clock.now())

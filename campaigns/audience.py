@@ -1,6 +1,7 @@
 """Who a campaign goes to: the channel's identities that match its audience (all followers,
 a contact tag, a district named in the contact's address, or a recent interaction), and
-which of them are skipped before sending (opted out, not following). Read-only."""
+which of them are skipped before sending (opted out, processing restricted or objected to
+by the contact (issue 18), not following). Read-only."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from campaigns.districts import District, districts_of
 from storage.models import ChannelIdentity, Contact, Conversation
 from storage.models_campaigns import CampaignOptOut, ContactTag
+from storage.models_privacy import ContactRestriction
 
 OPTED_OUT = "opted_out"
 NOT_FOLLOWER = "not_follower"
+RESTRICTED = "restricted"
 
 
 @dataclass(frozen=True)
@@ -38,9 +41,17 @@ async def members(
 ) -> list[Member]:
     """Every identity of the audience, once, with the reason it is skipped (if any)."""
     opted = exists().where(CampaignOptOut.identity_id == ChannelIdentity.id)
+    restricted = exists().where(
+        ContactRestriction.contact_id == ChannelIdentity.contact_id, ContactRestriction.lifted_at.is_(None)
+    )
     query = (
         select(
-            ChannelIdentity.id, ChannelIdentity.external_id, ChannelIdentity.following, opted, Contact.address
+            ChannelIdentity.id,
+            ChannelIdentity.external_id,
+            ChannelIdentity.following,
+            opted,
+            Contact.address,
+            restricted,
         )
         .join(Contact, Contact.id == ChannelIdentity.contact_id)
         .where(ChannelIdentity.channel == channel)
@@ -49,10 +60,13 @@ async def members(
     query = query.where(_condition(audience, now))
     wanted = set(audience.get("districts") or ())
     found: list[Member] = []
-    for identity_id, external_id, following, is_opted, address in (await s.execute(query)).all():
+    for identity_id, external_id, following, is_opted, address, is_restricted in (
+        await s.execute(query)
+    ).all():
         if audience.get("kind") == "district" and not wanted.intersection(districts_of(address, districts)):
             continue
-        skip = OPTED_OUT if is_opted else NOT_FOLLOWER if following is False else None
+        skip = OPTED_OUT if is_opted else RESTRICTED if is_restricted else None
+        skip = skip or (NOT_FOLLOWER if following is False else None)
         found.append(Member(identity_id, external_id, skip))
     return found
 
