@@ -1,11 +1,12 @@
 """The console's "Tích hợp" page (issue 17) in real headless Chromium, against a hub whose own
 workers deliver webhooks to a real receiver on loopback (it checks each signature with its own
-HMAC code): an admin is refused a token without a scope, in Vietnamese; creates a token, which
-the page shows once and which works on /api/v1; after a reload the page shows only its start;
-revokes it (confirmed) and /api/v1 refuses it. The admin adds a webhook endpoint (its secret
-shown once), a ticket is opened, the failing receiver leaves a failed delivery in the page's
-log, "Gửi lại" delivers it signed; the endpoint is paused and deleted, its log kept. An
-operator has no "Tích hợp" entry and the APIs answer 403."""
+HMAC code). A token's name with markup stays text. An admin is refused a token without a
+scope, in Vietnamese; creates a token, which the page shows once (copied to the clipboard)
+and which works on /api/v1; after a reload the page shows only its start; revokes it
+(confirmed) and /api/v1 refuses it. The admin is refused an ftp URL; adds a webhook endpoint
+(its secret shown once); a ticket is opened, the failing receiver leaves a failed delivery in
+the page's log (filters, paging), "Gửi lại" delivers it signed; the endpoint is paused and
+deleted, its log kept. An operator has no "Tích hợp" entry and the APIs answer 403."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from tests.webhooks.test_console_admin import _ticket
 pytestmark = pytest.mark.browser
 SCREEN = {"width": 1366, "height": 900}
 TOKENS = "/console/api/integrations/tokens"
+MARKUP = '<img src=x onerror="window.__xss=1"><b id="inj">Ứng dụng</b>'
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -40,7 +42,10 @@ async def _delivery_status(app: web.Application) -> str | None:
 
 async def _tokens(page: Any, console_client: Any) -> None:
     await page.click("#tabs button[data-view='integrations']")
-    await page.wait_for_selector("#tokens-rows td.empty", timeout=WAIT)
+    # a name with markup (made through the API) stays text
+    await page.wait_for_selector("#tokens-rows tr.token", timeout=WAIT)
+    assert MARKUP in await page.inner_text("#tokens-rows")
+    assert await page.evaluate("document.querySelectorAll('main img, #inj').length") == 0
     # no scope chosen: the API's Vietnamese refusal is shown, nothing is created
     await page.fill("#token-name", "Phản hồi Thanh Hóa")
     await page.click("#token-create")
@@ -58,10 +63,15 @@ async def _tokens(page: Any, console_client: Any) -> None:
     await page.wait_for_selector(row, timeout=WAIT)
     text = await page.inner_text(row)
     assert token not in text and token[:12] in text and "Tra cứu bộ câu hỏi (FAQ)" in text
+    await page.click("#token-secret-copy")
+    await page.wait_for_selector("#flash:has-text('Đã sao chép')", timeout=WAIT)
+    assert await page.evaluate("navigator.clipboard.readText()") == token
     # the token shown is the real one
     r = await console_client.get("/api/v1/faq?q=tiem+vac+xin", headers=bearer(token))
     assert r.status == 200, await r.text()
 
+    await page.click("#token-secret-done")
+    assert await page.is_hidden("#token-secret") and await page.input_value("#token-secret-value") == ""
     # after a reload only its start is left
     await page.reload()
     await page.wait_for_selector("#live:text('●')", timeout=WAIT)
@@ -88,6 +98,11 @@ async def _tokens(page: Any, console_client: Any) -> None:
 
 
 async def _webhooks(page: Any, app: web.Application, receiver: Receiver) -> None:  # noqa: F811
+    await page.fill("#webhook-url", "ftp://127.0.0.1/hook")
+    await page.click("#webhook-create")
+    await page.wait_for_selector("#flash.bad:has-text('phải là URL http(s)')", timeout=WAIT)
+    assert await page.is_hidden("#webhook-secret")
+    assert await page.locator("#webhooks-rows tr.endpoint").count() == 0
     await page.fill("#webhook-name", "Smart Thanh Hóa")
     await page.fill("#webhook-url", receiver.url)
     await page.check("#webhook-events input[value='ticket.created']")
@@ -158,8 +173,10 @@ async def test_admin_manages_tokens_and_webhooks(
     receiver: Receiver,  # noqa: F811
 ) -> None:
     base = str(console_client.make_url("")).rstrip("/")
+    admin = await people("admin1")
+    assert (await admin.post(TOKENS, {"name": MARKUP, "scopes": ["answers:read"]}))[0] == 201
     async with browser() as b:
-        ctx = await b.new_context(viewport=SCREEN)
+        ctx = await b.new_context(viewport=SCREEN, permissions=["clipboard-read", "clipboard-write"])
         errors: list[str] = []
         ctx.on("weberror", lambda e: errors.append(str(e.error)))
         page = await _login(ctx, base, "admin1")
@@ -171,6 +188,7 @@ async def test_admin_manages_tokens_and_webhooks(
         assert await op_page.is_visible("#tabs button[data-view='queue']")
         assert await page.is_visible("#tabs button[data-view='integrations']")
         assert errors == []  # no script error in the admin's page
+        assert await page.evaluate("typeof window.__xss") == "undefined"
     op = await people("op1")
     assert (await op.get(TOKENS))[0] == 403
     assert (await op.post(TOKENS, {"name": "x", "scopes": ["faq:read"]}))[0] == 403
