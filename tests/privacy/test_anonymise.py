@@ -21,6 +21,7 @@ from storage.clock import ManualClock
 from storage.media import content_path, write_file
 from storage.models import Attachment, ChannelIdentity, Contact, Conversation, Message, Ticket
 from storage.models_retention import AnonymisedObject
+from storage.record.ingest import identity_for
 from tests.api.conftest import bearer, console_app, console_client, console_clock, new_token, people
 from tests.console.conftest import agency_id_of, citizen_waiting
 
@@ -175,6 +176,7 @@ async def test_nothing_of_the_person_is_left(
             {"question": preview["question"], "answer": preview["answer"]},
         )
     assert status == 200, body
+    public_url = str(body["published"]["url"])
     async with hub.sm() as s, s.begin():
         contact_id = (
             await s.execute(select(Conversation.contact_id).where(Conversation.id == conv))
@@ -186,6 +188,8 @@ async def test_nothing_of_the_person_is_left(
     _, token = await new_token(console_app, "tickets:read", "answers:read")
 
     before = await responses(console_app, console_client, sv, tid, conv, code, token)
+    async with (await people()).http.get(sv.base + public_url) as resp:
+        assert resp.status == 200 and "học bổng" in await resp.text()
     for path in (
         f"/console/api/tickets/{tid}",
         f"/console/api/conversations/{conv}",
@@ -219,6 +223,8 @@ async def test_nothing_of_the_person_is_left(
     after = await responses(console_app, console_client, sv, tid, conv, code, token)
     leaks = {path: found(text) for path, text in after.items() if found(text)}
     assert leaks == {}
+    async with (await people()).http.get(sv.base + public_url) as resp:
+        assert resp.status == 404 and not found(await resp.text())  # withdrawn
     async with hub.sm() as s:
         ident = await s.get(ChannelIdentity, ident_id)
         assert ident is not None and ident.external_id == f"anon:{ident_id}" and ident.profile is None
@@ -226,6 +232,9 @@ async def test_nothing_of_the_person_is_left(
         assert [(a.name, a.stored_path) for a in att] == [(None, None)]
         ticket = await s.get(Ticket, tid)
         assert ticket is not None and ticket.code == code and NAME not in ticket.content
+    async with hub.sm() as s, s.begin():  # the same Zalo account writes again: a new contact
+        again, created = await identity_for(s, "zalo", "zalo-user-8877", hub.clock.now())
+        assert created and again.contact_id != contact_id
         marks = (await s.execute(select(AnonymisedObject.object_kind))).scalars().all()
         assert sorted(marks) == ["contact", "conversation", "conversation", "ticket"]
 
