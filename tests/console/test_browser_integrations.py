@@ -21,6 +21,7 @@ from storage.models_webhooks import WebhookDelivery
 from tests.browser import browser
 from tests.conftest import wait_for
 from tests.console.test_browser import WAIT, _login
+from tests.console.test_browser_labels import english_in
 from tests.webhooks.conftest import Receiver, console_app, receiver  # noqa: F401  (fixtures)
 from tests.webhooks.test_console_admin import _ticket
 
@@ -131,6 +132,7 @@ async def _webhooks(page: Any, app: web.Application, receiver: Receiver) -> None
     await page.click("#delivery-filter")
     await page.wait_for_selector(failed, timeout=WAIT)
     assert await page.inner_text("#deliveries-page") == "Trang 1/1 · 1 lần gửi"
+    assert english_in(await page.evaluate("document.body.innerText")) == []  # Vietnamese only
 
     await page.click(f"{failed} button:has-text('Gửi lại')")
     await page.wait_for_selector("#flash:has-text('để gửi lại')", timeout=WAIT)

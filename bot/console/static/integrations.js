@@ -33,7 +33,8 @@
     keys.forEach(function (k) {
       var l = el("label", "check"), c = el("input");
       c.type = "checkbox"; c.name = name; c.value = k;
-      l.appendChild(c); l.appendChild(document.createTextNode(" " + label(table, k) + " ")); l.appendChild(el("code", null, k));
+      l.title = k;  // the code the API and the CLI use, as a tooltip
+      l.appendChild(c); l.appendChild(document.createTextNode(" " + label(table, k)));
       box.appendChild(l);
     });
   }
