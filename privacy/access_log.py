@@ -7,6 +7,7 @@ The console already audits every look at a citizen's data (``bot/console/core.py
   export (``contact_export``), the access log itself (``contact_access_log``);
 * ``object_type="conversation"``: ``view_conversation``, take over, replies, notes, close;
 * ``object_type="ticket"``: ``view_ticket``, every workflow action, a recording's download;
+* ``object_type="data_request"``: the contact's data requests viewed and handled;
 * ``search_contacts`` rows name the contacts a search showed in ``detail["contact_ids"]``;
 * ``api_request`` rows of the integration API (``bot/api_v1/auth.py``, no user: the token's
   name is in ``detail["token"]``) whose path reads one of the contact's tickets.
@@ -27,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.clock import as_utc
 from storage.models import Contact, Conversation, Ticket
 from storage.models_console import AuditLog
+from storage.models_privacy import DataRequest
 
 SEARCH_ACTION = "search_contacts"
 API_READ = "api_request"  # bot/api_v1/auth.py: one row per request, detail {token, method, path, scope}
@@ -59,6 +61,13 @@ async def ticket_ids(s: AsyncSession, ids: Sequence[int], conv_ids: Sequence[int
     if conv_ids:
         cond = or_(cond, Ticket.conversation_id.in_(conv_ids))
     rows = await s.execute(select(Ticket.id).where(cond).order_by(Ticket.id))
+    return [int(i) for i in rows.scalars()]
+
+
+async def request_ids(s: AsyncSession, ids: Sequence[int]) -> list[int]:
+    rows = await s.execute(
+        select(DataRequest.id).where(DataRequest.contact_id.in_(ids)).order_by(DataRequest.id)
+    )
     return [int(i) for i in rows.scalars()]
 
 
@@ -148,11 +157,13 @@ async def access_log(s: AsyncSession, contact_id: int, *, limit: int = 500) -> l
     ids = await contact_ids(s, contact_id)
     convs = await conversation_ids(s, ids)
     tickets = await ticket_ids(s, ids, convs)
-    conds = [
-        c
-        for c in (_names("contact", ids), _names("conversation", convs), _names("ticket", tickets))
-        if c is not None
-    ]
+    named = (
+        _names("contact", ids),
+        _names("conversation", convs),
+        _names("ticket", tickets),
+        _names("data_request", await request_ids(s, ids)),
+    )
+    conds = [c for c in named if c is not None]
     rows = list(
         (
             await s.execute(select(AuditLog).where(or_(*conds)).order_by(AuditLog.id.desc()).limit(limit))

@@ -200,12 +200,36 @@ def _announcements(data: dict[str, Any]) -> Table:
     return "Thông báo", heads, rows
 
 
+TABLE_NAMES = {"data_requests": "Yêu cầu về dữ liệu", "contact_restrictions": "Hạn chế xử lý"}
+REQUEST_SHOWN = (
+    "id",
+    "table",
+    "reference",
+    "kind",
+    "status",
+    "received_at",
+    "due_at",
+    "answer",
+    "refusal_basis",
+)
+
+
 def _requests(data: dict[str, Any]) -> Table:
+    heads = ["Loại hồ sơ", "Mã", "Yêu cầu", "Trạng thái", "Tiếp nhận", "Hạn", "Trả lời", "Chi tiết khác"]
     rows = [
-        [text(r.get("id")), text({k: v for k, v in r.items() if k not in ("id", "table")})]
+        [
+            TABLE_NAMES.get(r["table"], r["table"]),
+            text(r.get("reference") or r.get("id")),
+            text(r.get("kind")),
+            text(r.get("status")),
+            when(r.get("received_at") or r.get("since")),
+            when(r.get("due_at")),
+            text(r.get("answer") or r.get("refusal_basis")),
+            text({k: v for k, v in r.items() if k not in REQUEST_SHOWN and v is not None}),
+        ]
         for r in data["data_requests"]
     ]
-    return "Yêu cầu về dữ liệu", ["Mã yêu cầu", "Chi tiết"], rows
+    return "Yêu cầu về dữ liệu", heads, rows
 
 
 def _who(row: dict[str, Any]) -> str:

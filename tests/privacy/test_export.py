@@ -20,15 +20,19 @@ from typing import Any
 import pytest
 from aiohttp import web
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.auth import api_tokens
+from bot.console.core import CONSOLE
 from bot.hub import HUB
 from campaigns.opt_out import opt_out
 from connectors.base import Attachment, ContactProfile, EventKind, InboundMessage
+from privacy import requests
 from privacy.export import contact_export
 from storage.clock import ManualClock
-from storage.models import Conversation
+from storage.models import Conversation, Message
 from storage.record.ingest import ingest_one
+from tests.conftest import wait_for
 
 # the console fixtures, imported: their names are then the test functions' parameters
 from tests.console.conftest import (  # noqa: F401  (fixtures)
@@ -75,6 +79,15 @@ async def _contact_of(app: web.Application, conv_id: int) -> int:
         return conv.contact_id
 
 
+async def _answered(app: web.Application, conv_ids: list[int]) -> bool:
+    """The pipeline has answered every citizen message of these conversations."""
+    async with app[HUB].sm() as s:
+        waiting = await s.execute(
+            select(Message.id).where(Message.conversation_id.in_(conv_ids), Message.processed.is_(False))
+        )
+        return waiting.first() is None
+
+
 def _pdf_text(pdf: bytes) -> str:
     """The PDF's shown text, decoded through its ToUnicode map (as a reader's copy does)."""
     streams = [zlib.decompress(m.group(1)) for m in re.finditer(rb"stream\n(.*?)\nendstream", pdf, re.S)]
@@ -98,6 +111,7 @@ async def _citizen(people: Any, app: web.Application) -> dict[str, Any]:
     )
     convs["facebook"] = await _ingest(app, "facebook", EXTERNAL["facebook"], TEXTS["facebook"], 1)
     convs["email"] = await _ingest(app, "email", EXTERNAL["email"], TEXTS["email"], 1, subject="Phản ánh")
+    await wait_for(lambda: _answered(app, list(convs.values())))  # the operator merges later
     target = await _contact_of(app, web_conv)
     for channel in ("zalo", "facebook", "email"):
         source = await _contact_of(app, convs[channel])
@@ -151,12 +165,26 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
             app_reader.base + f"/api/v1/tickets/{code}", headers={"Authorization": f"Bearer {secret}"}
         ) as r:
             assert r.status == (200 if code == c["code"] else 404)
+    async with app[HUB].sm() as s, s.begin():  # the citizen asked for a copy; the supervisor opens it
+        req = await requests.create(
+            s,
+            contact_id=contact,
+            kind="copy",
+            channel="zalo",
+            now=look_at,
+            calendar=app[CONSOLE].calendar,
+            deadlines=requests.Deadlines(),
+            verification="channel",
+            text="Cho tôi xin bản sao dữ liệu",
+        )
+        req_id, reference = req.id, req.reference
+    sv = await people("sv1")
+    assert (await sv.get(f"/console/api/data-requests/{req_id}"))[0] == 200
     op2 = await people("op2")  # another citizen's data: not in this contact's log
     assert (await op2.get(f"/console/api/conversations/{other_conv}"))[0] == 200
     assert (await op2.get("/console/api/contacts?q=someone"))[0] == 200
 
     console_clock.advance(minutes=5)
-    sv = await people("sv1")
     status, data = await sv.get(f"/console/api/contacts/{contact}/export.json")
     assert status == 200, data
     assert data["contact"]["full_name"] == FULL_NAME
@@ -178,6 +206,8 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     assert ticket["code"] == c["code"] and ticket["events"][0]["action"] == "received"
     assert ticket["content"] == "Cần gặp cán bộ về ngập úng"
     assert len(data["announcements"]["opt_outs"]) == 1
+    (asked,) = data["data_requests"]
+    assert (asked["table"], asked["reference"], asked["kind"]) == ("data_requests", reference, "copy")
     assert "someone" not in str(data) and "Hỏi giờ làm việc" not in str(data)
 
     log = data["access_log"]
@@ -195,6 +225,7 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
         f"/api/v1/tickets/{c['code']}",
         look_at.isoformat(),
     )
+    assert ("sv1", "data_request_view", "data_request", str(req_id)) in seen
     search = next(r for r in log if r["action"] == "search_contacts")
     assert search["detail"] is None  # the words typed and the other contacts shown stay in the audit log
     view = next(r for r in log if r["action"] == "view_ticket")
@@ -207,7 +238,7 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
         assert r.status == 200 and f"du-lieu-lien-he-{contact}.xlsx" in r.headers["Content-Disposition"]
         wb = load_workbook(io.BytesIO(await r.read()))
     cells = {str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v}
-    assert {*TEXTS.values(), FULL_NAME, "anh-ngap.jpg", c["code"]} <= cells
+    assert {*TEXTS.values(), FULL_NAME, "anh-ngap.jpg", c["code"], reference} <= cells
     assert "Tin nhắn" in wb.sheetnames and "Nhật ký truy cập" in wb.sheetnames
     assert "Ứng dụng: Cổng phản ánh" in cells and "Cán bộ trực tổng đài" in cells
     async with sv.http.get(sv.base + f"/console/api/contacts/{contact}/export.pdf") as r:
