@@ -106,6 +106,7 @@ def _message(m: Message) -> dict[str, Any]:
         "direction": m.direction,
         "sender_role": m.sender_role,
         "text": m.text,
+        "subject": (m.meta or {}).get("subject"),  # an e-mail's subject line
         "at": iso(m.sent_at or m.created_at),
         "status": m.status,
         "attachments": [a.name or a.kind for a in m.attachments],

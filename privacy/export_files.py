@@ -94,7 +94,16 @@ def _identities(data: dict[str, Any]) -> Table:
 
 
 def _messages(data: dict[str, Any]) -> Table:
-    heads = ["Hội thoại", "Kênh", "Thời gian", "Chiều", "Người gửi", "Nội dung", "Tệp đính kèm"]
+    heads = [
+        "Hội thoại",
+        "Kênh",
+        "Thời gian",
+        "Chiều",
+        "Người gửi",
+        "Tiêu đề thư",
+        "Nội dung",
+        "Tệp đính kèm",
+    ]
     rows = [
         [
             text(c["id"]),
@@ -102,6 +111,7 @@ def _messages(data: dict[str, Any]) -> Table:
             when(m["at"]),
             DIRECTION.get(m["direction"], m["direction"]),
             label("sender", m["sender_role"]),
+            text(m.get("subject")),
             text(m["text"]),
             ", ".join(text(a) for a in m["attachments"]),
         ]

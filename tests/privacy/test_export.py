@@ -110,7 +110,9 @@ async def _citizen(people: Any, app: web.Application) -> dict[str, Any]:
         app, "zalo", EXTERNAL["zalo"], TEXTS["zalo"], 1, attachments=(PHOTO,), profile=profile
     )
     convs["facebook"] = await _ingest(app, "facebook", EXTERNAL["facebook"], TEXTS["facebook"], 1)
-    convs["email"] = await _ingest(app, "email", EXTERNAL["email"], TEXTS["email"], 1, subject="Phản ánh")
+    convs["email"] = await _ingest(
+        app, "email", EXTERNAL["email"], TEXTS["email"], 1, subject="Phản ánh tiếng ồn"
+    )
     await wait_for(lambda: _answered(app, list(convs.values())))  # the operator merges later
     target = await _contact_of(app, web_conv)
     for channel in ("zalo", "facebook", "email"):
@@ -194,6 +196,12 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
     for channel, text in TEXTS.items():
         assert (channel, text) in shown, channel
     assert ("webchat", "Cho tôi gặp cán bộ") in shown
+    (mail,) = [m for conv in data["conversations"] for m in conv["messages"] if m["text"] == TEXTS["email"]]
+    assert (
+        mail["subject"] == "Phản ánh tiếng ồn"
+        and mail["direction"] == "in"
+        and mail["sender_role"] == "citizen"
+    )
     assert {i["external_id"] for i in data["identities"]} >= set(EXTERNAL.values())
     (photo,) = data["attachments"]
     assert (photo["name"], photo["mime_type"], photo["size"], photo["channel"]) == (
@@ -238,7 +246,7 @@ async def test_export_holds_every_channel_and_the_access_log_names_who_looked(
         assert r.status == 200 and f"du-lieu-lien-he-{contact}.xlsx" in r.headers["Content-Disposition"]
         wb = load_workbook(io.BytesIO(await r.read()))
     cells = {str(v) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for v in row if v}
-    assert {*TEXTS.values(), FULL_NAME, "anh-ngap.jpg", c["code"], reference} <= cells
+    assert {*TEXTS.values(), FULL_NAME, "anh-ngap.jpg", c["code"], reference, "Phản ánh tiếng ồn"} <= cells
     assert "Tin nhắn" in wb.sheetnames and "Nhật ký truy cập" in wb.sheetnames
     assert "Ứng dụng: Cổng phản ánh" in cells and "Cán bộ trực tổng đài" in cells
     async with sv.http.get(sv.base + f"/console/api/contacts/{contact}/export.pdf") as r:
