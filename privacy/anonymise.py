@@ -149,8 +149,13 @@ async def _tickets(s: AsyncSession, ids: list[int]) -> list[Ticket]:
     return list((await s.scalars(q.order_by(Ticket.id))).all())
 
 
-async def _done(s: AsyncSession, kind: str) -> set[int]:
-    q = select(AnonymisedObject.object_id).where(AnonymisedObject.object_kind == kind)
+async def _done(s: AsyncSession, kind: str, ids: Sequence[int]) -> set[int]:
+    """Which of ``ids`` were anonymised already."""
+    if not ids:
+        return set()
+    q = select(AnonymisedObject.object_id).where(
+        AnonymisedObject.object_kind == kind, AnonymisedObject.object_id.in_(list(ids))
+    )
     return set((await s.scalars(q)).all())
 
 
@@ -163,8 +168,9 @@ async def kept_records(
     kept: list[KeptRecord] = []
     for h in await holds_on(s, "contact", ids):
         kept.append(KeptRecord("contact", h.object_id, "Thông tin người dân", _hold(policy, h.reason)))
-    done = await _done(s, "ticket")
-    tickets = [t for t in await _tickets(s, ids) if t.id not in done]
+    found = await _tickets(s, ids)
+    done = await _done(s, "ticket", [t.id for t in found])
+    tickets = [t for t in found if t.id not in done]
     held = {h.object_id: h.reason for h in await holds_on(s, "ticket", [t.id for t in tickets])}
     for t in tickets:
         label = f"Phiếu {t.code}"
@@ -195,7 +201,7 @@ async def anonymise_ticket(
     s: AsyncSession, ticket_id: int, now: datetime, *, media_dir: Path, reason: str, counts: AnonymiseCounts
 ) -> None:
     """One ticket's citizen data (not its conversation: see :func:`anonymise_conversation`)."""
-    if ticket_id in await _done(s, "ticket"):
+    if await _done(s, "ticket", [ticket_id]):
         return
     await tables.scrub_ticket(s, ticket_id, now, media_dir, counts)
     _mark(s, "ticket", ticket_id, reason, now)
@@ -212,7 +218,7 @@ async def anonymise_conversation(
     counts: AnonymiseCounts,
 ) -> None:
     """One conversation: its messages' texts and attachments, its dialogue state."""
-    if conversation_id in await _done(s, "conversation"):
+    if await _done(s, "conversation", [conversation_id]):
         return
     await tables.scrub_conversation(s, conversation_id, media_dir, counts)
     _mark(s, "conversation", conversation_id, reason, now)
@@ -223,7 +229,7 @@ async def anonymise_profile(
     s: AsyncSession, contact_id: int, now: datetime, *, reason: str, counts: AnonymiseCounts
 ) -> None:
     """The contact itself: profile, identities, sessions, campaign rows, tags."""
-    if contact_id in await _done(s, "contact"):
+    if await _done(s, "contact", [contact_id]):
         return
     await tables.scrub_contact(s, contact_id, now, counts)
     _mark(s, "contact", contact_id, reason, now)
