@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from connectors.base import SenderRole
 from storage.models import ChannelIdentity, Conversation, ConversationState, Message
 from storage.models_privacy import DataRequest
+from storage.record.conversations import open_conversation
 from storage.record.outbound import add_reply
 from storage.record.threads import current_conversation
 
@@ -71,5 +72,7 @@ async def deliver(
 
 
 async def send_code(s: AsyncSession, identity: ChannelIdentity, text: str, now: datetime) -> Message:
-    conv = await _open(s, identity, now)
+    """The code in a conversation of its own: a mail the citizen asked for on the form, not
+    an automatic reply to their mail (which a channel may limit to one a day, RFC 3834)."""
+    conv = await open_conversation(s, identity, identity.channel, now)
     return await add_reply(s, conv, text, now, role=SenderRole.SYSTEM, meta={"act": "data_request_code"})
