@@ -18,6 +18,9 @@ DEFAULT_AUTHORITY = (
 )
 
 
+DEFAULT_LEGAL_BASIS = "Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15 và Nghị định số 356/2025/NĐ-CP"
+
+
 class Notice(StrEnum):
     """The clock's two notices, as the ``kind`` of a console notification."""
 
@@ -32,6 +35,7 @@ class BreachSettings:
     controller: str  # the organisation notifying (HUB_BREACH_CONTROLLER, else the hotline's name)
     authority: str  # the addressee (HUB_BREACH_AUTHORITY)
     contact: str  # the responsible person's name, phone, e-mail (HUB_BREACH_CONTACT)
+    legal_basis: str  # "Căn cứ …" of the notification (HUB_BREACH_LEGAL_BASIS)
     check_seconds: float  # the worker's period (HUB_BREACH_CHECK_SECONDS)
 
 
@@ -47,6 +51,7 @@ def load(env: Mapping[str, str], hotline_name: str) -> BreachSettings:
         controller=(env.get("HUB_BREACH_CONTROLLER") or "").strip() or hotline_name,
         authority=(env.get("HUB_BREACH_AUTHORITY") or "").strip() or DEFAULT_AUTHORITY,
         contact=(env.get("HUB_BREACH_CONTACT") or "").strip(),
+        legal_basis=(env.get("HUB_BREACH_LEGAL_BASIS") or "").strip() or DEFAULT_LEGAL_BASIS,
         check_seconds=seconds,
     )
 

@@ -291,8 +291,8 @@ def notification_text(row: Breach, settings: BreachSettings, now: datetime | Non
         "",
         f"Kính gửi: {settings.authority}",
         "",
-        "Căn cứ Điều 23 Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15 và Nghị định số 356/2025/NĐ-CP, "
-        f"{settings.controller} thông báo vi phạm quy định về bảo vệ dữ liệu cá nhân như sau:",
+        f"Căn cứ {settings.legal_basis}, {settings.controller} thông báo vi phạm quy định về "
+        "bảo vệ dữ liệu cá nhân như sau:",
         "",
         f"1. Tổ chức thông báo: {settings.controller}. Người chịu trách nhiệm, liên hệ: {contact}.",
         f"2. Mô tả vi phạm: {row.summary}",

@@ -123,6 +123,7 @@ async def test_a_breach_notified_in_time_gets_no_notice_and_its_text_holds_the_f
     assert "16:30 ngày 01/03/2027" in text  # occurred
     assert "09:00 ngày 05/03/2027" in text  # the 72-hour limit
     assert ENV["HUB_BREACH_CONTACT"] in text and ENV["HUB_BREACH_CONTROLLER"] in text
+    assert "Căn cứ Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15 và Nghị định số 356/2025/NĐ-CP" in text
     assert "Lý do chậm" not in text
 
     console_clock.advance(hours=30)
