@@ -29,6 +29,7 @@ from storage.models import (
     WebhookFailure,
 )
 from storage.models_console import AuditLog, TicketFile
+from storage.models_privacy import ContactRestriction, DataRequest
 from storage.models_retention import RetentionRun
 
 # 03:30 on 10 June 2033 in Việt Nam (UTC+7): after the default hour 2
@@ -244,3 +245,48 @@ async def test_two_workers_run_it_once(sm: Any, hub_settings: Any) -> None:
     assert await retention_worker.run_once(hub, cfg, "worker-0") is None
     async with sm() as s:
         assert len(await audits(s)) == 1
+
+
+async def test_data_requests_kept_their_years(sm: Any, tmp_path: Path) -> None:
+    """Answered or refused requests go after HUB_RETENTION_REQUEST_YEARS; an open one, a
+    recent one, one a restriction names and one of a held contact stay."""
+    cfg = retention.load({"HUB_RETENTION_REQUEST_YEARS": "3"})
+    async with sm() as s, s.begin():
+        w = World(s, tmp_path)
+        refs: dict[str, int] = {}
+        for name, status, age in (
+            ("old", "answered", 4),
+            ("old_refused", "refused", 4),
+            ("recent", "answered", 2),
+            ("open", "received", 4),
+            ("restricted", "answered", 4),
+            ("held", "answered", 4),
+        ):
+            contact = await w.contact()
+            at = NOW - years(age)
+            req = DataRequest(
+                reference=f"YCDL-{name}",
+                contact_id=contact.id,
+                kind="restrict" if name == "restricted" else "view",
+                channel="web_form",
+                text=f"Yêu cầu của {SECRET}",
+                verification="email_code",
+                status=status,
+                received_at=at,
+                ack_due=at,
+                due_at=at,
+                answered_at=at if status != "received" else None,
+            )
+            s.add(req)
+            await s.flush()
+            refs[name] = req.id
+            if name == "restricted":
+                s.add(ContactRestriction(contact_id=contact.id, kind="restrict", request_id=req.id, since=at))
+            if name == "held":
+                await legal_hold.place(s, "contact", contact.id, "thanh tra", NOW, by="sv1", by_id=None)
+    async with sm() as s, s.begin():
+        counts = await retention.run_for_day(s, NOW, cfg, tmp_path)
+    assert counts is not None and counts["data_requests"] == 2
+    async with sm() as s:
+        left = set((await s.scalars(select(DataRequest.reference))).all())
+    assert left == {"YCDL-recent", "YCDL-open", "YCDL-restricted", "YCDL-held"}
