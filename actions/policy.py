@@ -100,9 +100,10 @@ def _greet_first(turn: Turn, decision: Decision) -> Decision:
     if not turn.first_contact or turn.state.greeted:
         return decision
     state = replace(decision.state, greeted=True)
-    if decision.act == "greet":
-        return replace(decision, state=state)
-    return replace(decision, replies=(texts.greeting(turn.hotline), *decision.replies), state=state)
+    notice = (Reply(turn.hotline.privacy_notice),) if turn.hotline.privacy_notice else ()
+    if decision.act == "greet":  # the greeting, then the privacy notice (once per channel identity)
+        return replace(decision, replies=(*decision.replies[:1], *notice, *decision.replies[1:]), state=state)
+    return replace(decision, replies=(texts.greeting(turn.hotline), *notice, *decision.replies), state=state)
 
 
 def _short_act(turn: Turn) -> str | None:

@@ -56,6 +56,7 @@ class HotlineInfo:
     name: str = "Tổng đài 1022"  # what the bot calls itself
     scope: tuple[str, ...] = field(default_factory=tuple)  # domains it answers (Điều 5), citizen wording
     phone: str = ""  # the numbers a citizen can call, as shown (HUB_HOTLINE_PHONE); "" when not set
+    privacy_notice: str = ""  # told once at a first contact (privacy.notice.short_notice); "" = none
 
 
 class HubServices(Protocol):

@@ -22,6 +22,7 @@ from bot.engine import DialogueEngine, HandoffEngine
 from bot.engines.faq_engine import FaqDialogueEngine
 from bot.events import EventBus, build_bus
 from bot.faq_store import FaqIndex
+from bot.greeting import privacy_notice
 from bot.hub import HUB, Hub
 from bot.ingest_service import deliver_for, fetch_profile_once
 from bot.lifecycle import stop_gracefully
@@ -248,7 +249,9 @@ def conversation_engine(parts: EngineParts, *, with_rasa: bool = False) -> Dialo
     def on_nlu(name: str, ok: bool) -> None:
         (parts.metrics.engine_ok if ok else parts.metrics.engine_down)(name)
 
-    hotline = HotlineSource(parts.sm, s.hotline_name, s.hotline_phone, ttl=s.hotline_scope_ttl)
+    hotline = HotlineSource(
+        parts.sm, s.hotline_name, s.hotline_phone, ttl=s.hotline_scope_ttl, notice=privacy_notice(s)
+    )
     return ConversationEngine(parts.faq, hotline, nlu=nlu, on_nlu=on_nlu)
 
 

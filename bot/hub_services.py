@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from actions.services import DecisionKind, FaqAnswer, FaqDecision, FaqSuggestion, HotlineInfo, TicketInfo
 from bot.engine import conversation_of
 from bot.engines.conversation_engine import answer_of_entry
-from bot.greeting import hotline_info
+from bot.greeting import hotline_info, privacy_notice
 from handoff.tickets import answer_due_text, create_ticket, ticket_prefix
 from storage.models import Contact, Conversation
 from storage.record import conversations
@@ -98,4 +98,7 @@ class HubActionServices:
 
     async def hotline_info(self) -> HotlineInfo:
         async with self.hub.sm() as s:
-            return await hotline_info(s, self.hub.settings.hotline_name, self.hub.settings.hotline_phone)
+            settings = self.hub.settings
+            return await hotline_info(
+                s, settings.hotline_name, settings.hotline_phone, privacy_notice(settings)
+            )

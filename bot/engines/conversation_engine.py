@@ -61,8 +61,10 @@ class HotlineSource:
         *,
         ttl: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        notice: str = "",
     ) -> None:
         self.sm, self.name, self.phone, self.ttl, self.clock = sm, name, phone, ttl, clock
+        self.notice = notice  # the short privacy notice told at a first contact
         self._info: HotlineInfo | None = None
         self._read_at = 0.0
         self._lock = asyncio.Lock()
@@ -78,10 +80,11 @@ class HotlineSource:
     async def _read(self) -> HotlineInfo:
         try:
             async with self.sm() as s:
-                return await hotline_info(s, self.name, self.phone)
+                return await hotline_info(s, self.name, self.phone, self.notice)
         except Exception:
             log.warning("could not read the hotline's domains; keeping the last scope", exc_info=True)
-            return self._info or HotlineInfo(self.name, phone=self.phone)  # the texts' default scope
+            # the texts' default scope
+            return self._info or HotlineInfo(self.name, phone=self.phone, privacy_notice=self.notice)
 
 
 def faq_view(decision: faq_model.FaqDecision, engine: FaqEngine) -> FaqView:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from actions.texts import greeting
 from bot.app import create_app
 from bot.config import Settings
-from bot.greeting import hotline_info
+from bot.greeting import hotline_info, privacy_notice
 from bot.hub import HUB
 from devtools.zalo import ZaloSimulator
 from devtools.zalo.buttons import buttons_of
@@ -40,6 +40,7 @@ async def test_a_new_follower_is_greeted_once_through_zalo(
         await wait_for(lambda: len(sim.sent) >= 1, timeout=20)
         async with hub.sm() as s:
             expected = greeting(await hotline_info(s, hub.settings.hotline_name, hub.settings.hotline_phone))
+            greeted = f"{expected.text}\n\n{privacy_notice(hub.settings)}"  # the notice once (issue 18)
             identity = (
                 await s.execute(select(ChannelIdentity).where(ChannelIdentity.external_id == FOLLOWER))
             ).scalar_one()
@@ -55,7 +56,7 @@ async def test_a_new_follower_is_greeted_once_through_zalo(
             ("out", "bot", "greet")
         ]
         (sent,) = sim.sent
-        assert sent.user_id == FOLLOWER and sent.text == expected.text
+        assert sent.user_id == FOLLOWER and sent.text == greeted
         assert [b.get("payload") for b in buttons_of(sent.message) or []] == [
             b.payload for b in expected.buttons
         ]
@@ -76,4 +77,4 @@ async def test_a_new_follower_is_greeted_once_through_zalo(
 
         rows = await wait_for(answered, timeout=20)
         assert [m.direction for m in rows][:2] == ["out", "in"]
-        assert len(sim.sent) >= 1 and sum(1 for s in sim.sent if s.text == expected.text) == 1
+        assert len(sim.sent) >= 1 and sum(1 for s in sim.sent if s.text == greeted) == 1
