@@ -13,7 +13,7 @@ import sys
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from bot import backup_cli, faq_cli, serve, tokens_cli, users_cli
+from bot import backup_cli, faq_cli, media_cli, serve, tokens_cli, users_cli
 from bot.config import ENGINES, Settings
 from bot.serve import ENGINE_HELP
 
@@ -71,6 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     faq_cli.add_parser(sub)
     backup_cli.add_parser(sub)
     tokens_cli.add_parser(sub)
+    media_cli.add_parser(sub)
     return p
 
 

@@ -17,7 +17,7 @@ from bot.roles import profile_event, publish_wake, runs_workers
 from bot.serialize import publish_message
 from connectors.base import Attachment, Deliver, InboundMessage
 from connectors.text import storable_profile
-from storage.media import content_path, write_file
+from storage.media import Keyring, content_path, media_keys, write_file
 from storage.models import ChannelIdentity, Contact, Message
 from storage.record.inbound import TextLimits, fit_profile, ingest
 from storage.record.ingest import IngestResult
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 PROFILE_LEASE_SECONDS = 300.0  # one worker asks for a new sender's profile in this time
 
 
-def stash_attachments(media_dir: Path, event: InboundMessage) -> InboundMessage:
+def stash_attachments(media_dir: Path, event: InboundMessage, keys: Keyring | None = None) -> InboundMessage:
     """Write inline attachment bytes (e-mail parts) to the media folder, content-addressed
     (a duplicate delivery writes nothing new), before the message row is stored. Blocking:
     ``store_events`` runs it in a thread."""
@@ -42,7 +42,7 @@ def stash_attachments(media_dir: Path, event: InboundMessage) -> InboundMessage:
         if a.data is None:
             kept.append(a)
             continue
-        path = write_file(content_path(media_dir, a.data), a.data)
+        path = write_file(content_path(media_dir, a.data), a.data, keys)
         kept.append(replace(a, data=None, size=len(a.data), meta={**a.meta, "stored_path": str(path)}))
     return replace(event, attachments=tuple(kept))
 
@@ -58,7 +58,12 @@ async def store_events(
     ``error``), then (after commit) publish and schedule answers. Raises only when the
     database cannot be used right now. ``headers``: the delivery's, kept with a failure."""
     media = hub.settings.media_dir
-    events = [await asyncio.to_thread(stash_attachments, media, e) for e in events]
+    keys = (
+        media_keys(hub.settings.env, media)
+        if any(a.data is not None for e in events for a in e.attachments)
+        else None
+    )
+    events = [await asyncio.to_thread(stash_attachments, media, e, keys) for e in events]
     results = await ingest(
         hub.sm,
         events,

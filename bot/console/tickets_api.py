@@ -7,6 +7,7 @@ import hashlib
 import mimetypes
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -29,12 +30,14 @@ from bot.console.core import (
 )
 from bot.console.ticket_list import domain_agency_of, find_tickets, iso, list_filters, ticket_dict
 from bot.hub import hub_of
+from bot.media_http import keys_of, media_response
 from connectors.text import storable
 from handoff import workflow as wf
 from handoff.deadlines import urgent_answer_within
 from handoff.ticket_actions import allowed_actions
 from handoff.workflow import WorkflowError
 from storage.media import store_file
+from storage.media_crypto import MediaError
 from storage.models import Conversation, Ticket
 from storage.models_console import (
     Agency,
@@ -302,7 +305,9 @@ async def log_call(request: web.Request) -> web.Response:
             raise WorkflowError("Tệp ghi âm phải là tệp âm thanh (audio/*)", 400)
         digest = hashlib.sha256(data).hexdigest()
         name_on_disk = f"{uuid.uuid4().hex}{mimetypes.guess_extension(mime or '') or '.bin'}"
-        path = await store_file(state.media_dir / "recordings" / name_on_disk, data)
+        path = await store_file(
+            state.media_dir / "recordings" / name_on_disk, data, keys_of(hub_of(request).settings)
+        )
         stored = (_safe_name(name), mime, len(data), str(path), digest)
 
     async def fn(s: Any, who: wf.Actor, now: datetime) -> wf.Outcome:
@@ -366,14 +371,15 @@ async def download_file(request: web.Request) -> web.StreamResponse:
             hub.clock.now(),
             detail={"file_id": file_id},
         )
-    return web.FileResponse(
-        f.stored_path,
-        headers={
-            "Content-Type": f.mime_type or "application/octet-stream",
-            "Content-Disposition": f'attachment; filename="{f.name}"',
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    headers = {
+        "Content-Type": f.mime_type or "application/octet-stream",
+        "Content-Disposition": f'attachment; filename="{f.name}"',
+        "X-Content-Type-Options": "nosniff",
+    }
+    try:
+        return await media_response(request, Path(f.stored_path), keys_of(hub.settings), headers)
+    except MediaError as err:
+        raise WorkflowError(str(err), 500) from err
 
 
 async def supervisor_queue(request: web.Request) -> web.Response:
