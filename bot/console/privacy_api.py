@@ -21,8 +21,9 @@ contact is anonymised. restrict/object — the flag of :mod:`privacy.restriction
 withdraw_consent — answered by text (the hotline's processing is a statutory duty). Every
 answer goes to the citizen on the request's channel (:mod:`privacy.request_delivery`).
 Audit actions: ``data_request_view``, ``data_request_acknowledge``, ``data_request_extend``,
-``data_request_answer``, ``data_request_refuse``, ``data_request_anonymise``,
-``restriction_set``, ``restriction_lift``.
+``data_request_answer`` (detail ``restriction`` for restrict/object, ``fields`` for a
+correction), ``data_request_refuse``, ``data_request_anonymise``, ``restriction_lift``, and
+``contact_export`` for a view/copy answer.
 """
 
 from __future__ import annotations
@@ -177,6 +178,7 @@ async def _answer(s: AsyncSession, req: DataRequest, body: Any, user: User, now:
         return await _delete(s, req, text, user, now, hub)
     elif req.kind in restriction.KINDS:
         await restriction.restrict(s, req.contact_id, req.kind, now, request_id=req.id)
+        extra["audit"] = {"restriction": req.kind}
         text = text or (
             "Tổng đài đã hạn chế xử lý dữ liệu của anh/chị: tin nhắn sẽ do cán bộ trả lời, "
             "anh/chị không nhận tin thông báo nữa."

@@ -86,7 +86,33 @@ def form(*, kind: str = "view", error: str | None = None, email_enabled: bool = 
         '<label for="text">Nội dung (ví dụ: thông tin cần sửa)</label>'
         '<textarea id="text" name="text" maxlength="2000"></textarea>'
         f'<button type="submit">Gửi yêu cầu</button></form>{by_email}<p class="note">{e(SMS_NOTE)}</p>'
+        f"{STATUS_FORM}"
     )
+
+
+STATUS_FORM = (
+    "<h2>Tra cứu kết quả yêu cầu</h2>"
+    f'<form class="lookup" method="post" action="{PATH}"><input type="hidden" name="method" value="status">'
+    '<label for="ref">Mã yêu cầu</label><input id="ref" name="reference" maxlength="32" required '
+    'placeholder="YCDL-2027-000012" autocomplete="off">'
+    '<label for="code3">Mã phiếu</label>'
+    '<input id="code3" name="code" maxlength="40" required autocomplete="off">'
+    '<label for="phone3">4 số cuối điện thoại</label><input id="phone3" name="phone" inputmode="numeric" '
+    'pattern="[0-9]{4}" maxlength="4" required autocomplete="off">'
+    '<button type="submit">Tra cứu</button></form>'
+)
+
+
+def status_block(req: DataRequest, tz: ZoneInfo) -> str:
+    rows = [
+        ("Mã yêu cầu", req.reference),
+        ("Yêu cầu", requests.KIND_LABELS[req.kind]),
+        ("Trạng thái", requests.STATUS_LABELS[req.status]),
+        ("Hạn trả lời", f"{requests.due(req).astimezone(tz):%d/%m/%Y}"),
+    ]
+    fields = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows)
+    answer = f'<h2>Trả lời</h2><div class="answer" id="answer">{e(req.answer)}</div>' if req.answer else ""
+    return f'<section class="result" id="result"><dl>{fields}</dl>{answer}</section>'
 
 
 def code_form(token: str, error: str | None = None) -> str:
@@ -160,6 +186,8 @@ async def submit(request: web.Request) -> web.Response:
     field |= {"token": str(data.get("token") or "")[:64], "otp": str(data.get("otp") or "")[:6]}
     if field["method"] == "code":
         return await _with_code(request, hub, field["token"], field["otp"])
+    if field["method"] == "status":
+        return await _status(request, hub, str(data.get("reference") or "").strip()[:32], field, enabled)
     kind = field["kind"]
     if kind not in requests.KINDS:
         return _page(hub, form(error="Hãy chọn loại yêu cầu", email_enabled=enabled), 400)
@@ -201,6 +229,30 @@ async def _with_ticket(
     response = _page(hub, form(kind=kind, error=out_error, email_enabled=enabled), status)
     response.headers.update(headers)
     return response
+
+
+async def _status(
+    request: web.Request, hub: Hub, reference: str, field: dict[str, str], enabled: bool
+) -> web.Response:
+    """A web-form request's status and answer, for the ticket code and phone digits it was
+    verified with (the lookup's check and rate limit)."""
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():
+        out = await public_lookup(
+            s, field["code"][:40], field["phone"][:10], client_ip(request), now, limits(hub)
+        )
+        if out.status is not None:
+            code = normalize_code(field["code"])
+            contact_id = (await s.execute(select(Ticket.contact_id).where(Ticket.code == code))).scalar_one()
+            q = select(DataRequest).where(
+                DataRequest.reference == reference.upper(), DataRequest.contact_id == contact_id
+            )
+            req = (await s.execute(q)).scalar_one_or_none()
+            if req is not None:
+                return _page(hub, status_block(req, _tz(hub)) + STATUS_FORM)
+            return _page(hub, form(error="Không tìm thấy yêu cầu với mã này", email_enabled=enabled), 404)
+    status = 429 if out.retry_at is not None else 400 if out.invalid else 403
+    return _page(hub, form(error=out.error, email_enabled=enabled), status)
 
 
 async def _send_code(hub: Hub, kind: str, email: str, text: str) -> web.Response:

@@ -241,6 +241,15 @@ async def test_public_form_delete_refused_where_the_ticket_is_kept(
     async with console_app[HUB].sm() as s:
         contact = await s.get(Contact, req.contact_id)
         assert contact is not None and contact.full_name == "Đỗ Văn Hải"  # nothing deleted
+    # no e-mail on record: the answer is shown on the form's status lookup, for the same proof
+    status, page = await _form(visitor, method="status", reference=req.reference, code=code, phone="1112")
+    assert status == 403 and "đang được giải quyết" not in page
+    status, page = await _form(visitor, method="status", reference=req.reference, code=code, phone="4321")
+    assert status == 200 and "Từ chối" in page and "đang được giải quyết" in page, page
+    status, page = await _form(
+        visitor, method="status", reference="YCDL-2027-999999", code=code, phone="4321"
+    )
+    assert status == 404
 
 
 async def test_delete_answered_in_the_chat_then_anonymised(
