@@ -20,12 +20,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.calendar import WorkingCalendar
 from storage.clock import as_utc
-from storage.models_privacy import DataRequest, VerificationCode
+from storage.models_privacy import ContactRestriction, DataRequest, VerificationCode
 
 KINDS = ("view", "copy", "correct", "delete", "restrict", "object", "withdraw_consent")
 KIND_LABELS = {
@@ -295,3 +295,37 @@ async def check_code(s: AsyncSession, token: str, code: str, now: dt.datetime) -
         return "Mã xác thực không đúng"
     row.used_at = now
     return row
+
+
+# ---------------------------------------------------------------- retention and anonymisation
+
+
+async def scrub_contact(s: AsyncSession, contact_ids: list[int]) -> int:
+    """A contact anonymised: its requests keep their kind, dates and status (the hotline's
+    record of having handled them) but lose the citizen's words and address; its codes go.
+    For :mod:`privacy.anonymise` (the caller's transaction). How many requests changed."""
+    if not contact_ids:
+        return 0
+    await s.execute(delete(VerificationCode).where(VerificationCode.subject_id.in_(contact_ids)))
+    done = await s.execute(
+        update(DataRequest)
+        .where(DataRequest.contact_id.in_(contact_ids))
+        .values(text=None, email=None, answer=None)
+    )
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def expire(s: AsyncSession, answered_before: dt.datetime, now: dt.datetime) -> int:
+    """The retention job's part (``HUB_RETENTION_REQUEST_YEARS``): requests answered or
+    refused before ``answered_before`` are deleted (but one a restriction still names),
+    and every expired one-time code. How many requests were deleted."""
+    await s.execute(delete(VerificationCode).where(VerificationCode.expires_at < now))
+    named = select(ContactRestriction.request_id).where(ContactRestriction.request_id.is_not(None))
+    gone = await s.execute(
+        delete(DataRequest).where(
+            DataRequest.status.in_((ANSWERED, REFUSED)),
+            DataRequest.answered_at < answered_before,
+            DataRequest.id.not_in(named),
+        )
+    )
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]

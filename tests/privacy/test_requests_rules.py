@@ -15,8 +15,9 @@ from sqlalchemy import select
 from handoff.calendar import default_calendar
 from privacy import requests
 from privacy.request_words import data_request
+from privacy.restriction import restrict
 from storage.models import Contact
-from storage.models_privacy import VerificationCode
+from storage.models_privacy import DataRequest, VerificationCode
 from storage.session import SessionMaker
 
 DEV_MESSAGES = (
@@ -171,3 +172,40 @@ async def test_one_time_codes_are_hashed_counted_and_expire(sm: SessionMaker) ->
         assert isinstance(row2, VerificationCode) and row2.subject_id == contact_id
     async with sm() as s, s.begin():
         assert "không còn hiệu lực" in str(await requests.check_code(s, token, code, now))  # used once
+
+
+async def test_scrub_and_expire_for_anonymisation_and_retention(sm: SessionMaker) -> None:
+    cal, days, now = default_calendar(), requests.Deadlines(), BEFORE_TET
+    contact_id = await _contact(sm, now)
+    async with sm() as s, s.begin():
+        kept, old = [
+            await requests.create(
+                s,
+                contact_id=contact_id,
+                kind=kind,
+                channel=requests.WEB_FORM,
+                now=now,
+                calendar=cal,
+                deadlines=days,
+                verification="email_code",
+                text="Tôi là Trần Văn Bình",
+                email="binh@example.vn",
+            )
+            for kind in ("restrict", "view")
+        ]
+        for req in (kept, old):
+            requests.answer(req, now, "Đã trả lời anh Bình", "sv1")
+        await restrict(s, contact_id, "restrict", now, request_id=kept.id)
+        await requests.new_code(s, contact_id, "copy", now)
+    async with sm() as s, s.begin():
+        assert await requests.scrub_contact(s, [contact_id]) == 2
+    async with sm() as s:
+        rows = list((await s.execute(select(DataRequest))).scalars())
+        assert [(r.text, r.email, r.answer) for r in rows] == [(None, None, None)] * 2
+        assert (await s.execute(select(VerificationCode))).first() is None
+    async with sm() as s, s.begin():
+        later = now + dt.timedelta(days=6 * 366)
+        assert await requests.expire(s, later - dt.timedelta(days=5 * 365), later) == 1
+    async with sm() as s:
+        left = list((await s.execute(select(DataRequest.id))).scalars())
+        assert left == [kept.id]  # named by the restriction: kept
