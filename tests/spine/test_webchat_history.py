@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from actions.texts import greeting
-from bot.greeting import hotline_info
+from bot.greeting import hotline_info, privacy_notice
 from bot.hub import HUB
 from handoff.notify import Step, tell_citizen
 from handoff.tickets import create_ticket
@@ -64,7 +64,8 @@ async def test_the_chat_opens_with_the_greeting(client: Any, hub_app: Any) -> No
     body = await _history(client, s["session_token"])
     (first,) = body["messages"]
     assert (first["direction"], first["sender"], first["act"]) == ("out", "bot", "greet")
-    assert first["text"] == expected.text and first["conversation_id"] == s["conversation_id"]
+    told = f"{expected.text}\n\n{privacy_notice(hub.settings)}"  # with the privacy notice (issue 18)
+    assert first["text"] == told and first["conversation_id"] == s["conversation_id"]
     assert first["buttons"] == [{"title": b.title, "payload": b.payload} for b in expected.buttons]
     # a reload resumes: same conversation, greeted once
     again = await _session(client, s["session_token"])
