@@ -30,6 +30,7 @@ from bot.console import (
     exports,
     faq_learning_api,
     integrations_api,
+    legal_holds_api,
     live,
     presence,
     privacy_api,
@@ -139,6 +140,7 @@ def create_console_app(hub: Hub, state: ConsoleState) -> web.Application:
     privacy_api.setup(console, hub)  # data requests, a contact's export and access log (issue 18)
     breaches_api.setup(console, hub)  # the breach register (issue 18)
     contact_data_api.setup(console, hub)  # a contact's export and access log (issue 18)
+    legal_holds_api.setup(console, hub)  # legal holds that retention never touches (issue 18)
     # A sub-application's signals run as handlers of the hub's, appended when it is mounted:
     # on_startup after every cleanup_ctx start of the hub's (the migrations included), and
     # on_shutdown before its cleanup_ctx closes the database and the bus (a cleanup_ctx of

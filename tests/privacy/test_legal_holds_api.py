@@ -11,7 +11,6 @@ from aiohttp import web
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.console import legal_holds_api
 from bot.hub import HUB
 from privacy.legal_hold import held_ids
 from storage.clock import ManualClock
@@ -21,23 +20,7 @@ __all__ = ["console_client", "console_clock", "people"]
 
 
 @pytest.fixture
-async def console_app(
-    hub_settings: Settings, console_clock: ManualClock, monkeypatch: pytest.MonkeyPatch
-) -> web.Application:
-    """The console's hub (as tests/console makes it) with the legal holds' routes mounted as
-    ``bot/console`` is to mount them (``legal_holds_api.setup(console, hub)``), if it does
-    not yet."""
-    import bot.console
-
-    made = bot.console.create_console_app
-
-    def with_holds(hub: Any, state: Any) -> web.Application:
-        console = made(hub, state)
-        if not any(r.canonical == "/api/legal-holds" for r in console.router.resources()):
-            legal_holds_api.setup(console, hub)
-        return console
-
-    monkeypatch.setattr(bot.console, "create_console_app", with_holds)
+async def console_app(hub_settings: Settings, console_clock: ManualClock) -> web.Application:
     settings = replace(hub_settings, env={"HUB_DEADLINE_CHECK_SECONDS": "3600"})
     return await create_app(settings, clock=console_clock)
 
