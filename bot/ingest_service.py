@@ -58,11 +58,8 @@ async def store_events(
     ``error``), then (after commit) publish and schedule answers. Raises only when the
     database cannot be used right now. ``headers``: the delivery's, kept with a failure."""
     media = hub.settings.media_dir
-    keys = (
-        media_keys(hub.settings.env, media)
-        if any(a.data is not None for e in events for a in e.attachments)
-        else None
-    )
+    inline = any(a.data is not None for e in events for a in e.attachments)
+    keys = await asyncio.to_thread(media_keys, hub.settings.env, media) if inline else None
     events = [await asyncio.to_thread(stash_attachments, media, e, keys) for e in events]
     results = await ingest(
         hub.sm,

@@ -55,15 +55,30 @@ def _pieces(data: bytes) -> Iterator[bytes | memoryview]:
     return (view[i : i + CHUNK] for i in range(0, len(view), CHUNK))
 
 
-def _write_atomic(path: Path, chunks: Iterable[bytes | memoryview], keys: Keyring) -> None:
+def _write_atomic(
+    path: Path, chunks: Iterable[bytes | memoryview], keys: Keyring, replaces: int | None = None
+) -> bool:
+    """Encrypt ``chunks`` into a temporary file renamed to ``path``. ``replaces``: the inode
+    ``path`` must still be (a rewrite): when the file was deleted meanwhile (retention,
+    anonymisation) nothing is put back. False: not written."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
     try:
         with tmp.open("wb") as out:
             encrypt_into(out, chunks, keys)
+        if replaces is not None and not _same_inode(path, replaces):
+            return False
         tmp.replace(path)
+        return True
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _same_inode(path: Path, inode: int) -> bool:
+    try:
+        return path.stat().st_ino == inode
+    except FileNotFoundError:
+        return False
 
 
 def write_file(path: Path, data: bytes, keys: Keyring | None = None) -> Path:
@@ -107,14 +122,16 @@ def key_id_of(path: Path) -> str | None:
 def reencrypt(path: Path, keys: Keyring) -> bool:
     """Rewrite ``path`` under the current key if it is plain or under another key (checked
     while decrypting, so a damaged file is reported, not rewritten); False: already current.
-    Its modification time is kept."""
+    Its modification time is kept. ``FileNotFoundError``: deleted (before or meanwhile), and
+    left deleted."""
     with path.open("rb") as f:
         h = read_header(f)
         if h is not None and h.key_id == keys.current:
             return False
         stat = os.fstat(f.fileno())
         f.seek(0)
-        _write_atomic(path, _chunks(f, keys), keys)
+        if not _write_atomic(path, _chunks(f, keys), keys, replaces=stat.st_ino):
+            raise FileNotFoundError(path)  # deleted meanwhile: left deleted
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     return True
 

@@ -260,3 +260,24 @@ def test_the_command_line_rotates_a_plain_folder(tmp_path: Path, monkeypatch: An
     assert "không có trong HUB_MEDIA_KEYS" in capsys.readouterr().out
     assert main(["media", "new-key", "2027-01"]) == 0
     assert len(_key(capsys.readouterr().out.strip())) == 32
+
+
+def test_a_file_deleted_during_its_rewrite_stays_deleted(tmp_path: Path, monkeypatch: Any) -> None:
+    """Retention or anonymisation deleting a file while the rotation rewrites it: the
+    rotation does not put the personal data back."""
+    import storage.media
+
+    keys = Keyring({"k1": _key(K1), "k2": _key(K2)}, "k2")
+    path = tmp_path / "ab" / "don.pdf"
+    path.parent.mkdir()
+    path.write_bytes(MARK)
+    real = storage.media.encrypt_into
+
+    def deleted_meanwhile(out: Any, chunks: Any, keyring: Keyring) -> None:
+        path.unlink()  # the retention job, at this moment
+        real(out, chunks, keyring)
+
+    monkeypatch.setattr(storage.media, "encrypt_into", deleted_meanwhile)
+    with pytest.raises(FileNotFoundError):
+        reencrypt(path, keys)
+    assert list(path.parent.iterdir()) == []  # neither the file nor a temporary one
