@@ -179,9 +179,9 @@ async def test_rotation_legacy_files_and_tampering(
 
     # a changed byte: a clear error (HTTP and the check), never other bytes
     path = await _stored_path(console_app, old_ids[1])
-    raw = bytearray(path.read_bytes())
-    raw[100] ^= 0x01
-    path.write_bytes(bytes(raw))
+    changed = bytearray(path.read_bytes())
+    changed[100] ^= 0x01
+    path.write_bytes(bytes(changed))
     status, body = await _download(op, old_ids)
     assert status == 500 and MARK not in body
     assert json.loads(body)["error"].startswith("Không giải mã được tệp (đoạn 1): tệp đã bị sửa đổi")
