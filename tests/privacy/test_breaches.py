@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from sqlalchemy import select
 
 from bot import breach_worker
 from bot.app import create_app
@@ -24,6 +25,7 @@ from bot.config import Settings
 from bot.console.core import NOTICES_TOPIC
 from bot.hub import HUB
 from storage.clock import ManualClock
+from storage.models_console import AuditLog, User
 
 # the console fixtures, imported: their names are then the test functions' parameters
 from tests.console.conftest import console_client, console_clock, people  # noqa: F401  (fixtures)
@@ -56,6 +58,18 @@ async def _notices(people: Any, name: str) -> list[dict[str, Any]]:
     status, body = await who.get("/console/api/notifications")
     assert status == 200, body
     return [n for n in body["notifications"] if n["kind"].startswith("breach")]
+
+
+async def _audited(app: web.Application, breach_id: int) -> list[tuple[str, str | None]]:
+    """The audit log's (action, username) for the breach, oldest first."""
+    async with app[HUB].sm() as s:
+        rows = await s.execute(
+            select(AuditLog.action, User.username)
+            .outerjoin(User, User.id == AuditLog.user_id)
+            .where(AuditLog.object_type == "breach", AuditLog.object_id == str(breach_id))
+            .order_by(AuditLog.id)
+        )
+        return [(a, u) for a, u in rows.all()]
 
 
 async def _record(sv: Any, **changes: Any) -> dict[str, Any]:
@@ -145,6 +159,11 @@ async def test_a_breach_notified_in_time_gets_no_notice_and_its_text_holds_the_f
     assert status == 200 and body["breach"]["status"] == "closed"
     status, body = await sv.post(f"/console/api/breaches/{breach['id']}", {"measures": "Sửa sau khi đóng"})
     assert status == 409 and "đã đóng" in body["error"]
+    assert await _audited(console_app, breach["id"]) == [
+        ("breach_record", "sv1"),
+        ("breach_notified", "sv1"),
+        ("breach_close", "sv1"),
+    ]
 
 
 async def test_a_late_notification_says_so_and_the_register_lists_and_corrects(
