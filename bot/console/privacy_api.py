@@ -28,7 +28,6 @@ correction), ``data_request_refuse``, ``data_request_anonymise``, ``restriction_
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -63,8 +62,8 @@ def email_channel(hub: Hub) -> str | None:
     return next((c.name for c in hub.registry if c.capabilities.sender_is_email_address), None)
 
 
-def deadlines() -> requests.Deadlines:
-    return requests.Deadlines.from_env(os.environ)
+def deadlines(hub: Hub) -> requests.Deadlines:
+    return requests.Deadlines.from_env(hub.settings.env)
 
 
 def _calendar(hub: Hub) -> Any:
@@ -140,7 +139,7 @@ async def _acknowledge(s: AsyncSession, req: DataRequest, body: Any, user: User,
 
 async def _extend(s: AsyncSession, req: DataRequest, body: Any, user: User, now: Any, hub: Hub) -> Any:
     reason = str_field(body, "reason", max_len=2000).strip()
-    requests.extend(req, now, reason, user.username, _calendar(hub), deadlines())
+    requests.extend(req, now, reason, user.username, _calendar(hub), deadlines(hub))
     day = requests.due(req).astimezone(_calendar(hub).timezone)
     return {"audit": {"reason": reason}}, (
         f"Yêu cầu {req.reference} cần thêm thời gian xử lý ({reason}). Tổng đài sẽ trả lời chậm nhất "
@@ -193,7 +192,7 @@ async def _delete(s: AsyncSession, req: DataRequest, text: str, user: User, now:
     """Refused with the legal bases when records must be kept; else answered, and the
     anonymisation follows once the answer is sent (``…/anonymise``): it clears the very
     conversation and channel account the answer goes to."""
-    kept = await kept_records(s, req.contact_id, now, RetentionPolicy.from_env(os.environ))
+    kept = await kept_records(s, req.contact_id, now, RetentionPolicy.from_env(hub.settings.env))
     if kept:
         basis = "\n".join(f"- {k.label}: {k.basis}" for k in kept)
         answer = (
@@ -221,7 +220,7 @@ async def anonymise(request: web.Request) -> web.Response:
             raise WorkflowError("Chỉ ẩn danh hoá được một yêu cầu xoá đã trả lời, chưa ẩn danh", 409)
         if req.answer_message_id is not None and not await _sent(s, req.answer_message_id):
             raise WorkflowError("Tin trả lời chưa được gửi tới công dân: hãy thử lại sau", 409)
-        kept = await kept_records(s, req.contact_id, now, RetentionPolicy.from_env(os.environ))
+        kept = await kept_records(s, req.contact_id, now, RetentionPolicy.from_env(hub.settings.env))
         if kept:
             raise WorkflowError("Có hồ sơ phải lưu giữ: không thể ẩn danh hoá", 409)
         counts = await anonymise_contact(

@@ -14,7 +14,6 @@ session: a cross-site POST is refused; the same security headers (no script at a
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -167,7 +166,7 @@ async def _create(
         channel=requests.WEB_FORM,
         now=hub.clock.now(),
         calendar=hub.pipeline.applier.calendar,
-        deadlines=requests.Deadlines.from_env(os.environ),
+        deadlines=requests.Deadlines.from_env(hub.settings.env),
         verification=verification,
         text=text or None,
         email=email,
