@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bot.hub import HUB
 from bot.ingest_service import store_events
 from connectors.base import Attachment, EventKind, InboundMessage
+from storage.media import media_keys, read_file
 from storage.migrate import upgrade
 from storage.models import Attachment as AttachmentRow
 
@@ -38,7 +39,9 @@ async def test_inline_attachment_is_stored_once_with_its_path(hub_app: Any, tmp_
         digest = hashlib.sha256(data).hexdigest()
         assert row.name == "don.pdf" and row.size == len(data)
         assert row.stored_path is not None and Path(row.stored_path).name == digest
-        assert Path(row.stored_path).read_bytes() == data  # noqa: ASYNC240 - a test check
+        keys = media_keys(hub.settings.env, hub.settings.media_dir)
+        assert read_file(Path(row.stored_path), keys) == data
+        assert b"%PDF" not in Path(row.stored_path).read_bytes()  # noqa: ASYNC240 - encrypted at rest
         assert Path(row.stored_path).is_relative_to(hub.settings.media_dir)
     finally:
         await hub.http.close()
