@@ -31,6 +31,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 STATIC_FILES = frozenset(
     {
         "console.js",
+        "breaches.js",
         "agent.js",
         "tickets.js",
         "admin.js",
