@@ -18,6 +18,7 @@ from bot import routes
 from bot.apply_result import ResultApplier
 from bot.background import worker_contexts
 from bot.config import ENGINES, NLUS, Settings
+from bot.data_request_reply import DataRequestReply
 from bot.engine import DialogueEngine, HandoffEngine
 from bot.engines.faq_engine import FaqDialogueEngine
 from bot.events import EventBus, build_bus
@@ -35,6 +36,7 @@ from connectors.registry import ConnectorContext, ConnectorRegistry
 from faq.engine import EngineConfig
 from handoff.calendar import configured_calendar
 from handoff.tickets import ticket_prefix
+from privacy.requests import Deadlines
 from storage.clock import Clock, SystemClock
 from storage.migrate import upgrade
 from storage.record.state import HubStateStore
@@ -142,6 +144,8 @@ async def create_app(
         applier=ResultApplier(configured_calendar(settings.env or None), prefix),
         lookup=ChatLookup(sm, prefix, settings.public_url, lookup_limits(settings)),
     )
+    # the data requests' deadlines from the hub's settings (HUB_SETTINGS_FILE included)
+    pipeline.data_requests = DataRequestReply(sm, pipeline.applier.calendar, Deadlines.from_env(settings.env))
     hub = Hub(
         settings, clock, sm, db, http, bus, metrics, registry, pipeline, relay, faq, redis, role=settings.role
     )

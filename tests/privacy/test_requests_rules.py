@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from bot.app import create_app
+from bot.config import Settings
+from bot.hub import HUB
 from handoff.calendar import default_calendar
 from privacy import requests
 from privacy.request_words import data_request
@@ -103,6 +107,16 @@ def test_deadlines_are_settings() -> None:
     assert d.days["delete"] == 30 and d.days["view"] == 10
     with pytest.raises(ValueError, match="HUB_DATA_REQUEST_DAYS_VIEW"):
         requests.Deadlines.from_env({"HUB_DATA_REQUEST_DAYS_VIEW": "mười"})
+
+
+async def test_the_bots_deadlines_come_from_the_hubs_settings(hub_settings: Settings) -> None:
+    """A value of HUB_SETTINGS_FILE reaches the bot's acknowledgement (not only os.environ)."""
+    app = await create_app(replace(hub_settings, env={"HUB_DATA_REQUEST_DAYS_VIEW": "3"}), run_workers=False)
+    try:
+        assert app[HUB].pipeline.data_requests.deadlines.days["view"] == 3
+    finally:
+        await app[HUB].http.close()
+        await app[HUB].db.dispose()
 
 
 async def _contact(sm: SessionMaker, now: dt.datetime) -> int:
