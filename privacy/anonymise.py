@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from privacy import anonymise_tables as tables
+from privacy import requests
 from privacy.anonymise_tables import AnonymiseCounts
 from privacy.legal_hold import holds_on
 from storage.clock import as_utc
@@ -266,5 +267,7 @@ async def anonymise_contact(
             await anonymise_conversation(s, conv_id, now, media_dir=media_dir, reason=reason, counts=counts)
     for cid in ids:
         await anonymise_profile(s, cid, now, reason=reason, counts=counts)
+    # the person's data requests keep kind, dates and status, lose their words and address
+    await requests.scrub_contact(s, list(ids))
     await s.flush()
     return counts

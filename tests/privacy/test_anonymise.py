@@ -20,6 +20,7 @@ from privacy.anonymise import RetentionPolicy, anonymise_contact, kept_records
 from storage.clock import ManualClock
 from storage.media import content_path, write_file
 from storage.models import Attachment, ChannelIdentity, Contact, Conversation, Message, Ticket
+from storage.models_privacy import DataRequest
 from storage.models_retention import AnonymisedObject
 from storage.record.ingest import identity_for
 from tests.api.conftest import bearer, console_app, console_client, console_clock, new_token, people
@@ -207,6 +208,25 @@ async def test_nothing_of_the_person_is_left(
         kept[0].label.startswith(f"Phiếu {code}") and "Lưu trữ" in kept[0].basis and "5 năm" in kept[0].basis
     )
 
+    now = hub.clock.now()
+    async with hub.sm() as s, s.begin():  # an earlier data request of the person, answered
+        s.add(
+            DataRequest(
+                reference="YCDL-2027-000001",
+                contact_id=contact_id,
+                kind="view",
+                channel="zalo",
+                text=f"Tôi là {NAME}, {PHONE}",
+                verification="channel",
+                status="answered",
+                received_at=now,
+                ack_due=now,
+                due_at=now,
+                answered_at=now,
+                answer=f"Kính gửi {NAME}, {ADDRESS}",
+                email=EMAIL,
+            )
+        )
     console_clock.advance(days=365 * 5 + 30)  # past the ticket's five years
     async with hub.sm() as s, s.begin():
         assert await kept_records(s, contact_id, hub.clock.now(), policy) == []
@@ -235,6 +255,14 @@ async def test_nothing_of_the_person_is_left(
     async with hub.sm() as s, s.begin():  # the same Zalo account writes again: a new contact
         again, created = await identity_for(s, "zalo", "zalo-user-8877", hub.clock.now())
         assert created and again.contact_id != contact_id
+        req = (await s.execute(select(DataRequest))).scalar_one()  # kept as a record, without the person
+        assert (req.kind, req.status, req.text, req.answer, req.email) == (
+            "view",
+            "answered",
+            None,
+            None,
+            None,
+        )
         marks = (await s.execute(select(AnonymisedObject.object_kind))).scalars().all()
         assert sorted(marks) == ["contact", "conversation", "conversation", "ticket"]
 
