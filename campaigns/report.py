@@ -21,6 +21,8 @@ REASONS = {
     "not_follower": "không còn quan tâm OA",
     "user_quota": "hết hạn mức nhận tin",
     "user_restricted": "đã chặn loại tin này",
+    "user_inactive": "lâu không tương tác với OA",
+    "restricted": "đã yêu cầu hạn chế xử lý dữ liệu",
 }
 RECIPIENT_LABELS = {
     RecipientStatus.PENDING: "chờ gửi",

@@ -128,6 +128,24 @@ AUDIT_ACTION: dict[str, str] = {
     "webhook_enabled": "bật lại điểm nhận webhook",
     "webhook_deleted": "xoá điểm nhận webhook",
     "webhook_redelivered": "gửi lại webhook",
+    # citizens' personal data (issue 18)
+    "retention_run": "chạy lưu giữ dữ liệu hằng ngày",
+    "legal_hold_place": "đặt lệnh giữ hồ sơ",
+    "legal_hold_release": "gỡ lệnh giữ hồ sơ",
+    "contact_export": "xuất bản sao dữ liệu của công dân",
+    "contact_access_log": "xem nhật ký truy cập dữ liệu công dân",
+    "view_contact": "xem thông tin liên hệ",
+    "breach_record": "ghi nhận vi phạm dữ liệu cá nhân",
+    "breach_update": "sửa hồ sơ vi phạm dữ liệu cá nhân",
+    "breach_notified": "đánh dấu đã thông báo cơ quan chuyên trách",
+    "breach_close": "đóng vụ vi phạm dữ liệu cá nhân",
+    "data_request_view": "xem yêu cầu về dữ liệu cá nhân",
+    "data_request_acknowledge": "xác nhận yêu cầu về dữ liệu cá nhân",
+    "data_request_extend": "gia hạn yêu cầu về dữ liệu cá nhân",
+    "data_request_answer": "trả lời yêu cầu về dữ liệu cá nhân",
+    "data_request_refuse": "từ chối yêu cầu về dữ liệu cá nhân",
+    "data_request_anonymise": "ẩn danh hoá theo yêu cầu xoá dữ liệu",
+    "restriction_lift": "bỏ hạn chế xử lý dữ liệu",
 }
 
 # the kinds of object an audit row names (AuditLog.object_type)
@@ -147,6 +165,10 @@ AUDIT_OBJECT: dict[str, str] = {
     "api_token": "mã truy cập API",
     "webhook_endpoint": "điểm nhận webhook",
     "webhook_delivery": "lần gửi webhook",
+    "retention": "lưu giữ dữ liệu",
+    "breach": "vụ vi phạm dữ liệu cá nhân",
+    "data_request": "yêu cầu về dữ liệu cá nhân",
+    "legal_hold": "lệnh giữ hồ sơ",
 }
 
 # connectors.registry.BUILTIN, plus "phone" for tickets of a logged call
