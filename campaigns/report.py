@@ -21,7 +21,7 @@ REASONS = {
     "not_follower": "không còn quan tâm OA",
     "user_quota": "hết hạn mức nhận tin",
     "user_restricted": "đã chặn loại tin này",
-    "user_inactive": "lâu không tương tác với OA",
+    "user_inactive": "tài khoản bị khoá hoặc lâu không dùng",
     "restricted": "đã yêu cầu hạn chế xử lý dữ liệu",
 }
 RECIPIENT_LABELS = {
