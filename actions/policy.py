@@ -27,7 +27,7 @@ from dataclasses import replace
 from actions import cues, form, texts
 from actions.dialogue import Decision, DialogueState, Entity, FaqView, Reply, Turn
 from actions.fields import fold, is_vague
-from actions.services import DecisionKind, FaqDecision, FaqSuggestion
+from actions.services import DecisionKind, FaqDecision, FaqSuggestion, HotlineInfo
 
 # The NLU's request_human is trusted alone (no cue) from this confidence, when the FAQ does not answer.
 HUMAN_MIN_CONFIDENCE = 0.8
@@ -100,10 +100,19 @@ def _greet_first(turn: Turn, decision: Decision) -> Decision:
     if not turn.first_contact or turn.state.greeted:
         return decision
     state = replace(decision.state, greeted=True)
-    notice = (Reply(turn.hotline.privacy_notice),) if turn.hotline.privacy_notice else ()
-    if decision.act == "greet":  # the greeting, then the privacy notice (once per channel identity)
-        return replace(decision, replies=(*decision.replies[:1], *notice, *decision.replies[1:]), state=state)
-    return replace(decision, replies=(texts.greeting(turn.hotline), *notice, *decision.replies), state=state)
+    if decision.act == "greet":
+        greeting, rest = decision.replies[0], decision.replies[1:]
+    else:
+        greeting, rest = texts.greeting(turn.hotline), decision.replies
+    return replace(decision, replies=(_with_notice(greeting, turn.hotline), *rest), state=state)
+
+
+def _with_notice(greeting: Reply, hotline: HotlineInfo) -> Reply:
+    """The greeting of a first contact ends with the privacy notice (once per channel identity;
+    in the same message: a channel may send one automatic reply only, e-mail's RFC 3834)."""
+    if not hotline.privacy_notice:
+        return greeting
+    return replace(greeting, text=f"{greeting.text}\n\n{hotline.privacy_notice}")
 
 
 def _short_act(turn: Turn) -> str | None:

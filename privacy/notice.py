@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from privacy.anonymise import RetentionPolicy
-from privacy.requests import Deadlines
+from privacy.requests import KIND_LABELS, KINDS, Deadlines
 
 PATH = "/quyen-rieng-tu/"
 REQUEST_FORM_PATH = "/yeu-cau-du-lieu/"
@@ -168,11 +168,7 @@ def full_notice(facts: NoticeFacts) -> tuple[Section, ...]:
         Section(
             "Thời hạn trả lời",
             (f"Tổng đài xác nhận đã nhận yêu cầu trong {_days(facts, 'ack')} ngày làm việc, sau đó:",),
-            items=(
-                _deadline(facts, "Xem, chỉnh sửa, nhận bản sao", "view"),
-                _deadline(facts, "Rút lại sự đồng ý, hạn chế xử lý, phản đối", "restrict"),
-                _deadline(facts, "Xoá dữ liệu", "delete"),
-            ),
+            items=tuple(_deadline(facts, KIND_LABELS[kind].capitalize(), kind) for kind in KINDS),
             anchor="thoi-han-tra-loi",
         ),
     )
