@@ -141,7 +141,11 @@ async def create_app(
         poll_interval=settings.worker_poll_interval,
         workers=settings.pipeline_workers,
         lease_seconds=settings.lease_seconds,
-        applier=ResultApplier(configured_calendar(settings.env or None), prefix),
+        applier=ResultApplier(
+            configured_calendar(settings.env or None),
+            prefix,
+            frozenset(c.name for c in registry if c.capabilities.one_reply_per_turn),
+        ),
         lookup=ChatLookup(sm, prefix, settings.public_url, lookup_limits(settings)),
     )
     # the data requests' deadlines from the hub's settings (HUB_SETTINGS_FILE included)

@@ -13,7 +13,7 @@ the result asks for it, the operator queue.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -42,6 +42,11 @@ class Applied:
     ticket: Ticket | None = None
 
 
+def joined(texts: Iterable[str]) -> str:
+    """One message of several replies, a blank line between them."""
+    return "\n\n".join(t for t in texts if t.strip())
+
+
 def buttons_meta(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
     return [{"title": b.title, "payload": b.payload} for b in buttons]
 
@@ -50,6 +55,8 @@ def buttons_meta(buttons: tuple[Button, ...]) -> list[dict[str, str]]:
 class ResultApplier:
     calendar: WorkingCalendar
     ticket_prefix: str | None = None
+    # channels whose turn's replies go as one message (``Capabilities.one_reply_per_turn``)
+    one_message: frozenset[str] = frozenset()
 
     async def apply(
         self, s: AsyncSession, conv: Conversation, result: EngineResult, now: datetime, engine: str
@@ -63,9 +70,12 @@ class ResultApplier:
     ) -> Applied:
         """An engine without a decision: its replies (its meta on the last one) and its hand-off."""
         out = Applied()
-        for n, answer in enumerate(result.replies, 1):
+        replies = result.replies
+        if conv.channel in self.one_message and len(replies) > 1:
+            replies = [replace(replies[-1], text=joined(r.text for r in replies))]
+        for n, answer in enumerate(replies, 1):
             meta: dict[str, Any] = {"buttons": buttons_meta(answer.buttons)} if answer.buttons else {}
-            if n == len(result.replies):
+            if n == len(replies):
                 meta.update(result.meta)
             meta["engine"] = engine
             out.replies.append(await add_reply(s, conv, answer.text, now, meta=meta))
@@ -100,8 +110,11 @@ class ResultApplier:
         if out.ticket is not None:
             meta["ticket_code"] = out.ticket.code
         greeted_now = state.greeted and not before.greeted
-        last = len(decision.replies) - 1
-        for n, reply in enumerate(decision.replies):
+        replies = decision.replies
+        if conv.channel in self.one_message and len(replies) > 1:
+            replies = (replace(replies[-1], text=joined(r.text for r in replies)),)
+        last = len(replies) - 1
+        for n, reply in enumerate(replies):
             # the decision's act, FAQ entry and ticket describe its last reply; a greeting put
             # before it is a greeting
             own = meta if n == last else {**extra_meta, "engine": engine, "act": decision.act}

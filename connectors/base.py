@@ -181,6 +181,9 @@ class Capabilities:
     # the channel's events reach the hub through its own API (the web chat page posts to
     # /webchat/api), never through the generic /webhooks/<channel> route
     own_api: bool = False
+    # automatic replies are rationed (e-mail: one a day per person and conversation, RFC 3834):
+    # the replies of one turn (a first contact's greeting and the answer) go as one message
+    one_reply_per_turn: bool = False
 
     @property
     def tap_able(self) -> bool:

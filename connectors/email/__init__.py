@@ -66,7 +66,9 @@ class EmailConnector(Connector):
     name: ClassVar[str] = "email"
     # no buttons (suggestions stay numbered text); threads by reply headers and subject; the
     # sender is known by their address
-    capabilities: ClassVar[Capabilities] = Capabilities(threaded=True, sender_is_email_address=True)
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        threaded=True, sender_is_email_address=True, one_reply_per_turn=True
+    )
 
     def __init__(
         self,

@@ -260,6 +260,12 @@ async def test_a_new_contact_is_told_once_through_email(
     await wait_for(lambda: len(bodies()) >= 1, timeout=30)
     first = await wait_for(lambda: _answered(hub, MAILER, 1), timeout=30)
     assert sum(body.count(notice) for body in bodies()) == 1
+    # the greeting, the notice and the answer leave as one mail (RFC 3834 allows one a day):
+    # the answer used to be a second automatic reply, refused by the channel, never sent
+    out = [m for m in first if m.direction == "out"]
+    assert len(out) == 1 and notice in (out[0].text or "") and len(bodies()) == 1
+    answer = (out[0].text or "").split("\n\n")[-1]
+    assert answer.strip() and notice not in answer and answer.strip() in bodies()[0]
 
     await _close_latest(hub, first)
     sent_before = len(bodies())
