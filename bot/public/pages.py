@@ -25,12 +25,12 @@ def day(value: datetime | None) -> str:
     return f"{value.astimezone(HOTLINE_TZ):%d/%m/%Y}" if value else ""
 
 
+NAV = (("/hoi-dap/", "Hỏi đáp"), ("/tra-cuu/", "Tra cứu phiếu"), ("/quyen-rieng-tu/", "Quyền riêng tư"))
+
+
 def layout(hotline: str, title: str, body: str, *, here: str = "") -> str:
     current = ' aria-current="page"'
-    nav = "".join(
-        f'<a href="{href}"{current if href == here else ""}>{e(text)}</a>'
-        for href, text in (("/hoi-dap/", "Hỏi đáp"), ("/tra-cuu/", "Tra cứu phiếu"))
-    )
+    nav = "".join(f'<a href="{href}"{current if href == here else ""}>{e(text)}</a>' for href, text in NAV)
     return (
         '<!doctype html>\n<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
