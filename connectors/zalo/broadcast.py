@@ -59,6 +59,18 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _message_id(data: Mapping[str, Any], what: str) -> str:
+    """The vendor's message id of an accepted send; an answer without one is retried later."""
+    message_id = _text(data, "message_id")
+    if message_id is None:
+        raise RetryLater(
+            f"{what}: phản hồi thiếu message_id; sẽ thử lại sau.",
+            reason=bc.TRANSIENT,
+            retry_after=TRANSIENT_RETRY_AFTER,
+        )
+    return message_id
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value)  # the transport reads JSON numbers as strings (ids above 2**53)
@@ -205,14 +217,7 @@ class ZaloBroadcaster:
         body = promotion_payload(user_id, promotion)
         what = "gửi tin truyền thông"
         data = await self._call(lambda token: self._client.post(PROMOTION_PATH, token, what, body))
-        message_id = _text(data, "message_id")
-        if message_id is None:
-            raise RetryLater(
-                "Zalo gửi tin truyền thông: phản hồi thiếu message_id; sẽ thử lại sau.",
-                reason=bc.TRANSIENT,
-                retry_after=TRANSIENT_RETRY_AFTER,
-            )
-        return message_id
+        return _message_id(data, "Zalo gửi tin truyền thông")
 
     async def remaining_quota(self, user_id: str) -> Quota:
         body = {"quota_owner": "User", "user_id": user_id, "quota_type": "promotion"}
@@ -279,11 +284,4 @@ class ZaloBroadcaster:
         body = broadcast_payload(article_ids, target)
         what = "gửi bài viết tới người quan tâm"
         data = await self._call(lambda token: self._client.post(BROADCAST_PATH, token, what, body))
-        message_id = _text(data, "message_id")
-        if message_id is None:
-            raise RetryLater(
-                "Zalo gửi bài viết: phản hồi thiếu message_id; sẽ thử lại sau.",
-                reason=bc.TRANSIENT,
-                retry_after=TRANSIENT_RETRY_AFTER,
-            )
-        return message_id
+        return _message_id(data, "Zalo gửi bài viết")

@@ -146,15 +146,9 @@ class ArticleApi(PromotionApi):
     # ----------------------------------------------------------------- articles
 
     async def _article_create(self, request: web.Request) -> web.Response:
-        fault = await self._apply_fault("article")
-        if fault is not None:
-            return fault
-        if not self._token_ok(request):
-            return self._refuse("article", -216)
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._refuse("article", -201, "body is not JSON")
+        body, refused = await self._open("article", request)
+        if refused is not None:
+            return refused
         problem = _check_article(body)
         if problem is not None:
             return self._refuse("article", *problem)
@@ -164,14 +158,12 @@ class ArticleApi(PromotionApi):
         return web.json_response({"error": 0, "message": "Success", "data": {"token": token}})
 
     async def _article_verify(self, request: web.Request) -> web.Response:
-        fault = await self._apply_fault("article")
-        if fault is not None:
-            return fault
-        if not self._token_ok(request):
-            return self._refuse("article", -216)
+        body, refused = await self._open("article", request)
+        if refused is not None:
+            return refused
         try:
-            token = (await request.json())["token"]
-        except (ValueError, KeyError, TypeError):
+            token = body["token"]
+        except (KeyError, TypeError):
             return self._refuse("article", -201, "token is required")
         article = self.articles.get(token) if isinstance(token, str) else None
         if article is None:
@@ -212,15 +204,9 @@ class ArticleApi(PromotionApi):
         return target, ids
 
     async def _broadcast(self, request: web.Request) -> web.Response:
-        fault = await self._apply_fault("broadcast")
-        if fault is not None:
-            return fault
-        if not self._token_ok(request):
-            return self._refuse("broadcast", -216)
-        try:
-            body = await request.json()
-        except ValueError:
-            return self._refuse("broadcast", -201, "body is not JSON")
+        body, refused = await self._open("broadcast", request)
+        if refused is not None:
+            return refused
         try:
             target, ids = self._check_broadcast(body)
         except Refused as err:

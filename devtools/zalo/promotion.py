@@ -198,16 +198,26 @@ class PromotionApi(OaApi):
         self.requests.append((endpoint, str(code)))
         return self._zalo_error(code, message)
 
-    async def _promotion(self, request: web.Request) -> web.Response:
-        fault = await self._apply_fault("promotion")
+    async def _open(self, endpoint: str, request: web.Request) -> tuple[Any, web.Response | None]:
+        """What every announcement call starts with: a scripted fault, the access token, a
+        JSON body. (body, None), or (None, the refusal to answer)."""
+        fault = await self._apply_fault(endpoint)
         if fault is not None:
-            return fault
+            return None, fault
         if not self._token_ok(request):
-            return self._refuse("promotion", -216)
+            return None, self._refuse(endpoint, -216)
         try:
-            body = await request.json()
+            return await request.json(), None
+        except ValueError:
+            return None, self._refuse(endpoint, -201, "body is not JSON")
+
+    async def _promotion(self, request: web.Request) -> web.Response:
+        body, refused = await self._open("promotion", request)
+        if refused is not None:
+            return refused
+        try:
             user_id, message = body["recipient"]["user_id"], body["message"]
-        except (ValueError, KeyError, TypeError):
+        except (KeyError, TypeError):
             return self._refuse("promotion", -201, "recipient.user_id or message is invalid")
         if not isinstance(user_id, str):
             return self._refuse("promotion", -201, "recipient.user_id is invalid")
@@ -225,14 +235,12 @@ class PromotionApi(OaApi):
         return web.json_response({"error": 0, "message": "Success", "data": data})
 
     async def _quota(self, request: web.Request) -> web.Response:
-        fault = await self._apply_fault("quota")
-        if fault is not None:
-            return fault
-        if not self._token_ok(request):
-            return self._refuse("quota", -216)
+        body, refused = await self._open("quota", request)
+        if refused is not None:
+            return refused
         try:
-            user_id = (await request.json())["user_id"]
-        except (ValueError, KeyError, TypeError):
+            user_id = body["user_id"]
+        except (KeyError, TypeError):
             return self._refuse("quota", -201, "user_id is required")
         if not isinstance(user_id, str) or user_id not in self.users:
             return self._refuse("quota", -201, "user_id is invalid")
