@@ -34,7 +34,7 @@ SEARCH_ACTION = "search_contacts"
 API_READ = "api_request"  # bot/api_v1/auth.py: one row per request, detail {token, method, path, scope}
 # how many of the newest search rows are read to find those that showed this contact
 SEARCH_SCAN = 5000
-HIDDEN_DETAIL = frozenset({"q", "contact_ids"})
+HIDDEN_DETAIL = frozenset({"q", "q_chars", "contact_ids"})
 
 
 async def contact_ids(s: AsyncSession, contact_id: int) -> list[int]:

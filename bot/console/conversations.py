@@ -336,6 +336,9 @@ async def contacts_search(request: web.Request) -> web.Response:
             .scalars()
             .all()
         )
-        shown = {"q": q, "contact_ids": [c.id for c in rows]}  # the access log per contact reads the ids
+        # which contacts were shown (the access log per contact reads the ids), never the words
+        # typed: a name or a phone number would outlive the person's anonymisation (the audit
+        # log is append-only)
+        shown = {"q_chars": len(q), "contact_ids": [c.id for c in rows]}
         audit_action(s, request, user, "search_contacts", "contact", None, hub.clock.now(), detail=shown)
     return web.json_response({"contacts": [contact_dict(c) for c in rows]})

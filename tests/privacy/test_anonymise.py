@@ -127,6 +127,7 @@ async def responses(
         f"/console/api/report?{dates}",
         f"/console/api/reports?{dates}",
         f"/console/api/reports.xlsx?{dates}",
+        "/console/api/audit",
         "/hoi-dap/",
         "/hoi-dap/?q=hoc%20bong",
         "/api/public/answers",
