@@ -32,6 +32,7 @@ STATIC_FILES = frozenset(
     {
         "console.js",
         "breaches.js",
+        "datarequests.js",
         "agent.js",
         "tickets.js",
         "admin.js",
