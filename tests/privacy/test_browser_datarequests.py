@@ -34,6 +34,7 @@ BEFORE_TET = datetime(2027, 1, 28, 3, 0, tzinfo=UTC)  # Thu 28/01/2027 10:00 in 
 VIEW_DUE = "18/02/2027"  # view: 10 working days
 ACK_DUE = "01/02/2027"  # acknowledgement: 2 working days (Fri 29/01, Mon 01/02)
 RESTRICT_DUE = "25/02/2027"  # restrict: 15 working days
+EXTENDED_DUE = "18/03/2027"  # 15 more from 25/02: Fri 26/02, 01–05/03, 08–12/03, 15–18/03
 
 
 @pytest.fixture
@@ -97,15 +98,22 @@ async def test_a_supervisor_handles_a_citizens_request_in_the_console(
         )
         # an extension needs its reason: the server's Vietnamese error is shown
         await sv.click("#dr-pane .dr-extend button[type=submit]")
-        await sv.wait_for_selector("#flash.bad", timeout=WAIT)
-        assert await sv.inner_text("#flash") != ""
+        await sv.wait_for_selector("#flash.bad:text('Cần nêu lý do gia hạn')", timeout=WAIT)
+        await sv.fill("#dr-extend-reason", "Cần đối chiếu hồ sơ lưu trữ")
+        await sv.click("#dr-pane .dr-extend button[type=submit]")
+        await sv.wait_for_selector("#dr-pane h3:has-text('Đã gia hạn')", timeout=WAIT)
+        assert await sv.locator("#dr-pane .dr-extend").count() == 0  # once only
+        assert f"{EXTENDED_DUE} (đã gia hạn)" in await sv.inner_text("#dr-pane dl.facts")
+        await citizen.wait_for_selector(
+            f"#messages li:has-text('Cần đối chiếu hồ sơ lưu trữ'):has-text('{EXTENDED_DUE}')", timeout=WAIT
+        )
 
         # the view request: answered, the export offered for staff, the answer in the chat
         await sv.click(f"#dr-rows tr:has-text('{chat.reference}')")
         await sv.wait_for_selector(f"#dr-pane h3:has-text('{chat.reference}')", timeout=WAIT)
         href = await sv.get_attribute("#dr-pane .dr-export a:text('XLSX')", "href")
         assert href == f"/console/api/contacts/{chat.contact_id}/export.xlsx"
-        await sv.fill("#dr-f-text", "Kính gửi anh/chị, tổng đài gửi dữ liệu đang lưu")
+        await sv.fill("#dr-answer-text", "Kính gửi anh/chị, tổng đài gửi dữ liệu đang lưu")
         await sv.click("#dr-pane .dr-answer button[type=submit]")
         await sv.wait_for_selector("#dr-pane h3:has-text('Đã trả lời')", timeout=WAIT)
         await citizen.wait_for_selector("#messages li:has-text('Dữ liệu tổng đài đang lưu')", timeout=WAIT)

@@ -80,7 +80,7 @@
     var form = el("form", "dr-action " + cls);
     form.appendChild(el("h4", null, title));
     inputs.forEach(function (f) {
-      var id = "dr-f-" + f[0];
+      var id = cls + "-" + f[0];
       form.appendChild(el("label", null, f[1])).htmlFor = id;
       var input = el(f[2] === "text" ? "input" : "textarea");
       input.id = id;
@@ -166,7 +166,7 @@
     form.appendChild(el("h4", null, "Ẩn danh hoá"));
     form.appendChild(el("p", "warn", "Không thể hoàn tác: họ tên, số điện thoại, địa chỉ, nội dung tin nhắn và tệp của công dân bị xoá vĩnh viễn. Gõ mã yêu cầu " + r.reference + " để xác nhận."));
     var input = form.appendChild(el("input"));
-    input.id = "dr-f-confirm";
+    input.id = "dr-anonymise-confirm";
     var go = form.appendChild(el("button", "danger", "Ẩn danh hoá"));
     go.type = "submit";
     go.disabled = true;
