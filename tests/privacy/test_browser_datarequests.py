@@ -5,7 +5,9 @@ headless Chromium against the hub, the clock on Thursday 28/01/2027 before Tết
 of the same citizen is recorded unacknowledged (as the domain records one); the supervisor
 sees both in the list with their due dates, acknowledges the second, answers the first with
 the export links offered; the citizen's chat receives both; the contact's access log lists
-the supervisor's views; an operator has no "Yêu cầu dữ liệu" entry."""
+the supervisor's views; an operator has no "Yêu cầu dữ liệu" entry. Deletions: one the kept
+ticket forbids is refused with the records' legal bases shown; one with nothing kept is
+answered in the chat, then anonymised only after the reference is typed as confirmation."""
 
 from __future__ import annotations
 
@@ -19,14 +21,18 @@ from sqlalchemy import select
 from bot.hub import HUB
 from privacy import requests
 from storage.clock import ManualClock
-from storage.models import Conversation
+from storage.models import Conversation, Message, OutboxItem
 from storage.models_privacy import DataRequest
 from tests.browser import browser
+from tests.conftest import wait_for
 from tests.console.conftest import (  # noqa: F401  (fixtures)
     console_app,
     console_client,
+    new_ticket,
+    people,
 )
 from tests.console.test_browser import WAIT, _login
+from tests.privacy.test_requests_flow import Citizen, _form
 
 pytestmark = pytest.mark.browser
 BEFORE_TET = datetime(2027, 1, 28, 3, 0, tzinfo=UTC)  # Thu 28/01/2027 10:00 in Việt Nam
@@ -132,3 +138,61 @@ async def test_a_supervisor_handles_a_citizens_request_in_the_console(
         op = await _login(op_ctx, base, "op1")
         assert await op.locator("#tabs button[data-view=datarequests]").is_hidden()
         assert await op.evaluate("() => !document.getElementById('dr-rows')")
+
+
+async def test_deletions_refused_with_the_kept_records_or_anonymised_after_a_typed_confirmation(
+    console_client: Any, console_app: web.Application, people: Any
+) -> None:
+    hub = console_app[HUB]
+    op = await people("op1")
+    _, code = await new_ticket(people, op, "Phản ánh tiếng ồn", full_name="Đỗ Văn Hải", phone="0987 654 321")
+    visitor = await people()
+    status, page = await _form(visitor, method="ticket", kind="delete", code=code, phone="4321")
+    assert status == 200, page
+    citizen = await Citizen(console_client).start()
+    await citizen.say("Tôi tên Lương Thị Hoa, số nhà 7 phố Hàng Bạc")
+    await citizen.say("Xoá toàn bộ dữ liệu cá nhân của tôi")
+    async with hub.sm() as s:
+        kept_req = (
+            await s.execute(select(DataRequest).where(DataRequest.channel == "web_form"))
+        ).scalar_one()
+        chat_req = (await s.execute(select(DataRequest).where(DataRequest.channel == "webchat"))).scalar_one()
+
+    base = str(console_client.make_url("")).rstrip("/")
+    async with browser() as b:
+        sv = await _login(await b.new_context(), base, "sv1")
+        await sv.click("#tabs button[data-view=datarequests]")
+        await sv.click(f"#dr-rows tr:has-text('{kept_req.reference}')")
+        await sv.click("#dr-pane .dr-answer button[type=submit]")
+        await sv.wait_for_selector("#dr-pane h3:has-text('Từ chối')", timeout=WAIT)
+        kept = await sv.inner_text("#dr-pane .dr-kept")
+        assert code in kept and "đang được giải quyết" in kept, kept
+        assert await sv.locator("#dr-pane .dr-anonymise").count() == 0  # nothing to anonymise
+
+        await sv.click(f"#dr-rows tr:has-text('{chat_req.reference}')")
+        await sv.wait_for_selector(f"#dr-pane h3:has-text('{chat_req.reference}')", timeout=WAIT)
+        await sv.click("#dr-pane .dr-answer button[type=submit]")
+        await sv.wait_for_selector("#dr-pane h3:has-text('Đã trả lời')", timeout=WAIT)
+        await citizen.next_text("đồng ý xoá")
+        go = sv.locator("#dr-pane .dr-anonymise button[type=submit]")
+        await sv.fill("#dr-anonymise-confirm", "có")
+        assert await go.is_disabled()
+        await sv.fill("#dr-anonymise-confirm", chat_req.reference)
+
+        async def delivered() -> bool:  # the answer went out before the conversation is cleared
+            async with hub.sm() as s:
+                q = select(OutboxItem.done).join(Message, Message.id == OutboxItem.message_id)
+                q = q.where(Message.conversation_id == chat_req.conversation_id, Message.direction == "out")
+                return all((await s.execute(q)).scalars())
+
+        await wait_for(delivered, timeout=30)
+        await go.click()
+        await sv.wait_for_selector("#flash:text('Đã ẩn danh hoá dữ liệu của công dân')", timeout=WAIT)
+        await sv.wait_for_selector("#dr-pane:not(:has(.dr-anonymise))", timeout=WAIT)
+        shown = await sv.inner_text("#view-datarequests")
+        assert "Lương Thị Hoa" not in shown and "Hàng Bạc" not in shown
+    async with hub.sm() as s:
+        req = await s.get(DataRequest, chat_req.id)
+        texts = [m.text or "" for m in (await s.execute(select(Message))).scalars()]
+    assert req is not None and req.anonymised_at is not None
+    assert not any("Lương Thị Hoa" in t for t in texts)
