@@ -7,7 +7,8 @@ sees both in the list with their due dates, acknowledges the second, answers the
 the export links offered; the citizen's chat receives both; the contact's access log lists
 the supervisor's views; an operator has no "Yêu cầu dữ liệu" entry. Deletions: one the kept
 ticket forbids is refused with the records' legal bases shown; one with nothing kept is
-answered in the chat, then anonymised only after the reference is typed as confirmation."""
+answered in the chat, then anonymised only after the reference is typed as confirmation; a
+request past its due date is flagged late."""
 
 from __future__ import annotations
 
@@ -141,7 +142,7 @@ async def test_a_supervisor_handles_a_citizens_request_in_the_console(
 
 
 async def test_deletions_refused_with_the_kept_records_or_anonymised_after_a_typed_confirmation(
-    console_client: Any, console_app: web.Application, people: Any
+    console_client: Any, console_app: web.Application, people: Any, console_clock: ManualClock
 ) -> None:
     hub = console_app[HUB]
     op = await people("op1")
@@ -149,12 +150,27 @@ async def test_deletions_refused_with_the_kept_records_or_anonymised_after_a_typ
     visitor = await people()
     status, page = await _form(visitor, method="ticket", kind="delete", code=code, phone="4321")
     assert status == 200, page
+    async with hub.sm() as s, s.begin():  # a view of 28/01 (due 18/02) still open on 19/02: late
+        contact_id = (await s.execute(select(DataRequest.contact_id))).scalar_one()
+        late = await requests.create(
+            s,
+            contact_id=contact_id,
+            kind="view",
+            channel="web_form",
+            now=hub.clock.now(),
+            calendar=hub.pipeline.applier.calendar,
+            deadlines=requests.Deadlines.from_env(hub.settings.env),
+            verification="ticket_phone",
+        )
+    console_clock.set(datetime(2027, 2, 19, 3, 0, tzinfo=UTC))  # Fri 19/02 10:00
     citizen = await Citizen(console_client).start()
     await citizen.say("Tôi tên Lương Thị Hoa, số nhà 7 phố Hàng Bạc")
     await citizen.say("Xoá toàn bộ dữ liệu cá nhân của tôi")
     async with hub.sm() as s:
         kept_req = (
-            await s.execute(select(DataRequest).where(DataRequest.channel == "web_form"))
+            await s.execute(
+                select(DataRequest).where(DataRequest.channel == "web_form", DataRequest.kind == "delete")
+            )
         ).scalar_one()
         chat_req = (await s.execute(select(DataRequest).where(DataRequest.channel == "webchat"))).scalar_one()
 
@@ -162,6 +178,10 @@ async def test_deletions_refused_with_the_kept_records_or_anonymised_after_a_typ
     async with browser() as b:
         sv = await _login(await b.new_context(), base, "sv1")
         await sv.click("#tabs button[data-view=datarequests]")
+        await sv.wait_for_selector("#dr-late:text('1 yêu cầu quá hạn')", timeout=WAIT)
+        row = sv.locator(f"#dr-rows tr.dr-late:has-text('{late.reference}')")
+        assert await row.locator("td.late").inner_text() == "Quá hạn"
+        assert await sv.locator("#dr-rows tr.dr-late").count() == 1
         await sv.click(f"#dr-rows tr:has-text('{kept_req.reference}')")
         await sv.click("#dr-pane .dr-answer button[type=submit]")
         await sv.wait_for_selector("#dr-pane h3:has-text('Từ chối')", timeout=WAIT)
