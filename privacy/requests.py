@@ -238,6 +238,7 @@ def as_dict(req: DataRequest, now: dt.datetime) -> dict[str, Any]:
         "extension_reason": req.extension_reason,
         "acknowledged_at": iso(req.acknowledged_at),
         "answered_at": iso(req.answered_at),
+        "anonymised_at": iso(req.anonymised_at),
         "answer": req.answer,
         "refusal_basis": req.refusal_basis,
         "handled_by": req.handled_by,
