@@ -193,7 +193,7 @@
         root.appendChild(actionForm("dr-extend", "Gia hạn (một lần)", [["reason", "Lý do gia hạn", "textarea", "required"]], "Gia hạn", "/data-requests/" + id + "/extend"));
       }
       root.appendChild(actionForm("dr-refuse", "Từ chối", [["basis", "Căn cứ pháp lý", "textarea", "required"], ["text", "Nội dung gửi công dân (nếu để trống, tạo từ căn cứ)", "textarea"]], "Từ chối", "/data-requests/" + id + "/refuse"));
-    } else if (r.kind === "delete" && r.status === "answered" && r.text !== null) {
+    } else if (r.kind === "delete" && r.status === "answered" && !r.anonymised_at) {
       root.appendChild(anonymiseForm(r));
     }
     if (r.restricted) {
