@@ -5,10 +5,8 @@ ones counted, dead after too many) on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -24,9 +22,6 @@ from storage.models import Contact
 from storage.models_privacy import DataRequest, VerificationCode
 from storage.session import SessionMaker
 
-DEV_MESSAGES = (
-    Path(__file__).resolve().parents[2].parent / "shared" / "eval" / "dev-conversations" / "messages.csv"
-)
 REQUESTS = {
     "view": ["Tôi muốn xem dữ liệu cá nhân của tôi", "cho minh xem thong tin ca nhan voi ad", "xem dlcn"],
     "copy": [
@@ -71,13 +66,6 @@ def test_requests_are_recognised(kind: str, text: str) -> None:
 @pytest.mark.parametrize("text", NEITHER)
 def test_other_messages_are_not_requests(text: str) -> None:
     assert data_request(text) is None
-
-
-def test_no_message_of_the_dev_conversations_is_a_request() -> None:
-    with DEV_MESSAGES.open(encoding="utf-8", newline="") as f:
-        texts = [row["text"] for row in csv.DictReader(f)]
-    assert len(texts) > 200
-    assert [t for t in texts if data_request(t) is not None] == []
 
 
 # Thursday 28 January 2027, 10:00 in Việt Nam; Tết: 5-11 February 2027 are days off
