@@ -187,13 +187,15 @@ def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Browser tests on BROWSER_DATABASES only (all tested databases when none of them is)."""
+    """Browser tests, and the HTTP contract fuzzing (``one_database``), on BROWSER_DATABASES
+    only (all tested databases when none of them is): they test the pages and the HTTP layer,
+    which the rest of the suite runs on every database."""
     wanted = [d for d in BROWSER_DATABASES if d in DATABASES] or DATABASES
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
         db = getattr(getattr(item, "callspec", None), "params", {}).get("database_url")
-        browser = item.get_closest_marker("browser") is not None
+        browser = any(item.get_closest_marker(m) is not None for m in ("browser", "one_database"))
         (drop if browser and db is not None and db not in wanted else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)

@@ -52,6 +52,7 @@ expected-statuses = ["2xx", "404"]
 
 
 @pytest.mark.slow
+@pytest.mark.one_database  # the HTTP contract; the API runs on both databases in tests/api
 async def test_schemathesis_finds_no_contract_violation_in_api_v1(
     hub_settings: Settings, aiohttp_client: Any, tmp_path: Path
 ) -> None:

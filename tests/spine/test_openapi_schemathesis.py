@@ -59,6 +59,7 @@ facebook:
 
 
 @pytest.mark.slow
+@pytest.mark.one_database  # the HTTP contract; the routes run on both databases elsewhere
 async def test_schemathesis_finds_no_contract_violation(
     hub_settings: Settings, aiohttp_client: Any, tmp_path: Path
 ) -> None:
