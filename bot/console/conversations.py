@@ -281,8 +281,17 @@ async def merge_contacts(request: web.Request) -> web.Response:
         raise WorkflowError("Hai liên hệ phải khác nhau", 400)
     now = hub.clock.now()
     async with hub.sm() as s, s.begin():
-        source = await s.get(Contact, source_id, with_for_update=True)
-        target = await s.get(Contact, target_id, with_for_update=True)
+        # lock order everywhere: conversations, then contacts (the pipeline's commit holds a
+        # conversation and fills in its contact; taking the contacts first deadlocked there)
+        await s.execute(
+            select(Conversation.id)
+            .where(Conversation.contact_id.in_((source_id, target_id)))
+            .order_by(Conversation.id)
+            .with_for_update()
+        )
+        for contact_id in sorted((source_id, target_id)):  # two merges at once: the same order
+            await s.get(Contact, contact_id, with_for_update=True)
+        source, target = await s.get(Contact, source_id), await s.get(Contact, target_id)
         if source is None or target is None:
             raise WorkflowError("Không tìm thấy liên hệ", 404)
         if source.merged_into_id is not None or target.merged_into_id is not None:
