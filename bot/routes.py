@@ -18,7 +18,7 @@ from bot import api_v1, console, public, webchat
 from bot.console.core import CONSOLE
 from bot.hub import HUB, hub_of
 from bot.hub_services import HubActionServices
-from bot.public import data_requests, privacy_notice
+from bot.public import data_copy, data_requests, privacy_notice
 from bot.roles import live_workers, runs_workers
 from connectors.base import PayloadError, SignatureError
 from connectors.registry import ConnectorRegistry
@@ -53,6 +53,7 @@ def setup(app: web.Application, registry: ConnectorRegistry) -> None:
     api_v1.setup(app, hub)  # the integration API for other apps (issue 17)
     privacy_notice.setup(app, hub)  # /quyen-rieng-tu/ (issue 18)
     data_requests.setup(app, hub)  # a citizen's data request, verified (issue 18)
+    data_copy.setup(app, hub)  # the citizen's download of their copy (issue 18)
     # the console's state on the hub's application: read through request.config_dict by the
     # console's routes and by the hub's own (bot.console.core.client_ip)
     app[CONSOLE] = state = console.console_state(hub)

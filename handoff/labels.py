@@ -134,6 +134,7 @@ AUDIT_ACTION: dict[str, str] = {
     "legal_hold_release": "gỡ lệnh giữ hồ sơ",
     "contact_export": "xuất bản sao dữ liệu của công dân",
     "contact_access_log": "xem nhật ký truy cập dữ liệu công dân",
+    "copy_download": "công dân tải bản sao dữ liệu qua đường dẫn",
     "view_contact": "xem thông tin liên hệ",
     "breach_record": "ghi nhận vi phạm dữ liệu cá nhân",
     "breach_update": "sửa hồ sơ vi phạm dữ liệu cá nhân",

@@ -62,13 +62,14 @@ async def deliver(
     *,
     email_channel: str | None,
     user_id: int | None,
+    meta: dict[str, object] | None = None,
 ) -> Message | None:
     """The answer to the citizen, queued in the outbox (None: no channel to send it on)."""
     conv = await answer_conversation(s, req, now, email_channel)
     if conv is None:
         return None
     conv.updated_at = now
-    return await add_reply(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user_id)
+    return await add_reply(s, conv, text, now, role=SenderRole.OPERATOR, user_id=user_id, meta=meta)
 
 
 async def send_code(s: AsyncSession, identity: ChannelIdentity, text: str, now: datetime) -> Message:

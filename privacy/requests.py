@@ -1,5 +1,6 @@
 """Citizens' data requests (Law 91/2025/QH15; deadlines of Decree 356/2025/NĐ-CP): the ONE
-writer of ``data_requests`` and ``data_request_codes``.
+writer of ``data_requests`` (the retention job deletes through :func:`expire`) and
+``data_request_codes``.
 
 A request is acknowledged within 2 working days and answered within 10 (view, copy,
 correct), 15 (withdraw consent, restrict, object) or 20 (delete) working days, counted on
@@ -16,14 +17,15 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.calendar import WorkingCalendar
+from privacy import copy_links
 from storage.clock import as_utc
 from storage.models_privacy import ContactRestriction, DataRequest, VerificationCode
 
@@ -303,11 +305,13 @@ async def check_code(s: AsyncSession, token: str, code: str, now: dt.datetime) -
 
 async def scrub_contact(s: AsyncSession, contact_ids: list[int]) -> int:
     """A contact anonymised: its requests keep their kind, dates and status (the hotline's
-    record of having handled them) but lose the citizen's words and address; its codes go.
-    For :mod:`privacy.anonymise` (the caller's transaction). How many requests changed."""
+        record of having handled them) but lose the citizen's words and address; its codes and
+    copy links go.
+        For :mod:`privacy.anonymise` (the caller's transaction). How many requests changed."""
     if not contact_ids:
         return 0
     await s.execute(delete(VerificationCode).where(VerificationCode.subject_id.in_(contact_ids)))
+    await copy_links.forget(s, contact_ids=contact_ids)
     done = await s.execute(
         update(DataRequest)
         .where(DataRequest.contact_id.in_(contact_ids))
@@ -316,17 +320,23 @@ async def scrub_contact(s: AsyncSession, contact_ids: list[int]) -> int:
     return int(done.rowcount or 0)  # type: ignore[attr-defined]
 
 
-async def expire(s: AsyncSession, answered_before: dt.datetime, now: dt.datetime) -> int:
+async def expire(
+    s: AsyncSession, answered_before: dt.datetime, now: dt.datetime, *, keep_contacts: Collection[int] = ()
+) -> int:
     """The retention job's part (``HUB_RETENTION_REQUEST_YEARS``): requests answered or
-    refused before ``answered_before`` are deleted (but one a restriction still names),
-    and every expired one-time code. How many requests were deleted."""
+    refused before ``answered_before`` are deleted with their copy links, except one a
+    restriction still names (its record) and those of ``keep_contacts`` (a legal hold); and
+    every expired one-time code. How many requests were deleted."""
     await s.execute(delete(VerificationCode).where(VerificationCode.expires_at < now))
     named = select(ContactRestriction.request_id).where(ContactRestriction.request_id.is_not(None))
-    gone = await s.execute(
-        delete(DataRequest).where(
-            DataRequest.status.in_((ANSWERED, REFUSED)),
-            DataRequest.answered_at < answered_before,
-            DataRequest.id.not_in(named),
-        )
+    q = select(DataRequest.id, DataRequest.contact_id).where(
+        DataRequest.status.in_((ANSWERED, REFUSED)),
+        func.coalesce(DataRequest.answered_at, DataRequest.received_at) < answered_before,
+        DataRequest.id.not_in(named),
     )
+    due = [rid for rid, contact_id in (await s.execute(q)).all() if contact_id not in keep_contacts]
+    if not due:
+        return 0
+    await copy_links.forget(s, request_ids=due)
+    gone = await s.execute(delete(DataRequest).where(DataRequest.id.in_(due)))
     return int(gone.rowcount or 0)  # type: ignore[attr-defined]

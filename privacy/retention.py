@@ -15,8 +15,9 @@
 Nothing under a legal hold (on the contact, the conversation or the ticket) is touched. A
 run is one transaction: the ``retention_runs`` row of the local day (its primary key), the
 anonymisations and one audit entry ``retention_run`` with the counts; a second run the same
-day finds the row and does nothing. The one writer of ``retention_runs``; the one deleter of
-``data_requests`` rows (past ``HUB_RETENTION_REQUEST_YEARS``, not named by a restriction).
+day finds the row and does nothing. The one writer of ``retention_runs``; ``data_requests`` rows past
+``HUB_RETENTION_REQUEST_YEARS`` (not named by a restriction) are deleted through
+:func:`privacy.requests.expire`, with their copy links and the expired one-time codes.
 """
 
 from __future__ import annotations
@@ -28,9 +29,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, delete, exists, func, select
+from sqlalchemy import and_, delete, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from privacy import requests
 from privacy.anonymise import (
     RetentionPolicy,
     add_months,
@@ -41,10 +43,8 @@ from privacy.anonymise import (
 )
 from privacy.anonymise_tables import AnonymiseCounts, delete_ticket_files
 from privacy.legal_hold import held_ids
-from privacy.requests import ANSWERED, REFUSED
 from storage.models import Conversation, Ticket, WebhookFailure
 from storage.models_console import FINAL_STATUSES, AuditLog, TicketFile
-from storage.models_privacy import ContactRestriction, DataRequest
 from storage.models_retention import AnonymisedObject, RetentionRun
 
 __all__ = ["RetentionPolicy", "RetentionSettings", "apply_policy", "load", "run_for_day"]
@@ -152,22 +152,6 @@ async def _nothing_left(s: AsyncSession, contact_id: int) -> bool:
     return (await s.scalar(convs.limit(1))) is None and (await s.scalar(tickets.limit(1))) is None
 
 
-async def _data_requests(s: AsyncSession, cutoff: datetime, holds: _Holds) -> int:
-    """Delete answered or refused data requests finished before ``cutoff``; a request a
-    restriction names (its record) and one of a held contact stay."""
-    named = exists().where(ContactRestriction.request_id == DataRequest.id)
-    q = select(DataRequest.id, DataRequest.contact_id).where(
-        DataRequest.status.in_((ANSWERED, REFUSED)),
-        func.coalesce(DataRequest.answered_at, DataRequest.received_at) < cutoff,
-        ~named,
-    )
-    due = [rid for rid, contact_id in (await s.execute(q)).all() if contact_id not in holds.contacts]
-    if not due:
-        return 0
-    res = await s.execute(delete(DataRequest).where(DataRequest.id.in_(due)))
-    return int(res.rowcount or 0)  # type: ignore[attr-defined]
-
-
 async def apply_policy(
     s: AsyncSession, now: datetime, policy: RetentionPolicy, media_dir: Path
 ) -> dict[str, int]:
@@ -187,7 +171,9 @@ async def apply_policy(
     res = await s.execute(delete(WebhookFailure).where(WebhookFailure.received_at < cutoff))
     counts = c.as_dict()
     counts["webhook_failures"] = int(res.rowcount or 0)  # type: ignore[attr-defined]
-    counts["data_requests"] = await _data_requests(s, add_years(now, -policy.request_years), holds)
+    counts["data_requests"] = await requests.expire(
+        s, add_years(now, -policy.request_years), now, keep_contacts=holds.contacts
+    )
     counts["held"] = len(holds.contacts) + len(holds.conversations) + len(holds.tickets)
     return counts
 

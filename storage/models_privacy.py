@@ -1,6 +1,7 @@
 """Tables of issue 18 (privacy): citizens' data requests, restrictions of processing and
-the one-time codes of the public request form. Written only by :mod:`privacy.requests`
-(data requests, codes) and :mod:`privacy.restriction` (restrictions)."""
+the one-time codes of the public request form, the download links of a copy. Written only by
+:mod:`privacy.requests` (data requests, codes), :mod:`privacy.restriction` (restrictions) and
+:mod:`privacy.copy_links` (links)."""
 
 from __future__ import annotations
 
@@ -71,3 +72,19 @@ class VerificationCode(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     used_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+
+
+class DataCopyLink(Base):
+    """A link that lets the citizen download the copy of their data (view/copy answers):
+    only the token's SHA-256 is kept; it dies at ``expires_at`` or after its downloads."""
+
+    __tablename__ = "data_copy_links"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("data_requests.id"), index=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    downloads: Mapped[int] = mapped_column(Integer, default=0)
+    last_download_at: Mapped[datetime | None]

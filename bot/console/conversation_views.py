@@ -15,6 +15,7 @@ from actions.dialogue import CONTACT_FIELDS, DialogueState
 from bot.serialize import message_dict
 from handoff.calendar import WorkingCalendar
 from handoff.deadline_checks import deadline_flag
+from privacy import copy_links
 from storage.clock import as_utc
 from storage.models import ChannelIdentity, Contact, Conversation, Direction, Message, Ticket
 from storage.models_console import TicketTrack, User
@@ -220,7 +221,7 @@ async def _history(s: AsyncSession, conv_ids: list[int]) -> list[dict[str, Any]]
     )
     history = []
     for m in rows.scalars():
-        d = message_dict(m)
+        d = copy_links.for_staff(message_dict(m))
         d["conversation_id"] = m.conversation_id
         d["channel"] = m.channel
         history.append(d)

@@ -24,7 +24,6 @@ from bot.console.core import (
     audit_action,
     audit_view,
     hub_of,
-    int_field,
     json_body,
     publish_messages,
     require,
@@ -35,6 +34,7 @@ from bot.events import QUEUE_TOPIC
 from bot.hub import Hub
 from bot.serialize import message_dict
 from connectors.base import SenderRole
+from connectors.http_json import INT64_MAX, int_value
 from handoff.workflow import WorkflowError
 from storage.models import (
     ChannelIdentity,
@@ -276,7 +276,8 @@ async def merge_contacts(request: web.Request) -> web.Response:
     user = require(request, *STAFF)
     hub = hub_of(request)
     body = await json_body(request)
-    source_id, target_id = int_field(body, "source_id"), int_field(body, "target_id")
+    source_id = int_value(body.get("source_id"), "source_id", maximum=INT64_MAX)
+    target_id = int_value(body.get("target_id"), "target_id", maximum=INT64_MAX)
     if source_id == target_id:
         raise WorkflowError("Hai liên hệ phải khác nhau", 400)
     now = hub.clock.now()

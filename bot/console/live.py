@@ -26,6 +26,7 @@ from bot.console.core import (
 from bot.events import QUEUE_TOPIC, RESYNC_TYPE, Subscription, conversation_topic
 from bot.hub import Hub, hub_of
 from handoff.workflow import check_deadlines
+from privacy import copy_links
 from storage.models_console import LoginAttempt, Role, User, UserSession
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,14 @@ def _visible(user: User, event: dict[str, Any]) -> bool:
     return False
 
 
+def _for_staff(event: dict[str, Any]) -> dict[str, Any]:
+    """A message event with a citizen's copy link hidden (:func:`privacy.copy_links.for_staff`)."""
+    message = event.get("message")
+    if event.get("type") != "message" or not isinstance(message, dict):
+        return event
+    return event | {"message": copy_links.for_staff(message)}
+
+
 async def websocket(request: web.Request) -> web.StreamResponse:
     user = current_user(request)
     hub = hub_of(request)
@@ -65,7 +74,7 @@ async def websocket(request: web.Request) -> web.StreamResponse:
     async def pump(sub: Subscription) -> None:
         async for event in sub:
             if _visible(user, event) and not ws.closed:
-                await ws.send_json(event)
+                await ws.send_json(_for_staff(event))
 
     async def watch(topic: str) -> None:
         if topic in subs:

@@ -13,9 +13,11 @@ allows the supervisor, and the admin oversees everything).
 
 Answers: view/copy — the contact's export (``privacy.export``) is made, audited as
 ``contact_export`` and returned with the answer (JSON; the console downloads the .xlsx/.pdf
-from ``/console/api/contacts/{id}/export.*``); the citizen gets the text and a summary of
-what is held. correct — ``changes`` applied through the contact edit's cleaning and writer,
-audited ``edit_contact`` with the request's id. delete — refused with the legal bases when
+from ``/console/api/contacts/{id}/export.*``); the citizen gets the text, a summary of what
+is held and a link to download the copy (:mod:`privacy.copy_links`,
+``bot/public/data_copy.py``); the stored answer holds no link. correct — ``changes``
+applied through the contact edit's cleaning and writer, audited ``edit_contact`` with the
+request's id. delete — refused with the legal bases when
 :func:`privacy.anonymise.kept_records` names records to keep (restriction offered), else the
 contact is anonymised. restrict/object — the flag of :mod:`privacy.restriction`.
 withdraw_consent — answered by text (the hotline's processing is a statutory duty). Every
@@ -37,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.console.contacts_api import ContactFieldError, contact_changes
 from bot.console.core import OVERSIGHT, audit_action, hub_of, json_body, publish_messages, require, str_field
 from handoff.workflow import WorkflowError
-from privacy import requests, restriction
+from privacy import copy_links, requests, restriction
 from privacy.anonymise import RetentionPolicy, anonymise_contact, kept_records
 from privacy.export import contact_export
 from privacy.request_delivery import deliver
@@ -116,8 +118,11 @@ async def _change(request: web.Request, action: str, work: Any) -> web.Response:
             audit_action(
                 s, request, user, "contact_export", "contact", req.contact_id, now, detail={"request": req.id}
             )
+        meta = extra.pop("meta", None)
         if text:
-            msg = await deliver(s, req, text, now, email_channel=email_channel(hub), user_id=user.id)
+            msg = await deliver(
+                s, req, text, now, email_channel=email_channel(hub), user_id=user.id, meta=meta
+            )
             sent += [msg] if msg is not None else []
             if req.status in (requests.ANSWERED, requests.REFUSED) and msg is not None:
                 req.answer_message_id = msg.id
@@ -165,6 +170,11 @@ async def _answer(s: AsyncSession, req: DataRequest, body: Any, user: User, now:
         data = await contact_export(s, req.contact_id, now)
         extra["export"] = data
         text = "\n\n".join(t for t in (text, _summary(data)) if t)
+        requests.answer(req, now, text, user.username)  # the stored answer holds no link
+        token, expires = await copy_links.issue(s, req, now, copy_links.LinkPolicy.from_env(hub.settings.env))
+        extra["meta"] = {"act": copy_links.ACT}
+        link = copy_links.link_text(hub.settings.public_url, token, expires, _calendar(hub).timezone)
+        return extra, f"{text}\n\n{link}"
     elif req.kind == "correct":
         contact = await s.get(Contact, req.contact_id, with_for_update=True)
         if contact is None:

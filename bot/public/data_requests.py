@@ -28,7 +28,7 @@ from bot.hub import hub_of
 from bot.public import _guard, _html, _same_origin, _to, limits
 from bot.public.pages import e, layout
 from handoff.lookup import normalize_code, public_lookup
-from privacy import requests
+from privacy import copy_links, requests
 from privacy.request_delivery import email_identity, send_code
 from storage.models import ChannelIdentity, Contact, Ticket
 from storage.models_privacy import DataRequest, VerificationCode
@@ -102,7 +102,7 @@ STATUS_FORM = (
 )
 
 
-def status_block(req: DataRequest, tz: ZoneInfo) -> str:
+def status_block(req: DataRequest, tz: ZoneInfo, link: str = "") -> str:
     rows = [
         ("Mã yêu cầu", req.reference),
         ("Yêu cầu", requests.KIND_LABELS[req.kind]),
@@ -111,7 +111,7 @@ def status_block(req: DataRequest, tz: ZoneInfo) -> str:
     ]
     fields = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in rows)
     answer = f'<h2>Trả lời</h2><div class="answer" id="answer">{e(req.answer)}</div>' if req.answer else ""
-    return f'<section class="result" id="result"><dl>{fields}</dl>{answer}</section>'
+    return f'<section class="result" id="result"><dl>{fields}</dl>{answer}{link}</section>'
 
 
 def code_form(token: str, error: str | None = None) -> str:
@@ -248,10 +248,24 @@ async def _status(
             )
             req = (await s.execute(q)).scalar_one_or_none()
             if req is not None:
-                return _page(hub, status_block(req, _tz(hub)) + STATUS_FORM)
+                return _page(hub, status_block(req, _tz(hub), await _copy_link(s, hub, req)) + STATUS_FORM)
             return _page(hub, form(error="Không tìm thấy yêu cầu với mã này", email_enabled=enabled), 404)
     status = 429 if out.retry_at is not None else 400 if out.invalid else 403
     return _page(hub, form(error=out.error, email_enabled=enabled), status)
+
+
+async def _copy_link(s: AsyncSession, hub: Hub, req: DataRequest) -> str:
+    """A fresh download link for an answered view/copy request, shown after the lookup's proof."""
+    if req.kind not in ("view", "copy") or req.status != requests.ANSWERED:
+        return ""
+    token, expires = await copy_links.issue(
+        s, req, hub.clock.now(), copy_links.LinkPolicy.from_env(hub.settings.env)
+    )
+    href = copy_links.PATH + token
+    return (
+        f'<p id="copy-link"><a href="{e(href)}">Tải bản sao dữ liệu (Excel, PDF, JSON)</a> — hiệu lực đến '
+        f"{expires.astimezone(_tz(hub)):%H:%M ngày %d/%m/%Y}.</p>"
+    )
 
 
 async def _send_code(hub: Hub, kind: str, email: str, text: str) -> web.Response:
