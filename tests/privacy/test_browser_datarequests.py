@@ -120,11 +120,14 @@ async def test_a_supervisor_handles_a_citizens_request_in_the_console(
         await sv.wait_for_selector(f"#dr-pane h3:has-text('{chat.reference}')", timeout=WAIT)
         href = await sv.get_attribute("#dr-pane .dr-export a:text('XLSX')", "href")
         assert href == f"/console/api/contacts/{chat.contact_id}/export.xlsx"
+        facts = await sv.inner_text("#dr-pane dl.facts")
+        assert f"(liên hệ số {chat.contact_id})" in facts and "Mở hội thoại số" in facts
         await sv.fill("#dr-answer-text", "Kính gửi anh/chị, tổng đài gửi dữ liệu đang lưu")
         await sv.click("#dr-pane .dr-answer button[type=submit]")
         await sv.wait_for_selector("#dr-pane h3:has-text('Đã trả lời')", timeout=WAIT)
         await citizen.wait_for_selector("#messages li:has-text('Dữ liệu tổng đài đang lưu')", timeout=WAIT)
-        assert "Kính gửi anh/chị" in await citizen.inner_text("#messages")
+        chat_text = await citizen.inner_text("#messages")
+        assert "Kính gửi anh/chị" in chat_text and "/yeu-cau-du-lieu/ban-sao/" in chat_text
 
         # the access log: the supervisor's views of the requests, with role and IP
         await sv.click("#dr-pane button.dr-access-load")

@@ -229,7 +229,14 @@
     if (r.late) { root.appendChild(el("p", "late", "Quá hạn trả lời")); }
     var dl = root.appendChild(el("dl", "facts"));
     fact(dl, "Nội dung công dân gửi", r.text);
-    fact(dl, "Liên hệ", "Liên hệ số " + r.contact_id + (r.conversation_id ? " · hội thoại số " + r.conversation_id : ""));
+    var who = r.contact || {};
+    fact(dl, "Người yêu cầu", [who.name, who.phone, who.email, who.address].filter(Boolean).join(" · ") +
+      " (liên hệ số " + r.contact_id + ")");
+    if (r.conversation_id) {
+      dl.appendChild(el("dt", null, "Hội thoại"));
+      var link = dl.appendChild(el("dd")).appendChild(el("a", null, "Mở hội thoại số " + r.conversation_id));
+      link.href = "#conversation=" + r.conversation_id;
+    }
     fact(dl, "Xác minh", VERIFY[r.verification] || r.verification);
     fact(dl, "Hạn xác nhận", day(r.ack_due));
     fact(dl, "Hạn trả lời", answerDue(r));
