@@ -31,12 +31,14 @@ services:
 system-packages:
 	./scripts/ensure-system-packages.sh
 
-## Install what the tests need, start what they need, run them all (SQLite and PostgreSQL).
-test: install system-packages services rasa
+## Install what the tests need, start what they need, check the code (ruff, mypy), run every
+## test (SQLite and PostgreSQL).
+test: install system-packages services rasa lint
 	$(PY) -m pytest -p no:cacheprovider --durations=25
 
 lint: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy storage bot connectors faq handoff campaigns privacy actions devtools
 
 clean:
