@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -60,18 +61,64 @@ async def _pg_exec(sql: str) -> None:
         await conn.close()
 
 
+# Migrating from nothing costs 0.2 s on SQLite and 0.6 s on PostgreSQL, for each of some 700
+# database tests: each kind is migrated once per session into a template, and a test gets a
+# copy (a file copy; CREATE DATABASE … TEMPLATE, 0.06 s). A test marked ``empty_database``
+# gets an empty one (it migrates step by step itself). The template is made by the same
+# migrations, so a copy is what ``upgrade`` would have made; test_migrations_match_models
+# checks that against the models.
+_TEMPLATES: dict[str, str] = {}
+
+
+async def _migrated_template(kind: str, tmp_root: Path) -> str:
+    """The session's migrated template of ``kind``: a SQLite file path or a database name."""
+    if kind in _TEMPLATES:
+        return _TEMPLATES[kind]
+    if kind == "sqlite":
+        target = str(tmp_root / "template.sqlite3")
+        url = f"sqlite+aiosqlite:///{target}"
+    else:
+        target = f"hubtest_template_{uuid.uuid4().hex[:12]}"
+        await _pg_exec(f'CREATE DATABASE "{target}"')
+        url = _pg_dsn(target).replace("postgresql://", "postgresql+asyncpg://")
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()  # no connection left: SQLite's WAL is checkpointed, PG's template free
+    if kind == "sqlite":
+        wal = await asyncio.to_thread(os.path.exists, target + "-wal")
+        assert not wal, "the SQLite template kept a WAL file"
+    _TEMPLATES[kind] = target
+    return target
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    name = _TEMPLATES.pop("postgres", None)
+    if name is not None:
+        asyncio.run(_pg_exec(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
 @pytest.fixture(params=DATABASES)
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database: a SQLite file, or a new PostgreSQL database dropped after.
+async def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[str]:
+    """A fresh database, migrated to the head (a copy of the session's template), or empty
+    for a test marked ``empty_database``: a SQLite file, or a new PostgreSQL database dropped after.
 
     Request it (directly or through ``hub_settings``/``hub_app``) BEFORE ``aiohttp_client``:
     fixtures are torn down in reverse order, and a hub whose database is dropped under it
     spends its shutdown retrying."""
+    empty = request.node.get_closest_marker("empty_database") is not None
+    template = None if empty else await _migrated_template(request.param, tmp_path_factory.getbasetemp())
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'hub.sqlite3'}"
+        path = tmp_path / "hub.sqlite3"
+        if template is not None:
+            shutil.copyfile(template, path)
+        yield f"sqlite+aiosqlite:///{path}"
         return
     name = f"hubtest_{uuid.uuid4().hex[:12]}"
-    await _pg_exec(f'CREATE DATABASE "{name}"')
+    await _pg_exec(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
         yield _pg_dsn(name).replace("postgresql://", "postgresql+asyncpg://")
     finally:

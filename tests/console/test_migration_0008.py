@@ -18,6 +18,7 @@ from storage.models_console import TicketTrack, User
 from storage.search import ticket_search_text
 from storage.session import create_engine, make_sessionmaker
 
+pytestmark = pytest.mark.empty_database  # it migrates to 0007, fills tickets, then on
 NOW = datetime(2027, 3, 2, 2, 0, tzinfo=UTC)
 OLD = [  # code, content, contact snapshot
     ("1022-2027-000001", "Đường Lê Lợi bị ngập", {"full_name": "Nguyễn Văn A", "phone": "0912 345 678"}),

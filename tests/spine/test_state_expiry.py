@@ -160,6 +160,7 @@ async def test_an_unmatched_receipt_expires(sm: SessionMaker, clock: ManualClock
         assert (await s.execute(select(func.count()).select_from(ChannelState))).scalar_one() == 0
 
 
+@pytest.mark.empty_database
 async def test_migration_gives_legacy_short_lived_rows_an_expiry(
     engine: AsyncEngine, clock: ManualClock
 ) -> None:
