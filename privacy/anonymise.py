@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from privacy import anonymise_tables as tables
-from privacy import requests
+from privacy import copy_links, requests
 from privacy.anonymise_tables import AnonymiseCounts
 from privacy.legal_hold import holds_on
 from storage.clock import as_utc
@@ -229,10 +229,12 @@ async def anonymise_conversation(
 async def anonymise_profile(
     s: AsyncSession, contact_id: int, now: datetime, *, reason: str, counts: AnonymiseCounts
 ) -> None:
-    """The contact itself: profile, identities, sessions, campaign rows, tags."""
+    """The contact itself: profile, identities, sessions, campaign rows, tags, and the links
+    to download its copy."""
     if await _done(s, "contact", [contact_id]):
         return
     await tables.scrub_contact(s, contact_id, now, counts)
+    await copy_links.forget(s, contact_ids=[contact_id])
     _mark(s, "contact", contact_id, reason, now)
     counts.contacts += 1
 

@@ -15,11 +15,13 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.hub import HUB
 from handoff.calendar import default_calendar
-from privacy import requests
+from privacy import copy_links, requests
+from privacy.anonymise import anonymise_profile
+from privacy.anonymise_tables import AnonymiseCounts
 from privacy.request_words import data_request
 from privacy.restriction import restrict
 from storage.models import Contact
-from storage.models_privacy import DataRequest, VerificationCode
+from storage.models_privacy import DataCopyLink, DataRequest, VerificationCode
 from storage.session import SessionMaker
 
 REQUESTS = {
@@ -199,15 +201,26 @@ async def test_scrub_and_expire_for_anonymisation_and_retention(sm: SessionMaker
             requests.answer(req, now, "Đã trả lời anh Bình", "sv1")
         await restrict(s, contact_id, "restrict", now, request_id=kept.id)
         await requests.new_code(s, contact_id, "copy", now)
+        await copy_links.issue(s, old, now, copy_links.LinkPolicy())
     async with sm() as s, s.begin():
         assert await requests.scrub_contact(s, [contact_id]) == 2
     async with sm() as s:
         rows = list((await s.execute(select(DataRequest))).scalars())
         assert [(r.text, r.email, r.answer) for r in rows] == [(None, None, None)] * 2
         assert (await s.execute(select(VerificationCode))).first() is None
+        assert (await s.execute(select(DataCopyLink))).first() is None  # the copy links go too
+    async with sm() as s, s.begin():  # a link of the request the retention job deletes goes with it
+        await copy_links.issue(s, await s.get(DataRequest, old.id), now, copy_links.LinkPolicy())
     async with sm() as s, s.begin():
         later = now + dt.timedelta(days=6 * 366)
         assert await requests.expire(s, later - dt.timedelta(days=5 * 365), later) == 1
     async with sm() as s:
         left = list((await s.execute(select(DataRequest.id))).scalars())
         assert left == [kept.id]  # named by the restriction: kept
+        assert (await s.execute(select(DataCopyLink))).first() is None
+    async with sm() as s, s.begin():  # the retention job anonymises a profile with nothing left
+        await copy_links.issue(s, await s.get(DataRequest, kept.id), now, copy_links.LinkPolicy())
+    async with sm() as s, s.begin():
+        await anonymise_profile(s, contact_id, now, reason="retention", counts=AnonymiseCounts())
+    async with sm() as s:
+        assert (await s.execute(select(DataCopyLink))).first() is None
